@@ -1,0 +1,1 @@
+"""Subcommands of `ggzy`, one module per part of the system (see ggzy.cli)."""
