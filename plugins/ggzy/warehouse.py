@@ -32,8 +32,8 @@ SERVER_SETTINGS = {
     "logging_collector": "on",
     "log_directory": "log",
     "log_filename": "postgresql-%Y-%m-%d.log",
-    "log_line_prefix": "'%m [%p] user=%u db=%d app=%a client=%h '",
-    "timezone": "'Asia/Shanghai'",
+    "log_line_prefix": "%m [%p] user=%u db=%d app=%a client=%h ",
+    "timezone": "Asia/Shanghai",
 }
 
 
@@ -91,7 +91,7 @@ def start() -> str:
                        "-U", "postgres"], pgdata=data, **kw)
             with open(data / "postgresql.auto.conf", "a") as fh:
                 for k, v in SERVER_SETTINGS.items():
-                    fh.write(f"{k} = {v}\n")
+                    fh.write(f"{k} = '{v}'\n")
         stale = data / "postmaster.pid"
         if stale.exists():
             stale.unlink()
