@@ -1,0 +1,97 @@
+-- grain: one row per calendar day, from the first exported day to two years past the analysis date
+{{ config(
+    post_hook=[
+        "create unique index if not exists {{ this.name }}_date_day_idx on {{ this }} (date_day) include (workday_seq, is_workday)",
+        "create index if not exists {{ this.name }}_seq_idx on {{ this }} (workday_seq) include (date_day) where is_workday",
+        "analyze {{ this }}",
+    ],
+) }}
+
+with holiday_calendar as (
+
+    select * from {{ ref('holiday_calendar') }}
+
+),
+
+calendar_overrides as (
+
+    select * from {{ ref('calendar_overrides') }}
+
+),
+
+bounds as (
+
+    select
+        min(calendar_date) as first_day,
+        greatest(
+            max(calendar_date),
+            ({{ as_of_date() }}) + 730,
+            (select max(o.calendar_date) from calendar_overrides as o)
+        ) as last_day
+    from holiday_calendar
+
+),
+
+days as (
+
+    select gs.day::date as date_day
+    from bounds
+    cross join lateral generate_series(bounds.first_day, bounds.last_day, interval '1 day') as gs (day)
+
+),
+
+classified as (
+
+    select
+        days.date_day,
+        extract(isodow from days.date_day)::integer as iso_day_of_week,
+        coalesce(
+            calendar_overrides.is_workday,
+            holiday_calendar.is_workday,
+            extract(isodow from days.date_day) < 6
+        ) as is_workday,
+        case
+            when calendar_overrides.calendar_date is not null
+                then case
+                    when calendar_overrides.is_workday and extract(isodow from days.date_day) >= 6
+                        then 'adjusted_workday'
+                    when calendar_overrides.is_workday then 'workday'
+                    when extract(isodow from days.date_day) >= 6 then 'weekend'
+                    else 'holiday'
+                end
+            when holiday_calendar.calendar_date is not null then holiday_calendar.day_kind
+            when extract(isodow from days.date_day) >= 6 then 'weekend'
+            else 'workday'
+        end as day_kind,
+        coalesce(calendar_overrides.note, holiday_calendar.holiday_name_zh) as holiday_name_zh,
+        case
+            when calendar_overrides.calendar_date is not null then 'office_override'
+            when holiday_calendar.calendar_date is not null then 'state_council_notice'
+            else 'weekend_fallback'
+        end as calendar_source
+    from days
+    left join holiday_calendar
+        on days.date_day = holiday_calendar.calendar_date
+    left join calendar_overrides
+        on days.date_day = calendar_overrides.calendar_date
+
+),
+
+final as (
+
+    select
+        date_day,
+        extract(year from date_day)::integer as calendar_year,
+        iso_day_of_week,
+        is_workday,
+        day_kind,
+        holiday_name_zh,
+        calendar_source,
+        count(*) filter (where is_workday) over (
+            order by date_day rows between unbounded preceding and current row
+        )::integer as workday_seq
+    from classified
+
+)
+
+select * from final
