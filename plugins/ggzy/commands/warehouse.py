@@ -13,7 +13,8 @@ def warehouse() -> None:
 @warehouse.command()
 def start() -> None:
     """Start the embedded warehouse (idempotent) and create its databases and schemas."""
-    from ggzy import schema, warehouse as wh
+    from ggzy import schema
+    from ggzy import warehouse as wh
 
     url = wh.start()
     schema.bootstrap(url)
@@ -39,7 +40,8 @@ def url() -> None:
 @warehouse.command()
 def status() -> None:
     """Say whether the warehouse answers."""
-    from ggzy import config, warehouse as wh
+    from ggzy import config
+    from ggzy import warehouse as wh
 
     ok = wh.is_running(config.warehouse_url())
     click.echo("running" if ok else "not running")

@@ -1,0 +1,128 @@
+"""
+### GGZY Watch — nightly supervision run (公共资源交易协同监管 夜间批处理)
+
+For the **batch date** = the run's logical date in Asia/Shanghai (runs at 02:00 for the
+previous day's interval, so logical date D processes the batches of day D):
+
+1. `wait_<feed>` — waits for `<landing>/<feed>/<D>/manifest.json` until the feed's
+   deadline (`GGZY_FEED_DEADLINE_HOURS` after the end of D); a late feed is recorded in
+   `ops.feed_late` and skipped, the other feeds go on.
+2. `load_<feed>` — manifest check, COPY into `raw`, row validation with quarantine;
+   re-delivered batches replace the day's partition.
+3. `quality_gate` — Great Expectations checkpoints on the day's raw batches → `ops.quality_gate`.
+4. `dbt_build` — the whole dbt project (staging → marts, tests) through astronomer-cosmos.
+5. `sync_alerts` — risk signals → `ops.alerts` (stable ids; raised once, then updated).
+6. `publish_disclosure` — public tables and CSV/XLSX exports, only if the gate passed.
+7. `record_run` — the run ledger (`ops.run_ledger`, `ops.run_feed_ledger`).
+
+**Backfill** (scheduler running, e.g. after `make demo`):
+`airflow backfill create --dag-id ggzy_nightly --from-date 2026-11-01 --to-date 2026-11-07`
+or, without a scheduler, `ggzy backfill --from 2026-11-01 --to 2026-11-07`.
+Rerunning a date is safe: every step replaces, never appends.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
+from cosmos import ProfileConfig
+from cosmos.operators.local import DbtBuildLocalOperator
+from cosmos.profiles import PostgresUserPasswordProfileMapping
+
+from ggzy.dag_support import (
+    DBT_PROJECT_DIR,
+    FEEDS,
+    batch_date_of,
+    default_args,
+    notify_failure,
+    sensor_settings,
+    warehouse_url,
+)
+
+MARTS = Asset("ggzy://warehouse/marts")
+
+profile = ProfileConfig(
+    profile_name="ggzy",
+    target_name="warehouse",
+    profile_mapping=PostgresUserPasswordProfileMapping(conn_id="ggzy_warehouse", profile_args={"schema": "analytics"}),
+)
+
+
+@dag(
+    dag_id="ggzy_nightly",
+    schedule=CronDataIntervalTimetable("0 2 * * *", timezone="Asia/Shanghai"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["ggzy", "nightly", "supervision"],
+    default_args=default_args(),
+    on_failure_callback=notify_failure,
+    doc_md=__doc__,
+)
+def ggzy_nightly():
+    loads = []
+    for feed in FEEDS:
+
+        @task.sensor(task_id=f"wait_{feed}", **sensor_settings())
+        def wait(feed: str = feed, **context):
+            from ggzy.dag_support import wait_for_batch
+
+            return wait_for_batch(feed, context)
+
+        @task(task_id=f"load_{feed}")
+        def load(feed: str = feed, **context):
+            from ggzy import pipeline
+
+            return pipeline.load(warehouse_url(), pipeline_landing(), feed, batch_date_of(context))
+
+        w = wait()
+        ld = load()
+        w >> ld
+        loads.append(ld)
+
+    @task(trigger_rule="all_done")
+    def quality_gate(**context):
+        from ggzy import pipeline
+
+        return pipeline.quality_gate(warehouse_url(), batch_date_of(context), context["run_id"])
+
+    dbt_build = DbtBuildLocalOperator(
+        task_id="dbt_build",
+        project_dir=DBT_PROJECT_DIR,
+        profile_config=profile,
+        install_deps=False,
+        trigger_rule="all_done",
+        outlets=[MARTS],
+    )
+
+    @task
+    def sync_alerts(**context):
+        from ggzy import pipeline
+
+        return pipeline.sync_alerts(warehouse_url(), context["run_id"])
+
+    @task
+    def publish_disclosure(**context):
+        from ggzy import pipeline
+
+        return pipeline.publish(warehouse_url(), batch_date_of(context))
+
+    @task(trigger_rule="all_done")
+    def record_run(**context):
+        from ggzy.dag_support import record_run as _record
+
+        _record(context)
+
+    gate = quality_gate()
+    alerts = sync_alerts()
+    published = publish_disclosure()
+    loads >> gate >> dbt_build >> alerts >> published >> record_run()
+
+
+def pipeline_landing():  # noqa: D103
+    from ggzy import config
+
+    return config.landing()
+
+
+ggzy_nightly()

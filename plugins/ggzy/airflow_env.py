@@ -1,0 +1,63 @@
+"""The environment every Airflow process of this project runs with.
+
+Airflow is configured only through AIRFLOW__* variables (no airflow.cfg edits), so the
+Makefile, the tests and the `ggzy airflow` commands start identical processes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ggzy import config
+
+API_PORT = int(os.environ.get("GGZY_AIRFLOW_PORT", "8080"))
+ADMIN_USER = os.environ.get("GGZY_AIRFLOW_USER", "admin")
+
+
+def airflow_home() -> Path:
+    return config.home() / "airflow"
+
+
+def airflow_env(url: str | None = None) -> dict[str, str]:
+    """Environment for airflow CLI/processes: metadata DB in the warehouse server's
+    `airflow` database (or AIRFLOW__DATABASE__SQL_ALCHEMY_CONN if already set)."""
+    env = dict(os.environ)
+    home = airflow_home()
+    home.mkdir(parents=True, exist_ok=True)
+    warehouse = config.libpq_url(url or config.warehouse_url())
+    env.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", _metadata_url())
+    env.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(config.REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(config.REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": env.get("AIRFLOW__CORE__EXECUTOR", "LocalExecutor"),
+        "AIRFLOW__CORE__DEFAULT_TIMEZONE": config.TIMEZONE,
+        "AIRFLOW__CORE__PARALLELISM": env.get("AIRFLOW__CORE__PARALLELISM", "4"),
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{API_PORT}/execution/",
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{API_PORT}",
+        "AIRFLOW__API__PORT": str(API_PORT),
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "30",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"),
+        "AIRFLOW__WEBSERVER__EXPOSE_CONFIG": "False",
+        "AIRFLOW_CONN_GGZY_WAREHOUSE": warehouse,
+        "GGZY_HOME": str(config.home()),
+        "GGZY_LANDING": str(config.landing()),
+        "PATH": f"{Path(os.sys.executable).parent}:{env.get('PATH', '')}",
+        "NO_PROXY": "*",
+    })
+    return env
+
+
+def _metadata_url() -> str:
+    if config.is_embedded():
+        return config.sqlalchemy_url(config.warehouse_url("airflow"))
+    # an external warehouse: Airflow's metadata goes into a database `airflow` on the same server
+    p = config.url_parts()
+    pw = f":{p['password']}" if p["password"] else ""
+    return f"postgresql+psycopg://{p['user']}{pw}@{p['host']}:{p['port']}/airflow"

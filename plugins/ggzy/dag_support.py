@@ -1,0 +1,167 @@
+"""What the DAG files need beyond configuration: the batch date of a run, the
+sensor's deadline logic, failure notifications, the run ledger.
+
+Kept light at import (the DAG processor imports it on every parse): no DB calls,
+no heavy libraries at module level.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import urllib.request
+from datetime import timedelta
+from typing import Any
+
+from ggzy import config
+
+log = logging.getLogger(__name__)
+
+FEEDS = ("trading_centre", "approval", "credit_china", "tax")
+DBT_PROJECT_DIR = str(config.dbt_project_dir())
+WAREHOUSE_CONN_ID = "ggzy_warehouse"
+NOTIFY_CONN_ID = "ggzy_notify"  # AIRFLOW_CONN_GGZY_NOTIFY: an http(s) webhook or smtp connection
+
+
+def default_args() -> dict[str, Any]:
+    return {
+        "owner": "ggzy-data-engineering",
+        "retries": int(os.environ.get("GGZY_TASK_RETRIES", "2")),
+        "retry_delay": timedelta(seconds=int(os.environ.get("GGZY_RETRY_DELAY_SECONDS", "60"))),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
+    }
+
+
+def sensor_settings() -> dict[str, Any]:
+    """Reschedule mode frees the worker slot between pokes; the deadline itself is
+    enforced in wait_for_batch (a late feed is skipped, not failed)."""
+    return {
+        "poke_interval": int(os.environ.get("GGZY_SENSOR_POKE_SECONDS", "300")),
+        "timeout": int(os.environ.get("GGZY_SENSOR_TIMEOUT_SECONDS", str(60 * 60 * 48))),
+        "mode": os.environ.get("GGZY_SENSOR_MODE", "reschedule"),
+        "retries": 0,
+    }
+
+
+def batch_date_of(context: dict[str, Any]) -> dt.date:
+    """The batch date of a run: `params.batch_date`/conf if given, else the logical
+    date (= data interval start) in Asia/Shanghai."""
+    conf = (context.get("dag_run").conf if context.get("dag_run") is not None else None) or {}
+    explicit = conf.get("batch_date") or (context.get("params") or {}).get("batch_date")
+    if explicit:
+        return dt.date.fromisoformat(str(explicit))
+    import pendulum
+
+    logical = context.get("logical_date") or context.get("data_interval_start")
+    return pendulum.instance(logical).in_timezone(config.TIMEZONE).date()
+
+
+def warehouse_url() -> str:
+    """The warehouse from the Airflow connection (AIRFLOW_CONN_GGZY_WAREHOUSE)."""
+    from airflow.sdk import BaseHook
+
+    conn = BaseHook.get_connection(WAREHOUSE_CONN_ID)
+    user = conn.login or "postgres"
+    pw = f":{conn.password}" if conn.password else ""
+    port = conn.port or 5432
+    return f"postgresql://{user}{pw}@{conn.host}:{port}/{conn.schema or 'ggzy'}"
+
+
+def wait_for_batch(feed: str, context: dict[str, Any]):
+    """Sensor body: done when the manifest is there; past the deadline, record
+    'feed late' and skip this feed so that the others go on."""
+    from airflow.sdk import PokeReturnValue
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from ggzy import pipeline
+
+    batch_date = batch_date_of(context)
+    landing = config.landing()
+    if pipeline.batch_ready(landing, feed, batch_date):
+        return PokeReturnValue(is_done=True, xcom_value=str(pipeline.batch_dir(landing, feed, batch_date)))
+    deadline = pipeline.feed_deadline(batch_date)
+    if dt.datetime.now(dt.UTC) >= deadline:
+        pipeline.record_feed_late(warehouse_url(), feed, batch_date, context["run_id"])
+        msg = f"feed late: {feed} batch {batch_date} not delivered to {landing} by {deadline.isoformat()}"
+        log.warning(msg)
+        notify(f"[GGZY] {msg}")
+        raise AirflowSkipException(msg)
+    return PokeReturnValue(is_done=False)
+
+
+def notify(text: str) -> None:
+    """Send a message to the notification connection, if one is configured.
+
+    AIRFLOW_CONN_GGZY_NOTIFY may be an http(s) URL (a webhook receiving JSON
+    {"text": ...}) or an smtp:// URL with `?to=a@b` (plain e-mail)."""
+    raw = os.environ.get("AIRFLOW_CONN_GGZY_NOTIFY")
+    if not raw:
+        return
+    try:
+        if raw.startswith(("http://", "https://")):
+            req = urllib.request.Request(raw, data=json.dumps({"text": text}).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+            urllib.request.urlopen(req, timeout=10).read()
+        elif raw.startswith(("smtp://", "smtps://")):
+            _send_mail(raw, text)
+    except Exception as exc:  # a broken notifier must never fail the pipeline
+        log.error("notification failed: %s", exc)
+
+
+def _send_mail(url: str, text: str) -> None:
+    import smtplib
+    from email.message import EmailMessage
+    from urllib.parse import parse_qs, urlsplit
+
+    p = urlsplit(url)
+    q = parse_qs(p.query)
+    msg = EmailMessage()
+    msg["Subject"] = text.splitlines()[0][:120]
+    msg["From"] = q.get("from", ["ggzy-watch@localhost"])[0]
+    msg["To"] = q.get("to", [""])[0]
+    msg.set_content(text)
+    cls = smtplib.SMTP_SSL if p.scheme == "smtps" else smtplib.SMTP
+    with cls(p.hostname, p.port or (465 if p.scheme == "smtps" else 25), timeout=10) as s:
+        if p.username:
+            s.login(p.username, p.password or "")
+        s.send_message(msg)
+
+
+def notify_failure(context: dict[str, Any]) -> None:
+    """DAG/task failure callback: who failed, for which batch date, and where to look."""
+    ti = context.get("ti") or context.get("task_instance")
+    dag_run = context.get("dag_run")
+    text = (
+        f"[GGZY] run failed: dag={getattr(dag_run, 'dag_id', '?')} run={getattr(dag_run, 'run_id', '?')} "
+        f"task={getattr(ti, 'task_id', '?')} reason={context.get('reason') or context.get('exception')}"
+    )
+    log.error(text)
+    notify(text)
+
+
+def record_run(context: dict[str, Any]) -> None:
+    from ggzy import pipeline
+
+    ti = context["ti"]
+    run_id = context["run_id"]
+    states: dict[str, str] = {}
+    try:
+        got = ti.get_task_states(dag_id=ti.dag_id, run_ids=[run_id])
+        states = {k: str(v) for k, v in (got.get(run_id) or {}).items()}
+    except Exception as exc:  # the ledger must still be written
+        log.warning("could not read task states: %s", exc)
+    details: dict[str, Any] = {}
+    for task_id in ("quality_gate", "sync_alerts", "publish_disclosure", *(f"load_{f}" for f in FEEDS)):
+        try:
+            details[task_id] = ti.xcom_pull(task_ids=task_id)
+        except Exception:
+            details[task_id] = None
+    dag_run = context.get("dag_run")
+    started = getattr(dag_run, "start_date", None)
+    pipeline.record_run(warehouse_url(), run_id, batch_date_of(context), states, started, details)
+    failed = [t for t, s in states.items() if s in ("failed", "upstream_failed")]
+    if failed:
+        notify(f"[GGZY] run {run_id} finished with failed tasks: {', '.join(sorted(failed))}")

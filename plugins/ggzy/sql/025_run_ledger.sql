@@ -1,0 +1,33 @@
+-- Run ledger: what each nightly run did (issue 9). Written by the DAG's last task.
+create table if not exists ops.run_ledger (
+    run_id        text primary key,
+    batch_date    date not null,
+    started_at    timestamptz,
+    finished_at   timestamptz,
+    task_states   jsonb not null default '{}',   -- task_id -> state
+    details       jsonb not null default '{}'    -- loads, gate, dbt results, alerts, durations
+);
+create index if not exists run_ledger_batch_date on ops.run_ledger (batch_date);
+
+create table if not exists ops.run_feed_ledger (
+    run_id            text not null references ops.run_ledger (run_id) on delete cascade,
+    feed              text not null,
+    batch_date        date not null,
+    status            text,
+    files             jsonb,
+    rows_delivered    bigint,
+    rows_loaded       bigint,
+    rows_quarantined  bigint,
+    primary key (run_id, feed)
+);
+
+-- A feed whose batch did not arrive by its deadline (the other feeds went on).
+create table if not exists ops.feed_late (
+    feed         text not null,
+    batch_date   date not null,
+    run_id       text,
+    deadline     timestamptz,
+    detected_at  timestamptz not null default now(),
+    arrived_at   timestamptz,
+    primary key (feed, batch_date)
+);
