@@ -1,0 +1,57 @@
+# GGZY Watch — the two set-up commands are `make demo` and `make test` (see README).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+SVENV := .venv-superset
+BOOT := .ggzy/boot
+UV := $(BOOT)/bin/uv
+export GGZY_HOME ?= $(CURDIR)/.ggzy
+
+PIPELINE_STAMP := $(VENV)/.installed-$(shell cat requirements/pipeline.lock pyproject.toml | sha256sum | cut -c1-12)
+SUPERSET_STAMP := $(SVENV)/.installed-$(shell cat requirements/superset.lock | sha256sum | cut -c1-12)
+
+.PHONY: help demo stop test venvs warehouse-url lint dashboards-check screenshots docs clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON) -m venv $(BOOT)
+	$(BOOT)/bin/pip install -q uv
+
+$(PIPELINE_STAMP): requirements/pipeline.lock pyproject.toml | $(UV)
+	test -x $(VENV)/bin/python || $(UV) venv -q --python $(PYTHON) $(VENV)
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(UV) pip install -q -r requirements/pipeline.lock
+	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(UV) pip install -q --no-deps -e .
+	rm -f $(VENV)/.installed-*; touch $@
+
+$(SUPERSET_STAMP): requirements/superset.lock | $(UV)
+	test -x $(SVENV)/bin/python || $(UV) venv -q --python $(PYTHON) $(SVENV)
+	VIRTUAL_ENV=$(CURDIR)/$(SVENV) $(UV) pip install -q -r requirements/superset.lock
+	rm -f $(SVENV)/.installed-*; touch $@
+
+venvs: $(PIPELINE_STAMP) $(SUPERSET_STAMP) ## create/update both virtualenvs (quick when nothing changed)
+
+demo: venvs ## warehouse + demo landing zone + nightly runs through Airflow + Superset, left running
+	$(VENV)/bin/ggzy demo up
+
+stop: ## stop what `make demo` started
+	-$(VENV)/bin/ggzy demo down
+
+test: venvs ## the whole test suite (CI runs exactly this)
+	$(VENV)/bin/python -m pytest
+
+warehouse-url: ## print a libpq URL of the running warehouse (paste into psql)
+	@$(VENV)/bin/ggzy warehouse url
+
+lint: ## ruff + sqlfluff
+	$(VENV)/bin/ruff check plugins dags tests tools
+	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models
+
+docs: ## dbt docs (catalog of every model and column)
+	$(VENV)/bin/ggzy dbt docs generate
+
+clean: stop ## remove local state (warehouse data, logs) — keeps the virtualenvs
+	rm -rf .ggzy/pgdata .ggzy/airflow .ggzy/run .ggzy/landing .ggzy/superset .ggzy/exports
