@@ -1,0 +1,89 @@
+-- grain: one row per entity_id (every company id seen in any feed)
+
+{# The universe of market entities: the trading centre's register is incomplete (bidders
+   from other provinces, owners known only to the approval platform, companies known only
+   to Credit China or tax), so dim_entity covers every USCC any feed mentions, and the
+   other marts can hold a relationship to it. #}
+
+with entities as (
+
+    select entity_id from {{ ref('stg_trading_centre__entities') }}
+
+),
+
+tenders as (
+
+    select * from {{ ref('stg_trading_centre__tenders') }}
+
+),
+
+bids as (
+
+    select bidder_id from {{ ref('stg_trading_centre__bids') }}
+
+),
+
+awards as (
+
+    select winner_id from {{ ref('stg_trading_centre__awards') }}
+
+),
+
+contracts as (
+
+    select winner_id from {{ ref('stg_trading_centre__contracts') }}
+
+),
+
+projects as (
+
+    select owner_id from {{ ref('stg_approval__projects') }}
+
+),
+
+credit_records as (
+
+    select entity_id from {{ ref('stg_credit_china__records') }}
+
+),
+
+taxpayers as (
+
+    select entity_id from {{ ref('stg_tax__taxpayers') }}
+
+),
+
+mentions as (
+
+    select entity_id, 'entities' as seen_in from entities
+    union all
+    select tenderer_id, 'tenders' from tenders
+    union all
+    select agency_id, 'tenders' from tenders
+    union all
+    select bidder_id, 'bids' from bids
+    union all
+    select winner_id, 'awards' from awards
+    union all
+    select winner_id, 'contracts' from contracts
+    union all
+    select owner_id, 'projects' from projects
+    union all
+    select entity_id, 'credit_china' from credit_records
+    union all
+    select entity_id, 'tax' from taxpayers
+
+),
+
+final as (
+
+    select
+        entity_id,
+        string_agg(distinct seen_in, ';' order by seen_in) as seen_in
+    from mentions
+    where entity_id is not null
+    group by entity_id
+
+)
+
+select * from final

@@ -1,0 +1,75 @@
+-- grain: one row per entity_id x link_type x linked_id
+{{ config(
+    post_hook=[
+        "create index if not exists {{ this.name }}_entity_idx on {{ this }} (entity_id)",
+        "create index if not exists {{ this.name }}_party_idx on {{ this }} (linked_party_key)",
+    ],
+) }}
+
+{# Links of an entity (legal representatives, shareholders, project managers, staff),
+   with the legal representative of the entity register added as a link, and each
+   linked party classified as a company (USCC, shown as is) or a natural person
+   (pseudonymised by person_key). The raw identifiers stay here in intermediate, which
+   only the auditor role reads; marts carry linked_party_key. #}
+
+with entity_links as (
+
+    select * from {{ ref('stg_trading_centre__entity_links') }}
+
+),
+
+entities as (
+
+    select * from {{ ref('stg_trading_centre__entities') }}
+
+),
+
+all_links as (
+
+    select
+        entity_id,
+        link_type,
+        linked_id,
+        linked_name,
+        share_pct,
+        'entity_links' as link_source
+    from entity_links
+    union all
+    select
+        entities.entity_id,
+        'legal_rep' as link_type,
+        entities.legal_rep_id_no as linked_id,
+        entities.legal_rep_name as linked_name,
+        null::numeric as share_pct,
+        'entities' as link_source
+    from entities
+    where entities.legal_rep_id_no is not null
+        and not exists (
+            select 1
+            from entity_links as el
+            where el.entity_id = entities.entity_id
+                and el.link_type = 'legal_rep'
+                and el.linked_id = entities.legal_rep_id_no
+        )
+
+),
+
+final as (
+
+    select
+        entity_id,
+        link_type,
+        linked_id,
+        linked_name,
+        share_pct,
+        link_source,
+        case when {{ looks_like_id_no('linked_id') }} then 'person' else 'company' end as linked_party_kind,
+        case
+            when {{ looks_like_id_no('linked_id') }} then {{ person_key('linked_id') }}
+            else linked_id
+        end as linked_party_key
+    from all_links
+
+)
+
+select * from final

@@ -1,0 +1,185 @@
+-- grain: one row per rule_id x item_id (an item that runs against a time limit in working days)
+
+{# Every act that must happen within a number of working days, as one list:
+   - tl_complaint_forward_late  complaint received -> forwarded (转办), by the receiving department;
+   - tl_complaint_answer_late   complaint accepted -> feedback (答复), by the handling department;
+   - tl_guest_notice_late       decision on an expert of a remote cross-site evaluation
+                                -> copied to the guest site (抄送评标客场), by the deciding department;
+   - tl_publicity_late          award -> start of the award publicity (中标结果公示), answerable:
+                                the lot's supervising department (responsibility list).
+   The complaint limits can be set per jurisdiction (regions seed); empty = the project var. #}
+
+with complaints as (
+
+    select * from {{ ref('stg_trading_centre__complaints') }}
+
+),
+
+cases as (
+
+    select * from {{ ref('stg_trading_centre__cases') }}
+
+),
+
+tenders as (
+
+    select * from {{ ref('stg_trading_centre__tenders') }}
+
+),
+
+evaluations as (
+
+    select * from {{ ref('stg_trading_centre__evaluations') }}
+
+),
+
+awards as (
+
+    select * from {{ ref('stg_trading_centre__awards') }}
+
+),
+
+assignments as (
+
+    select * from {{ ref('int_tenders_assigned_to_departments') }}
+
+),
+
+departments as (
+
+    select * from {{ ref('departments') }}
+
+),
+
+regions as (
+
+    select * from {{ ref('regions') }}
+
+),
+
+department_limits as (
+
+    select
+        departments.code as department_code,
+        regions.complaint_forward_workdays,
+        regions.complaint_answer_workdays
+    from departments
+    inner join regions
+        on departments.region_code = regions.region_code
+
+),
+
+complaint_forwarding as (
+
+    select
+        'tl_complaint_forward_late' as rule_id,
+        'complaint' as item_type,
+        complaints.complaint_id as item_id,
+        complaints.tender_id,
+        complaints.received_at as start_at,
+        {{ local_date('complaints.received_at') }} as start_date,
+        complaints.forwarded_at as done_at,
+        {{ local_date('complaints.forwarded_at') }} as done_date,
+        coalesce(department_limits.complaint_forward_workdays, {{ var('complaint_forward_workdays') }})
+            as limit_workdays,
+        complaints.received_by as responsible_department_code
+    from complaints
+    left join department_limits
+        on complaints.received_by = department_limits.department_code
+    where complaints.received_at is not null
+
+),
+
+complaint_answers as (
+
+    select
+        'tl_complaint_answer_late' as rule_id,
+        'complaint' as item_type,
+        complaints.complaint_id as item_id,
+        complaints.tender_id,
+        complaints.accepted_at as start_at,
+        {{ local_date('complaints.accepted_at') }} as start_date,
+        complaints.feedback_at as done_at,
+        {{ local_date('complaints.feedback_at') }} as done_date,
+        coalesce(department_limits.complaint_answer_workdays, {{ var('complaint_answer_workdays') }})
+            as limit_workdays,
+        coalesce(complaints.forwarded_to, complaints.received_by) as responsible_department_code
+    from complaints
+    left join department_limits
+        on coalesce(complaints.forwarded_to, complaints.received_by) = department_limits.department_code
+    where complaints.accepted_at is not null
+
+),
+
+expert_sites as (
+
+    select
+        tender_id,
+        expert_id,
+        min(site) as expert_site
+    from evaluations
+    group by tender_id, expert_id
+
+),
+
+guest_notices as (
+
+    select
+        'tl_guest_notice_late' as rule_id,
+        'case' as item_type,
+        cases.case_id as item_id,
+        cases.tender_id,
+        cases.decided_at as start_at,
+        {{ local_date('cases.decided_at') }} as start_date,
+        cases.guest_site_notified_at as done_at,
+        {{ local_date('cases.guest_site_notified_at') }} as done_date,
+        {{ var('guest_notice_workdays') }} as limit_workdays,
+        cases.decided_by as responsible_department_code
+    from cases
+    inner join tenders
+        on cases.tender_id = tenders.tender_id
+    left join expert_sites
+        on cases.tender_id = expert_sites.tender_id
+        and cases.subject_id = expert_sites.expert_id
+    where cases.subject_type = 'expert'
+        and tenders.remote_evaluation
+        and cases.decided_at is not null
+        -- an expert who sat at the host site concerns no guest site
+        and (expert_sites.expert_site is null or expert_sites.expert_site is distinct from tenders.host_site)
+
+),
+
+publicity as (
+
+    select
+        'tl_publicity_late' as rule_id,
+        'tender' as item_type,
+        awards.tender_id as item_id,
+        awards.tender_id,
+        awards.awarded_at as start_at,
+        {{ local_date('awards.awarded_at') }} as start_date,
+        awards.publicity_start::timestamptz as done_at,
+        awards.publicity_start as done_date,
+        {{ var('publicity_workdays') }} as limit_workdays,
+        coalesce(assignments.supervising_department_code, assignments.trading_centre_code)
+            as responsible_department_code
+    from awards
+    left join assignments
+        on awards.tender_id = assignments.tender_id
+    where awards.awarded_at is not null
+
+),
+
+final as (
+
+    select * from complaint_forwarding
+    union all
+    select * from complaint_answers
+    union all
+    select * from guest_notices
+    union all
+    select * from publicity
+
+)
+
+select * from final
