@@ -460,9 +460,9 @@ class _FileLoader:
                               f"'{{}}'::jsonb)")
             self.conn.execute(f"alter table {self.tq} " + ", ".join(f"drop column {_q(xcols[n])}" for n in extras))
         if target[0] in known:
-            self.skip = f"{_q(target[0])} = {r.lit(SENTINEL)}"
+            self.skip = f"coalesce({_q(target[0])} = {r.lit(SENTINEL)}, false)"
         else:
-            self.skip = f"_extra ->> {r.lit(names[0])} = {r.lit(SENTINEL)}"
+            self.skip = f"coalesce(_extra ->> {r.lit(names[0])} = {r.lit(SENTINEL)}, false)"
         return st
 
     def _copy_jsonl(self, dups: _Dups) -> _Stream:

@@ -1,0 +1,59 @@
+"""ggzy load: load landing batches into raw (see ggzy.feeds.load)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+
+@click.command("load")
+@click.option("--landing", type=click.Path(file_okay=False, exists=True), default=None,
+              help="Landing folder <landing>/<feed>/<YYYY-MM-DD>/ (default: $GGZY_LANDING).")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), default=None, help="One batch date.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First batch date.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last batch date.")
+@click.option("--feed", "feeds", multiple=True, help="Feed(s) to load (default: all four).")
+def load(landing: str | None, day, start, end, feeds: tuple[str, ...]) -> None:
+    """Load batches: manifest check, COPY, validation, quarantine, partition swap.
+
+    Prints one line per batch (loaded / quarantined by rule / refused and why).
+    Exit code 1 if any batch was refused.
+    """
+    from tqdm import tqdm
+
+    from ggzy import config
+    from ggzy.feeds import contract as c
+    from ggzy.feeds.load import batch_dates, load_range
+
+    if day and (start or end) or not day and not (start and end):
+        raise click.UsageError("give --date D, or --from D --to D")
+    first: date = (day or start).date()
+    last: date = (day or end).date()
+    root = landing or str(config.landing())
+    for f in feeds:
+        if f not in c.FEEDS:
+            raise click.UsageError(f"unknown feed {f}; feeds are {', '.join(c.FEEDS)}")
+    chosen = list(feeds) or list(c.FEEDS)
+    total = sum(1 for f in chosen for d in batch_dates(root, f) if first <= d <= last)
+    bar = tqdm(total=total, unit="batch", desc="load")
+    results = load_range(root, first, last, chosen, on_result=lambda _r: bar.update(1))
+    bar.close()
+    refused = 0
+    click.echo(f"{'feed':15} {'date':10} {'status':8} {'delivered':>9} {'loaded':>9} {'quar.':>6}  detail")
+    for res in results:
+        if res.status == "refused":
+            refused += 1
+            click.echo(f"{res.feed:15} {res.batch_date} {'REFUSED':8} {'':>9} {'':>9} {'':>6}  {res.refusal}")
+            continue
+        rules = ", ".join(f"{k}={v}" for k, v in sorted(res.quarantined_by_rule.items()))
+        extra = "; extra columns " + str(res.extra_columns) if res.extra_columns else ""
+        again = " (replaced earlier delivery)" if res.replaced else ""
+        click.echo(f"{res.feed:15} {res.batch_date} {'loaded':8} {res.delivered:>9} {res.loaded:>9} "
+                   f"{res.quarantined:>6}  {rules}{extra}{again}")
+    if not results:
+        click.echo(f"no batches in {root} between {first} and {last}")
+    raise SystemExit(1 if refused else 0)
+
+
+commands = [load]
