@@ -50,7 +50,7 @@ final as (
             else '其他'
         end as category_zh,
         tenders.region_code,
-        regions.name_zh as region_name,
+        coalesce(regions.name_zh, prefectures.name_zh) as region_name,
         case tenders.procurement_method
             when 'open' then '公开招标'
             when 'invited' then '邀请招标'
@@ -79,6 +79,8 @@ final as (
     left join entities as agency on tenders.agency_id = agency.entity_id
     left join entities as winner on published.winner_id = winner.entity_id
     left join regions on tenders.region_code = regions.region_code
+    -- lots of a county (530127) are named by their prefecture (530100)
+    left join regions as prefectures on left(tenders.region_code, 4) || '00' = prefectures.region_code
 
 )
 
