@@ -31,3 +31,21 @@ create table if not exists ops.feed_late (
     arrived_at   timestamptz,
     primary key (feed, batch_date)
 );
+
+-- Ledger views that the quality gate, the run ledger and the data engineers' dashboard read.
+create or replace view raw.batch_file_summary as
+select f.feed, f.batch_date, f.file, b.status, f.rows_manifest, f.rows_delivered, f.rows_loaded,
+       f.rows_quarantined, f.quarantined_by_rule, f.extra_columns, b.loaded_at
+from raw.batch_files f
+join raw.batches b using (feed, batch_date);
+
+create or replace view raw.batch_summary as
+select b.feed, b.batch_date, b.status,
+       coalesce(jsonb_object_agg(f.file, jsonb_build_object(
+           'delivered', f.rows_delivered, 'loaded', f.rows_loaded, 'quarantined', f.rows_quarantined))
+           filter (where f.file is not null), '{}') as files,
+       b.rows_delivered, b.rows_loaded, b.rows_quarantined, b.refusal, b.loaded_at, b.duration
+from raw.batches b
+left join raw.batch_files f using (feed, batch_date)
+group by b.feed, b.batch_date, b.status, b.rows_delivered, b.rows_loaded, b.rows_quarantined,
+         b.refusal, b.loaded_at, b.duration;
