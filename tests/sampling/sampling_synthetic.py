@@ -9,7 +9,7 @@ from ggzy.sampling.draw import snapshot_document
 
 PLAN: dict[str, Any] = {
     "plan_id": "T-PLAN", "matter": "测试抽查事项", "object_type": "tender", "legal_basis": "test",
-    "base_ratio": "0.2", "risk_mult_high": "4", "risk_mult_medium": "2", "risk_mult_low": "1",
+    "base_ratio": "0.2", "risk_mult_high": "4", "risk_mult_medium": "2", "risk_mult_low": "1.5", "risk_mult_none": "1",
     "credit_mult_a": "0.5", "credit_mult_b": "1", "credit_mult_c": "2", "credit_mult_d": "4",
     "strata": "category", "min_per_stratum": 1, "max_per_stratum": 5, "period": "monthly",
     "joint": True, "avoid_local_office": True, "inspectors_per_object": 2, "publish_workdays": 10, "active": True,
@@ -28,7 +28,7 @@ def objects(n: int, rng: random.Random, categories=("construction", "government_
             "category": category, "industry": "other", "region_code": pref[:4] + "02", "prefecture_code": pref,
             "responsible_department_kind": KINDS[category],
             "related_entity_ids": f"E{i % 7:03d};A{i % 3:03d}",
-            "risk_level": rng.choice(["high", "medium", "low", "low"]),
+            "risk_level": rng.choice(["high", "medium", "low", "none", "none"]),
             "risk_score": "0", "credit_level": rng.choice(["A", "B", "B", "C", "D"]),
         })
     return out

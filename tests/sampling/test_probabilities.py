@@ -61,7 +61,7 @@ def test_sample_size_uses_ratio_minimum_and_caps():
 
 
 # Eight objects in one stratum with weights 0.5 .. 16 (risk x credit), three drawn.
-LEVELS = [("low", "A"), ("low", "B"), ("medium", "B"), ("low", "C"), ("high", "B"),
+LEVELS = [("none", "A"), ("none", "B"), ("medium", "B"), ("none", "C"), ("high", "B"),
           ("medium", "C"), ("high", "C"), ("high", "D")]
 WEIGHTS = [0.5, 1, 2, 2, 4, 4, 8, 16]
 N_DRAWN = 3

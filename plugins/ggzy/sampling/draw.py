@@ -26,7 +26,7 @@ OBJECT_FIELDS = (
     "prefecture_code", "responsible_department_kind", "related_entity_ids",
     "risk_level", "risk_score", "credit_level",
 )
-RISK_LEVELS = ("high", "medium", "low")
+RISK_LEVELS = ("high", "medium", "low", "none")  # as in marts.fct_tender_risk / fct_entity_risk
 CREDIT_LEVELS = ("a", "b", "c", "d")
 
 
@@ -108,7 +108,7 @@ def stratum_of(obj: Mapping[str, Any], columns: list[str]) -> str:
 
 
 def weight_of(obj: Mapping[str, Any], plan: Mapping[str, Any]) -> Decimal:
-    risk = str(obj.get("risk_level") or "low").lower()
+    risk = str(obj.get("risk_level") or "none").lower()
     credit = str(obj.get("credit_level") or "B").lower()
     if risk not in RISK_LEVELS:
         raise ValueError(f"plan {plan['plan_id']}: no risk multiplier for risk level {risk!r} of {obj['object_id']}")
