@@ -53,12 +53,12 @@ classified as (
         case
             when calendar_overrides.calendar_date is not null
                 then case
-                    when calendar_overrides.is_workday and extract(isodow from days.date_day) >= 6
-                        then 'adjusted_workday'
-                    when calendar_overrides.is_workday then 'workday'
-                    when extract(isodow from days.date_day) >= 6 then 'weekend'
-                    else 'holiday'
-                end
+                        when calendar_overrides.is_workday and extract(isodow from days.date_day) >= 6
+                            then 'adjusted_workday'
+                        when calendar_overrides.is_workday then 'workday'
+                        when extract(isodow from days.date_day) >= 6 then 'weekend'
+                        else 'holiday'
+                    end
             when holiday_calendar.calendar_date is not null then holiday_calendar.day_kind
             when extract(isodow from days.date_day) >= 6 then 'weekend'
             else 'workday'

@@ -139,10 +139,10 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by tender_id order by candidate_score desc, project_code
+            partition by tender_id order by candidate_score desc, project_code asc
         ) as candidate_rank,
         lead(candidate_score) over (
-            partition by tender_id order by candidate_score desc, project_code
+            partition by tender_id order by candidate_score desc, project_code asc
         ) as runner_up_score,
         count(*) over (partition by tender_id) as candidate_count
     from scored
@@ -151,7 +151,8 @@ ranked as (
 
 best_candidates as (
 
-    select * from ranked where candidate_rank = 1
+    select * from ranked
+    where candidate_rank = 1
 
 ),
 

@@ -55,23 +55,50 @@ taxpayers as (
 
 mentions as (
 
-    select entity_id, 'entities' as seen_in from entities
+    select
+        entity_id,
+        'entities' as seen_in
+    from entities
     union all
-    select tenderer_id, 'tenders' from tenders
+    select
+        tenderer_id as entity_id,
+        'tenders' as seen_in
+    from tenders
     union all
-    select agency_id, 'tenders' from tenders
+    select
+        agency_id as entity_id,
+        'tenders' as seen_in
+    from tenders
     union all
-    select bidder_id, 'bids' from bids
+    select
+        bidder_id as entity_id,
+        'bids' as seen_in
+    from bids
     union all
-    select winner_id, 'awards' from awards
+    select
+        winner_id as entity_id,
+        'awards' as seen_in
+    from awards
     union all
-    select winner_id, 'contracts' from contracts
+    select
+        winner_id as entity_id,
+        'contracts' as seen_in
+    from contracts
     union all
-    select owner_id, 'projects' from projects
+    select
+        owner_id as entity_id,
+        'projects' as seen_in
+    from projects
     union all
-    select entity_id, 'credit_china' from credit_records
+    select
+        entity_id,
+        'credit_china' as seen_in
+    from credit_records
     union all
-    select entity_id, 'tax' from taxpayers
+    select
+        entity_id,
+        'tax' as seen_in
+    from taxpayers
 
 ),
 

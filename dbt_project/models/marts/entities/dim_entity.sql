@@ -67,7 +67,7 @@ controlling as (
         share_pct as controlling_share_pct
     from links
     where link_type = 'shareholder' and share_pct > 50
-    order by entity_id, share_pct desc, linked_party_key
+    order by entity_id asc, share_pct desc, linked_party_key asc
 
 ),
 
@@ -105,7 +105,7 @@ final as (
         case
             when nullif(trim(entities.legal_rep_name), '') is not null
                 then left(trim(entities.legal_rep_name), 1)
-                || repeat('*', greatest(char_length(trim(entities.legal_rep_name)) - 1, 1))
+                    || repeat('*', greatest(char_length(trim(entities.legal_rep_name)) - 1, 1))
         end as legal_rep_name_masked,
         coalesce({{ person_key('entities.legal_rep_id_no') }}, link_summary.legal_rep_key) as legal_rep_key,
         {{ person_key("regexp_replace(entities.contact_phone, '[^0-9]', '', 'g')") }} as contact_phone_key,

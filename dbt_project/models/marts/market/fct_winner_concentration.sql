@@ -30,7 +30,7 @@ winner_totals as (
     where award_date is not null
         and winner_id is not null
         and award_price > 0
-    group by 1, 2, 3, 4
+    group by extract(year from award_date)::integer, category, prefecture_code, winner_id
 
 ),
 
@@ -41,7 +41,7 @@ shares as (
         amount_won / sum(amount_won) over (partition by award_year, category, prefecture_code) as amount_share,
         row_number() over (
             partition by award_year, category, prefecture_code
-            order by amount_won desc, winner_id
+            order by amount_won desc, winner_id asc
         ) as winner_rank
     from winner_totals
 
