@@ -35,6 +35,8 @@ from ggzy_superset.bundle import PLACEHOLDER_URI
 NS = uuid.UUID("6f1c2a0e-6d0b-5b7e-9a43-2c5d7f0e9a11")
 DB_UUID = str(uuid.uuid5(NS, "database:ggzy_warehouse"))
 ALLOWED_SCHEMAS = ("marts",)
+# the data engineers' dashboard (数据运行) reads the load ledger until marts.fct_load_ledger exists
+ALLOWED_OTHER_TABLES = ("raw.batches", "raw.quarantine")
 
 
 def uid(kind: str, key: str) -> str:
@@ -271,7 +273,7 @@ def chart_yaml(ch: Chart, ds: Dataset, chart_id: int) -> dict[str, Any]:
     adhoc = [_time_filter(ds.time_column)] if ds.time_column else []
     adhoc += [_adhoc_sql(w, i) for i, w in enumerate(ch.where)]
     p: dict[str, Any] = {
-        "datasource": f"{chart_id}__table",  # remapped on import
+        "datasource": "0__table",  # the instance's dataset id is set on import
         "viz_type": ch.viz,
         "adhoc_filters": adhoc,
         "extra_form_data": {},
@@ -391,15 +393,14 @@ def query_context(ch: Chart, ds: Dataset, params: dict[str, Any], chart_id: int)
     elif ch.viz == "table":
         if ch.columns:
             q["columns"] = list(ch.columns)
-            q["metrics"] = []
+            q["metrics"] = None  # raw records: no GROUP BY
             q["orderby"] = [[c, asc] for c, asc in ch.order_by]
         else:
             q["columns"] = list(ch.groupby)
             q["orderby"] = [[c, asc] for c, asc in ch.order_by] or ([[ch.metrics[0], False]] if ch.metrics else [])
     form_data = dict(params)
-    form_data["slice_id"] = chart_id
     return {
-        "datasource": {"id": chart_id, "type": "table"},
+        "datasource": {"id": 0, "type": "table"},  # set to the dataset's id on import
         "force": False,
         "queries": [q],
         "form_data": form_data,
@@ -449,7 +450,10 @@ def dashboard_yaml(d: Dashboard, charts: dict[str, Chart], datasets: dict[str, D
             ftype, controls = "filter_time", {}
         else:
             excluded = [chart_ids[k] for k in keys if f.column not in cols_by_ds[charts[k].dataset]]
-            lister = f.dataset or next(charts[k].dataset for k in keys if f.column in cols_by_ds[charts[k].dataset])
+            having = [charts[k].dataset for k in keys if f.column in cols_by_ds[charts[k].dataset]]
+            if not having:
+                continue  # no chart of this dashboard has the column
+            lister = f.dataset or having[0]
             target = {"column": {"name": f.column}, "datasetUuid": datasets[lister].uuid}
             ftype = "filter_select"
             controls = {"enableEmptyFilter": False, "defaultToFirstItem": False, "multiSelect": f.multi,
@@ -517,6 +521,10 @@ def write_all(out: Path, warehouse_url: str, only: set[str] | None = None) -> li
         raise SystemExit(f"charts used but not defined: {missing}")
     chart_ids = {k: i + 1 for i, k in enumerate(charts)}  # placeholders, remapped on import
     used_ds = sorted({charts[k].dataset for k in used_charts})
+    for t in used_ds:
+        d = datasets[t]
+        if d.schema not in ALLOWED_SCHEMAS and f"{d.schema}.{d.table}" not in ALLOWED_OTHER_TABLES:
+            raise SystemExit(f"dataset {d.schema}.{d.table}: dashboards read marts only")
     written: list[Path] = []
     url = warehouse_url.replace("postgresql+psycopg2://", "postgresql://")
     with psycopg2.connect(url) as conn:
