@@ -86,7 +86,7 @@ def id_numbers(rng: np.random.Generator, regions: list[str], birth_days: np.ndar
             if body not in seen:
                 break
         seen.add(body)
-        out.append(body + ric.calc_check_digit(body))
+        out.append(body + ric.calc_check_digit(body + "0"))  # stdnum expects a (dummy) check digit
     return out
 
 

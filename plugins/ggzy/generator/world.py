@@ -681,9 +681,9 @@ class World:
         for x in self.pick("cl_broken_link", con):
             code = x.code or ""
             v = int(rng.integers(0, 3))
-            if v == 0:
+            if v == 0 and "0" in code[5:11]:
                 x.code = code[:5] + code[5:11].replace("0", "O", 1) + code[11:]
-            elif v == 1:
+            elif v <= 1:
                 x.code = code[:-7] + code[-5:]  # serial segment too short
             else:
                 x.code = f"{code[:-6]}{900000 + int(rng.integers(0, 99999)):06d}"  # well-formed, unknown
@@ -901,7 +901,10 @@ class World:
             lot.detail = f"{m} bids in steps of {step / 100:.2f} yuan"
         else:
             mu = rng.uniform(0.03, 0.10)
-            d = np.clip(mu + rng.normal(0, 0.03, m), 1 - an.CLEAN_MAX_DISCOUNT_SHARE, 0.25)
+            d = mu + rng.normal(0, 0.03, m)
+            # redraw (not clip) outside the clean band: a clip would pile bids on the bound (a tight, regular cluster)
+            low = 1 - an.CLEAN_MAX_DISCOUNT_SHARE
+            d = np.where(d < low, low + rng.uniform(0.002, 0.04, m), np.where(d > 0.25, rng.uniform(0.15, 0.25, m), d))
             raw = ctrl * (1 - d)
             whole = rng.random(m) < 0.5
             price = [int(round(v / 100)) * 100 if wh else int(round(v)) for v, wh in zip(raw, whole, strict=True)]
@@ -924,8 +927,17 @@ class World:
         seen: set[int] = set()
         for i in range(m):
             while price[i] in seen:
-                price[i] += 100
+                price[i] += 100 * int(rng.integers(1, 20))
             seen.add(price[i])
+        # nor a regular progression by chance (auction increments, round numbers)
+        if a != "a40_price_progression" and m >= 3:
+            srt = sorted(range(m), key=lambda i: price[i])
+            steps = {price[srt[k + 1]] - price[srt[k]] for k in range(m - 1)}
+            if len(steps) == 1:
+                j = next(i for i in reversed(srt) if i != fpos)
+                price[j] += 100 * int(rng.integers(3, 50))
+                while price[j] in {p for i, p in enumerate(price) if i != j}:
+                    price[j] += 100
         if a == "a40_identical_price" and m >= 2:
             i, j = (int(v) for v in rng.choice(m, size=2, replace=False))
             if fpos == j:
@@ -1059,7 +1071,7 @@ class World:
         if lot.anomaly == "ex_employed_by_bidder":
             b = bidders[int(rng.integers(0, len(bidders)))]
             g = 0 if lot.category == "construction" else 1
-            own = [k for k in self.emp_experts.get(b, []) if k not in [p for p, _ in panel]]
+            own = [k for k in self.emp_experts.get(b, []) if k not in [p for p, _ in panel] and self.experts[k].retire_ts < 0]
             exp = own[0] if own else self.special_expert(g, panel[-1][1] if panel else lot.host, employer=b)
             site = panel[-1][1] if panel else lot.host
             panel = panel[:-1] + [(exp, site)]

@@ -154,7 +154,7 @@ class BadRows:
             if rng.random() < 0.5 and vals[i] and float(vals[i]) > 0:
                 v[i] = "-" + vals[i]
             else:
-                v[i] = f"{int(rng.integers(2, 90))}00000000000.00"  # > 1e12 yuan
+                v[i] = f"{int(rng.integers(2, 90))}000000000000.00"  # > 1e12 yuan (absurd)
         elif rule == "project_code_format":
             i = pick(lambda c, x: c.kind == fc.PROJECT_CODE and bool(x))
             v[i] = PROJECT_CODE_JUNK[int(rng.integers(0, len(PROJECT_CODE_JUNK)))].format(y=self.year)
