@@ -35,7 +35,7 @@ $(SUPERSET_STAMP): requirements/superset.lock | $(UV)
 venvs: $(PIPELINE_STAMP) $(SUPERSET_STAMP) ## create/update both virtualenvs (quick when nothing changed)
 
 demo: venvs ## warehouse + demo landing zone + nightly runs through Airflow + Superset, left running
-	$(VENV)/bin/ggzy demo up
+	GGZY_DEMO=1 $(VENV)/bin/ggzy demo up
 
 stop: ## stop what `make demo` started
 	-$(VENV)/bin/ggzy demo down

@@ -18,6 +18,7 @@
         'reference': ['ggzy_auditor', 'ggzy_analyst', 'ggzy_superset'],
         'marts': ['ggzy_auditor', 'ggzy_analyst', 'ggzy_superset'],
         'disclosure': ['ggzy_auditor', 'ggzy_analyst', 'ggzy_superset', 'ggzy_public'],
+        'analyst': ['ggzy_auditor', 'ggzy_analyst'],
     } -%}
     {%- for schema, roles in readers.items() %}
     do $$ begin

@@ -30,7 +30,10 @@ def airflow_env(url: str | None = None) -> dict[str, str]:
     env.update({
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(config.REPO / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(config.REPO / "plugins"),
+        # Not the repo's plugins/: Airflow imports every .py file there as a top-level module
+        # (ggzy/commands/airflow.py would shadow `airflow`). The ggzy package is installed
+        # in the virtualenv instead; this folder holds real Airflow plugins, if any.
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(home / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": env.get("AIRFLOW__CORE__EXECUTOR", "LocalExecutor"),
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": config.TIMEZONE,

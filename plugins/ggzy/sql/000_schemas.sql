@@ -6,3 +6,4 @@ create schema if not exists intermediate;  -- dbt: joins and re-graining
 create schema if not exists marts;         -- dbt: facts and dimensions for analysts and Superset
 create schema if not exists sampling;      -- 双随机一公开 draws, stored immutably
 create schema if not exists disclosure;    -- public tables (no personal data)
+create schema if not exists analyst;       -- masked views of personal data for analysts
