@@ -1,0 +1,165 @@
+-- grain: one row per tender (lot) with at least 2 bidders: how much its bidders are a
+-- recurring group (co-bidding network) and whether the win rotates within that group
+{{ config(
+    post_hook=[
+        "create unique index if not exists {{ this.name }}_tender_idx on {{ this }} (tender_id)",
+        "analyze {{ this }}",
+    ],
+) }}
+
+with bids as (
+
+    select * from {{ ref('int_bids_joined_to_lots') }}
+
+),
+
+pairs as (
+
+    select * from {{ ref('int_bidder_pairs_scored') }}
+
+),
+
+lot_bidders as (
+
+    select
+        tender_id,
+        bidder_id,
+        min(category) as category,
+        min(prefecture_code) as prefecture_code,
+        min(bid_date) as bid_date,
+        min(winner_id) as winner_id,
+        bool_or(is_winner) as won,
+        min(bid_price) filter (where bidder_bid_seq = 1) as bid_price
+    from bids
+    group by tender_id, bidder_id
+
+),
+
+lot_pairs as (
+
+    select
+        a.tender_id,
+        a.winner_id,
+        a.bidder_id as bidder_a,
+        b.bidder_id as bidder_b,
+        a.won as a_won,
+        b.won as b_won,
+        pairs.observed,
+        pairs.expected,
+        pairs.p_value,
+        pairs.surprise,
+        pairs.is_recurrent,
+        pairs.joint_wins_a,
+        pairs.joint_wins_b
+    from lot_bidders as a
+    inner join lot_bidders as b
+        on a.tender_id = b.tender_id
+        and a.bidder_id < b.bidder_id
+    inner join pairs
+        on a.category = pairs.category
+        and a.prefecture_code = pairs.prefecture_code
+        and a.bidder_id = pairs.bidder_a
+        and b.bidder_id = pairs.bidder_b
+
+),
+
+lot_scores as (
+
+    select
+        tender_id,
+        min(winner_id) as winner_id,
+        count(*) as n_pairs,
+        count(*) filter (where is_recurrent) as n_recurrent_pairs,
+        avg(surprise) as cobid_score,
+        max(observed) as max_observed,
+        jsonb_agg(
+            jsonb_build_object(
+                'bidders', jsonb_build_array(bidder_a, bidder_b),
+                'observed', observed,
+                'expected', round(expected::numeric, 4),
+                'p_value', p_value
+            ) order by p_value, bidder_a, bidder_b
+        ) filter (where is_recurrent) as recurrent_pairs,
+        -- rotation: the winner's recurrent partners in this lot that themselves won a joint lot
+        count(*) filter (
+            where is_recurrent
+            and ((a_won and joint_wins_b >= 1) or (b_won and joint_wins_a >= 1))
+        ) as n_rotating_partners,
+        count(*) filter (where is_recurrent and (a_won or b_won)) as n_winner_partners
+    from lot_pairs
+    group by tender_id
+
+),
+
+ring_members as (
+
+    select
+        lot_pairs.tender_id,
+        array_agg(distinct m.bidder_id order by m.bidder_id) as ring_member_ids
+    from lot_pairs
+    cross join lateral (values (lot_pairs.bidder_a), (lot_pairs.bidder_b)) as m (bidder_id)
+    where lot_pairs.is_recurrent
+    group by lot_pairs.tender_id
+
+),
+
+-- cover bids: ring members that lost, and how far above the winning bid they priced
+cover_bids as (
+
+    select
+        ring_members.tender_id,
+        jsonb_agg(
+            jsonb_build_object(
+                'bidder_id', loser.bidder_id,
+                'bid_price', loser.bid_price,
+                'above_winner_pct', round(100 * (loser.bid_price - winner.bid_price) / nullif(winner.bid_price, 0), 3)
+            ) order by loser.bid_price
+        ) as cover_bids
+    from ring_members
+    inner join lot_bidders as winner on ring_members.tender_id = winner.tender_id and winner.won
+    inner join lot_bidders as loser
+        on ring_members.tender_id = loser.tender_id
+        and not loser.won
+        and loser.bidder_id = any(ring_members.ring_member_ids)
+    where winner.bidder_id = any(ring_members.ring_member_ids)
+    group by ring_members.tender_id
+
+),
+
+lot_dates as (
+
+    select tender_id, min(bid_date) as signal_date, count(*) as n_bidders
+    from lot_bidders
+    group by tender_id
+
+),
+
+final as (
+
+    select
+        lot_scores.tender_id,
+        lot_dates.signal_date,
+        lot_dates.n_bidders,
+        lot_scores.winner_id,
+        lot_scores.n_pairs,
+        lot_scores.n_recurrent_pairs,
+        lot_scores.max_observed,
+        lot_scores.cobid_score,
+        coalesce(ring_members.ring_member_ids, array[]::text []) as ring_member_ids,
+        lot_scores.recurrent_pairs,
+        cover_bids.cover_bids,
+        -- share of the winner's recurrent partners in this lot that won a joint lot in turn
+        case when lot_scores.n_winner_partners > 0
+            then lot_scores.n_rotating_partners::float8 / lot_scores.n_winner_partners
+        else 0 end as rotation_score,
+        coalesce(cardinality(ring_members.ring_member_ids), 0) >= {{ var('net_min_ring_size', 3) }}
+        or (lot_scores.n_recurrent_pairs >= 1 and lot_scores.n_recurrent_pairs = lot_scores.n_pairs) as is_ring_lot,
+        lot_scores.n_rotating_partners >= 1 as is_rotation_lot
+    from lot_scores
+    inner join lot_dates on lot_scores.tender_id = lot_dates.tender_id
+    left join ring_members on lot_scores.tender_id = ring_members.tender_id
+    left join cover_bids on lot_scores.tender_id = cover_bids.tender_id
+
+)
+
+select * from final

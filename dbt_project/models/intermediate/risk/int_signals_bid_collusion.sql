@@ -1,0 +1,207 @@
+-- grain: one row per rule x tender (lot), for the Art. 40 rules (a40_*) found among the bids of one lot
+-- Bids of different bidders of one lot that share a trace of the electronic bidding system
+-- (file-maker code, CA certificate, client IP or MAC, bond account, project manager) or whose
+-- prices are identical or in regular progression: 《招标投标法实施条例》第40条 "视为串通投标".
+with bids as (
+
+    select * from {{ ref('int_bids_joined_to_lots') }}
+
+),
+
+-- one row per bid and traced field, with the value normalised for comparison and the
+-- value as shown in the evidence (personal data masked)
+traces as (
+
+    select
+        bids.tender_id,
+        bids.bid_id,
+        bids.bidder_id,
+        bids.bid_date,
+        t.field,
+        t.rule_id,
+        t.norm_value,
+        t.shown_value
+    from bids
+    cross join lateral (
+        values
+            ('file_maker_code', 'a40_same_file_maker', upper(bids.file_maker_code), bids.file_maker_code),
+            ('ca_cert_serial', 'a40_same_ca_cert', upper(bids.ca_cert_serial), bids.ca_cert_serial),
+            ('client_ip', 'a40_same_ip', bids.client_ip, bids.client_ip),
+            (
+                'client_mac', 'a40_same_mac',
+                nullif(upper(regexp_replace(bids.client_mac, '[^0-9A-Fa-f]', '', 'g')), ''),
+                bids.client_mac
+            ),
+            (
+                'bond_account', 'a40_same_bond_account',
+                nullif(regexp_replace(bids.bond_account, '[[:space:]-]', '', 'g'), ''),
+                {{ mask_account('bids.bond_account') }}
+            ),
+            (
+                'project_manager_id_no', 'a40_same_project_manager',
+                bids.project_manager_id_no,
+                {{ mask_id_no('bids.project_manager_id_no') }}
+            ),
+            (
+                'bid_price', 'a40_identical_price',
+                case when bids.bid_price > 0 and bids.bidder_bid_seq = 1 then bids.bid_price::text end,
+                bids.bid_price::text
+            )
+    ) as t (field, rule_id, norm_value, shown_value)
+    where t.norm_value is not null
+
+),
+
+shared_values as (
+
+    select
+        tender_id,
+        rule_id,
+        field,
+        norm_value,
+        min(shown_value) as shown_value,
+        min(bid_date) as first_bid_date,
+        array_agg(distinct bidder_id order by bidder_id) as bidder_ids,
+        array_agg(distinct bid_id order by bid_id) as bid_ids
+    from traces
+    group by tender_id, rule_id, field, norm_value
+    having count(distinct bidder_id) >= 2
+
+),
+
+shared_signals as (
+
+    select
+        rule_id,
+        tender_id,
+        min(first_bid_date) as signal_date,
+        jsonb_build_object(
+            'field', min(field),
+            'groups', jsonb_agg(
+                jsonb_build_object('value', shown_value, 'bidder_ids', to_jsonb(bidder_ids), 'bid_ids', to_jsonb(bid_ids))
+                order by shown_value
+            )
+        ) as evidence
+    from shared_values
+    group by rule_id, tender_id
+
+),
+
+shared_entities as (
+
+    select
+        shared_values.rule_id,
+        shared_values.tender_id,
+        array_agg(distinct b.bidder_id order by b.bidder_id) as entity_ids
+    from shared_values
+    cross join lateral unnest(shared_values.bidder_ids) as b (bidder_id)
+    group by shared_values.rule_id, shared_values.tender_id
+
+),
+
+-- prices of one lot, one per bidder (its newest bid), for the progression test
+priced as (
+
+    select tender_id, bid_id, bidder_id, bid_price, bid_date
+    from bids
+    where bidder_bid_seq = 1 and bid_price > 0
+
+),
+
+-- three prices p1 < p2 < p3 of different bidders such that p3 is what p1 and p2 predict
+-- for an arithmetic (p3 = 2 p2 - p1) or geometric (p3 = p2^2 / p1) progression, up to
+-- the rounding of each price to the cent (tolerance 2 fen)
+progressions as (
+
+    select
+        p1.tender_id,
+        k.kind,
+        case k.kind when 'arithmetic' then p2.bid_price - p1.bid_price else round(p2.bid_price / p1.bid_price, 6) end as step,
+        array[p1.bidder_id, p2.bidder_id, p3.bidder_id] as bidder_ids,
+        array[p1.bid_id, p2.bid_id, p3.bid_id] as bid_ids,
+        array[p1.bid_price, p2.bid_price, p3.bid_price] as prices,
+        least(p1.bid_date, p2.bid_date, p3.bid_date) as bid_date
+    from priced as p1
+    inner join priced as p2
+        on p1.tender_id = p2.tender_id
+        and p2.bid_price > p1.bid_price
+        and p2.bidder_id <> p1.bidder_id
+    inner join priced as p3
+        on p1.tender_id = p3.tender_id
+        and p3.bid_price > p2.bid_price
+        and p3.bidder_id not in (p1.bidder_id, p2.bidder_id)
+    cross join lateral (
+        values
+            ('arithmetic', 2 * p2.bid_price - p1.bid_price),
+            ('geometric', p2.bid_price * p2.bid_price / p1.bid_price)
+    ) as k (kind, predicted)
+    where abs(p3.bid_price - k.predicted) <= 0.02
+
+),
+
+progression_signals as (
+
+    select
+        'a40_price_progression' as rule_id,
+        tender_id,
+        min(bid_date) as signal_date,
+        jsonb_build_object(
+            'progressions', jsonb_agg(
+                jsonb_build_object(
+                    'kind', kind, 'step', step, 'prices', to_jsonb(prices),
+                    'bidder_ids', to_jsonb(bidder_ids), 'bid_ids', to_jsonb(bid_ids)
+                )
+                order by prices
+            )
+        ) as evidence
+    from progressions
+    group by tender_id
+
+),
+
+progression_entities as (
+
+    select
+        progressions.tender_id,
+        array_agg(distinct b.bidder_id order by b.bidder_id) as entity_ids
+    from progressions
+    cross join lateral unnest(progressions.bidder_ids) as b (bidder_id)
+    group by progressions.tender_id
+
+),
+
+final as (
+
+    select
+        shared_signals.rule_id,
+        'tender' as subject_type,
+        shared_signals.tender_id as subject_id,
+        shared_signals.tender_id,
+        shared_entities.entity_ids,
+        cast(null as text []) as expert_ids,
+        shared_signals.signal_date,
+        1.0::numeric as score,
+        shared_signals.evidence
+    from shared_signals
+    inner join shared_entities
+        on shared_signals.rule_id = shared_entities.rule_id
+        and shared_signals.tender_id = shared_entities.tender_id
+
+    union all
+
+    select
+        progression_signals.rule_id,
+        'tender' as subject_type,
+        progression_signals.tender_id as subject_id,
+        progression_signals.tender_id,
+        progression_entities.entity_ids,
+        cast(null as text []) as expert_ids,
+        progression_signals.signal_date,
+        1.0::numeric as score,
+        progression_signals.evidence
+    from progression_signals
+    inner join progression_entities on progression_signals.tender_id = progression_entities.tender_id
+
+)
+
+select * from final

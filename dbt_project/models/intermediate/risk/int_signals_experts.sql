@@ -1,0 +1,267 @@
+-- grain: one row per rule x tender (lot), for the evaluation-expert rules (ex_*)
+with evaluations as (
+
+    select * from {{ ref('stg_trading_centre__evaluations') }}
+
+),
+
+experts as (
+
+    select * from {{ ref('stg_trading_centre__experts') }}
+
+),
+
+bids as (
+
+    select * from {{ ref('int_bids_joined_to_lots') }}
+
+),
+
+lots as (
+
+    select * from {{ ref('int_lots_summarised') }}
+
+),
+
+panels as (
+
+    select tender_id, expert_id, min({{ local_date('evaluated_at') }}) as evaluated_on
+    from evaluations
+    group by tender_id, expert_id
+
+),
+
+-- 回避: an expert whose employer bid for the lot
+employed as (
+
+    select
+        panels.tender_id,
+        min(panels.evaluated_on) as signal_date,
+        array_agg(distinct experts.employer_id) as entity_ids,
+        array_agg(distinct panels.expert_id) as expert_ids,
+        jsonb_agg(distinct jsonb_build_object('expert_id', panels.expert_id, 'employer_id', experts.employer_id)) as items
+    from panels
+    inner join experts on panels.expert_id = experts.expert_id
+    inner join bids
+        on panels.tender_id = bids.tender_id
+        and experts.employer_id = bids.bidder_id
+    group by panels.tender_id
+
+),
+
+-- favouritism: an expert's score for a bidder against the rest of the panel's for that
+-- bidder (leave-one-out mean), net of the expert's own leniency in the lot (the median of
+-- those differences over the bidders he scored). Scores: technical (the subjective part),
+-- else total.
+scored as (
+
+    select
+        tender_id,
+        expert_id,
+        bidder_id,
+        {{ local_date('evaluated_at') }} as evaluated_on,
+        coalesce(tech_score, total_score)::float8 as score,
+        sum(coalesce(tech_score, total_score)::float8) over (partition by tender_id, bidder_id) as panel_sum,
+        count(coalesce(tech_score, total_score)) over (partition by tender_id, bidder_id) as panel_n
+    from evaluations
+    where coalesce(tech_score, total_score) is not null
+
+),
+
+deviations as (
+
+    select
+        tender_id,
+        expert_id,
+        bidder_id,
+        evaluated_on,
+        score,
+        (panel_sum - score) / (panel_n - 1) as others_mean,
+        score - (panel_sum - score) / (panel_n - 1) as deviation
+    from scored
+    where panel_n >= 3
+
+),
+
+leniency as (
+
+    select tender_id, expert_id, percentile_cont(0.5) within group (order by deviation) as leniency
+    from deviations
+    group by tender_id, expert_id
+
+),
+
+excess as (
+
+    select
+        deviations.*,
+        deviations.deviation - leniency.leniency as excess
+    from deviations
+    inner join leniency
+        on deviations.tender_id = leniency.tender_id
+        and deviations.expert_id = leniency.expert_id
+
+),
+
+favoured as (
+
+    select
+        excess.*,
+        count(*) over (partition by expert_id, bidder_id) as pair_lots
+    from excess
+    where excess >= {{ var('ex_favour_points', 10) }}
+
+),
+
+favour_signals as (
+
+    select
+        tender_id,
+        min(evaluated_on) as signal_date,
+        array_agg(distinct bidder_id) as entity_ids,
+        array_agg(distinct expert_id) as expert_ids,
+        -- stronger when larger, and when the same expert favours the same bidder elsewhere
+        least(1.0, max(excess) / 20.0 * case when max(pair_lots) >= 2 then 1.0 else 0.75 end) as score,
+        jsonb_agg(jsonb_build_object(
+            'expert_id', expert_id, 'bidder_id', bidder_id, 'score', round(score::numeric, 2),
+            'panel_others_mean', round(others_mean::numeric, 2), 'excess_points', round(excess::numeric, 2),
+            'lots_favoured_by_pair', pair_lots
+        ) order by excess desc) as items
+    from favoured
+    group by tender_id
+
+),
+
+-- affinity: lots an expert evaluated that a bidder won, against chance: within each
+-- category x industry, E = wins of the bidder x panels of the expert / lots
+lot_groups as (
+
+    select tender_id, category, industry, winner_id, awarded_on
+    from lots
+    where winner_id is not null
+
+),
+
+expert_lots as (
+
+    select panels.expert_id, panels.tender_id, lot_groups.category, lot_groups.industry, lot_groups.winner_id,
+        lot_groups.awarded_on
+    from panels
+    inner join lot_groups on panels.tender_id = lot_groups.tender_id
+
+),
+
+group_sizes as (
+
+    select category, industry, count(*) as n_lots from lot_groups group by category, industry
+
+),
+
+winner_wins as (
+
+    select category, industry, winner_id, count(*) as n_wins from lot_groups group by category, industry, winner_id
+
+),
+
+expert_panels as (
+
+    select category, industry, expert_id, count(*) as n_panels from expert_lots group by category, industry, expert_id
+
+),
+
+pair_counts as (
+
+    select
+        expert_id,
+        winner_id,
+        count(*) as observed
+    from expert_lots
+    group by expert_id, winner_id
+    having count(*) >= {{ var('ex_affinity_min_lots', 4) }}
+
+),
+
+-- expected over all groups the pair met in: sum over groups of wins x panels / lots
+pair_expected as (
+
+    select
+        pair_counts.expert_id,
+        pair_counts.winner_id,
+        pair_counts.observed,
+        (
+            select sum(ww.n_wins::float8 * ep.n_panels / gs.n_lots)
+            from winner_wins as ww
+            inner join expert_panels as ep
+                on ww.category = ep.category and ww.industry = ep.industry
+            inner join group_sizes as gs
+                on ww.category = gs.category and ww.industry = gs.industry
+            where ww.winner_id = pair_counts.winner_id and ep.expert_id = pair_counts.expert_id
+        ) as expected
+    from pair_counts
+
+),
+
+pair_tests as (
+
+    select
+        pair_expected.*,
+        (
+            select sum(exp(-pair_expected.expected + k * ln(pair_expected.expected) - lnf.v))
+            from generate_series(pair_expected.observed, pair_expected.observed + 60) as k
+            cross join lateral (select coalesce(sum(ln(i)), 0) as v from generate_series(1, k) as i) as lnf
+        ) as p_value
+    from pair_expected
+    where pair_expected.observed > pair_expected.expected
+
+),
+
+affinity_signals as (
+
+    select
+        expert_lots.tender_id,
+        min(expert_lots.awarded_on) as signal_date,
+        array_agg(distinct expert_lots.winner_id) as entity_ids,
+        array_agg(distinct expert_lots.expert_id) as expert_ids,
+        least(1.0, max(-log(greatest(pair_tests.p_value, 1e-15))) / 10.0) as score,
+        jsonb_agg(jsonb_build_object(
+            'expert_id', expert_lots.expert_id, 'winner_id', expert_lots.winner_id,
+            'observed', pair_tests.observed, 'expected', round(pair_tests.expected::numeric, 4),
+            'p_value', pair_tests.p_value
+        )) as items
+    from expert_lots
+    inner join pair_tests
+        on expert_lots.expert_id = pair_tests.expert_id
+        and expert_lots.winner_id = pair_tests.winner_id
+    where pair_tests.p_value < {{ var('ex_affinity_max_p', 0.0001) }}
+    group by expert_lots.tender_id
+
+),
+
+final as (
+
+    {% set parts = [
+        ('ex_employed_by_bidder', 'employed', '1.0', "jsonb_build_object('experts', items)"),
+        ('ex_favouritism', 'favour_signals', 'score', "jsonb_build_object('favoured', items)"),
+        ('ex_winner_affinity', 'affinity_signals', 'score', "jsonb_build_object('pairs', items)"),
+    ] %}
+    {%- for rule_id, cte, score, evidence in parts %}
+    select
+        '{{ rule_id }}' as rule_id,
+        'tender' as subject_type,
+        tender_id as subject_id,
+        tender_id,
+        entity_ids::text [] as entity_ids,
+        expert_ids::text [] as expert_ids,
+        signal_date::date as signal_date,
+        ({{ score }})::numeric as score,
+        {{ evidence }} as evidence
+    from {{ cte }}
+    {%- if not loop.last %}
+
+    union all
+    {% endif %}
+    {%- endfor %}
+
+)
+
+select * from final

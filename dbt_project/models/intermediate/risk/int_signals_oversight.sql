@@ -1,0 +1,85 @@
+-- grain: one row per rule x subject, for the closed-loop (cl_*) and time-limit (tl_*) flags of
+-- the warehouse marts (fct_closed_loop, fct_time_limits), in the shape of a risk signal
+{%- set cl_rules = [
+    'cl_no_approval', 'cl_award_above_control', 'cl_contract_deviation', 'cl_start_before_award',
+    'cl_settlement_overrun', 'cl_stage_overdue', 'cl_broken_link',
+] %}
+
+with closed_loop as (
+
+    select * from {{ ref('fct_closed_loop') }}
+
+),
+
+time_limits as (
+
+    select * from {{ ref('fct_time_limits') }}
+
+),
+
+closed_loop_flags as (
+
+    select
+        flags.rule_id,
+        closed_loop.tender_id,
+        jsonb_strip_nulls(to_jsonb(closed_loop)) as doc
+    from closed_loop
+    cross join lateral (
+        values
+        {%- for r in cl_rules %}
+            ('{{ r }}', closed_loop.{{ r }}){% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ) as flags (rule_id, flagged)
+    where flags.flagged
+
+),
+
+closed_loop_signals as (
+
+    select
+        rule_id,
+        'tender' as subject_type,
+        tender_id as subject_id,
+        tender_id,
+        array_remove(array[doc ->> 'tenderer_id', doc ->> 'winner_id'], null) as entity_ids,
+        cast(null as text []) as expert_ids,
+        coalesce((doc ->> 'award_date')::date, (doc ->> 'as_of_date')::date) as signal_date,
+        1.0::numeric as score,
+        -- the lot's closed-loop record, without the flag columns themselves
+        doc - array[{% for r in cl_rules %}'{{ r }}', {% endfor %}'flag_count', 'flagged_rule_ids'] as evidence,
+        cast(null as text) as department_code
+    from closed_loop_flags
+
+),
+
+time_limit_signals as (
+
+    select
+        rule_id,
+        item_type as subject_type,
+        item_id as subject_id,
+        tender_id,
+        cast(null as text []) as entity_ids,
+        cast(null as text []) as expert_ids,
+        coalesce(done_date, due_date) as signal_date,
+        1.0::numeric as score,
+        jsonb_strip_nulls(jsonb_build_object(
+            'item_type', item_type, 'start_at', start_at, 'done_at', done_at,
+            'limit_workdays', limit_workdays, 'due_date', due_date, 'workdays_used', workdays_used,
+            'workdays_overdue', workdays_overdue, 'status', status
+        )) as evidence,
+        responsible_department_code as department_code
+    from time_limits
+    where is_breach
+
+),
+
+final as (
+
+    select * from closed_loop_signals
+    union all
+    select * from time_limit_signals
+
+)
+
+select * from final

@@ -1,0 +1,260 @@
+-- grain: one row per rule x tender (lot), for the procurement red flags (pf_*)
+with lots as (
+
+    select * from {{ ref('int_lots_summarised') }}
+
+),
+
+bids as (
+
+    select * from {{ ref('int_bids_joined_to_lots') }}
+
+),
+
+minimums as (
+
+    select * from {{ ref('int_bid_period_minimums') }}
+
+),
+
+-- newest bid of each bidder of a lot
+latest_bids as (
+
+    select * from bids where bidder_bid_seq = 1
+
+),
+
+all_but_winner as (
+
+    select tender_id
+    from lots
+    where
+        winner_id is not null
+        and winner_bid_valid
+        and n_bidders >= 3
+        and n_valid_bids = 1
+
+),
+
+single_bid as (
+
+    select
+        lots.tender_id,
+        lots.lot_date as signal_date,
+        array_agg(latest_bids.bidder_id order by latest_bids.bidder_id) as entity_ids,
+        jsonb_build_object(
+            'n_bids', min(lots.n_bids), 'n_bidders', min(lots.n_bidders), 'n_valid_bids', min(lots.n_valid_bids),
+            'valid_bid_id', min(latest_bids.bid_id), 'procurement_method', min(lots.procurement_method)
+        ) as evidence
+    from lots
+    inner join latest_bids on lots.tender_id = latest_bids.tender_id and latest_bids.is_valid
+    where
+        lots.n_valid_bids = 1
+        -- single-source, auction and listing take one bidder by design
+        and lots.procurement_method not in ('single_source', 'auction', 'listing')
+    group by lots.tender_id, lots.lot_date
+
+),
+
+all_but_winner_signals as (
+
+    select
+        lots.tender_id,
+        lots.lot_date as signal_date,
+        array[lots.winner_id] as entity_ids,
+        jsonb_build_object(
+            'winner_id', lots.winner_id,
+            'n_bidders', lots.n_bidders,
+            'rejected', jsonb_agg(
+                jsonb_build_object('bid_id', b.bid_id, 'bidder_id', b.bidder_id, 'reason', b.rejection_reason)
+                order by b.bid_id
+            )
+        ) as evidence
+    from lots
+    inner join latest_bids as b on lots.tender_id = b.tender_id and not b.is_valid
+    where lots.tender_id in (select a.tender_id from all_but_winner as a)
+    group by lots.tender_id, lots.lot_date, lots.winner_id, lots.n_bidders
+
+),
+
+lowest_rejected as (
+
+    select
+        lots.tender_id,
+        lots.lot_date as signal_date,
+        array_remove(array_agg(distinct b.bidder_id) || array[lots.winner_id], null) as entity_ids,
+        jsonb_build_object(
+            'lowest_bids', jsonb_agg(
+                jsonb_build_object(
+                    'bid_id', b.bid_id, 'bidder_id', b.bidder_id, 'bid_price', b.bid_price,
+                    'reason', b.rejection_reason
+                ) order by b.bid_id
+            ),
+            'winner_id', lots.winner_id,
+            'winner_bid_price', lots.winner_bid_price
+        ) as evidence
+    from lots
+    inner join (
+        select
+            latest_bids.*,
+            min(latest_bids.bid_price) over (partition by latest_bids.tender_id) as lot_min_price
+        from latest_bids
+        where latest_bids.bid_price > 0
+    ) as b on lots.tender_id = b.tender_id
+    where
+        lots.evaluation_method = 'lowest_price'
+        and lots.n_bidders >= 2
+        and b.bid_price = b.lot_min_price
+        and not b.is_valid
+    group by lots.tender_id, lots.lot_date, lots.winner_id, lots.winner_bid_price
+
+),
+
+short_period as (
+
+    select
+        lots.tender_id,
+        lots.announced_on as signal_date,
+        array_remove(array[lots.tenderer_id, lots.agency_id], null) as entity_ids,
+        jsonb_build_object(
+            'announced_at', lots.announced_at,
+            'bid_deadline', lots.bid_deadline,
+            'period', p.period,
+            'minimum', minimums.min_period,
+            'unit', minimums.period_unit,
+            'procurement_method', lots.procurement_method,
+            'legal_basis', minimums.legal_basis
+        ) as evidence
+    from lots
+    inner join minimums
+        on lots.category = minimums.category
+        and lots.procurement_method = minimums.procurement_method
+    cross join lateral (
+        select case minimums.period_unit
+            when 'workdays' then {{ workdays_between('lots.announced_on', 'lots.deadline_on') }}
+            else lots.deadline_on - lots.announced_on
+        end as period
+    ) as p
+    where p.period < minimums.min_period
+
+),
+
+near_control as (
+
+    select
+        tender_id,
+        awarded_on as signal_date,
+        array[winner_id] as entity_ids,
+        jsonb_build_object(
+            'award_price', award_price,
+            'control_price', control_price,
+            'gap_pct', round(100 * (control_price - award_price) / control_price, 4),
+            'n_bidders', n_bidders,
+            'threshold_pct', {{ var('award_near_control_pct') }}
+        ) as evidence
+    from lots
+    where
+        n_bidders >= 3
+        and control_price > 0
+        and award_price <= control_price
+        and award_price >= control_price * (1 - {{ var('award_near_control_pct') }} / 100.0)
+
+),
+
+late_winner as (
+
+    select
+        tender_id,
+        deadline_on as signal_date,
+        array[winner_id] as entity_ids,
+        jsonb_build_object(
+            'winner_id', winner_id,
+            'bid_id', winner_bid_id,
+            'submitted_at', winner_submitted_at,
+            'bid_deadline', bid_deadline,
+            'minutes_late', round(extract(epoch from winner_submitted_at - bid_deadline) / 60.0, 1)
+        ) as evidence
+    from lots
+    where winner_submitted_at > bid_deadline
+
+),
+
+-- lots of one tenderer, category and industry whose amount lies just under the
+-- mandatory-tender threshold, with another such lot announced within the window
+split_candidates as (
+
+    select
+        tender_id,
+        tenderer_id,
+        category,
+        industry,
+        announced_on,
+        coalesce(control_price, award_price) as amount
+    from lots
+    where
+        category in ('construction', 'government_procurement')
+        and announced_on is not null
+        and coalesce(control_price, award_price) < {{ var('mandatory_tender_threshold') }}
+        and coalesce(control_price, award_price)
+        >= {{ var('mandatory_tender_threshold') }} * (1 - {{ var('split_band_pct', 10) }} / 100.0)
+
+),
+
+split_lots as (
+
+    select
+        a.tender_id,
+        min(a.announced_on) as signal_date,
+        array[min(a.tenderer_id)] as entity_ids,
+        jsonb_build_object(
+            'tenderer_id', min(a.tenderer_id),
+            'amount', min(a.amount),
+            'related_lots', jsonb_agg(jsonb_build_object('tender_id', b.tender_id, 'amount', b.amount) order by b.tender_id),
+            'total', min(a.amount) + sum(b.amount),
+            'threshold', {{ var('mandatory_tender_threshold') }},
+            'window_days', {{ var('split_window_days', 90) }}
+        ) as evidence
+    from split_candidates as a
+    inner join split_candidates as b
+        on a.tenderer_id = b.tenderer_id
+        and a.category = b.category
+        and a.industry = b.industry
+        and a.tender_id <> b.tender_id
+        and abs(a.announced_on - b.announced_on) <= {{ var('split_window_days', 90) }}
+    group by a.tender_id
+    having min(a.amount) + sum(b.amount) >= {{ var('mandatory_tender_threshold') }}
+
+),
+
+final as (
+
+    {% set parts = [
+        ('pf_single_bid', 'single_bid'),
+        ('pf_all_but_winner_rejected', 'all_but_winner_signals'),
+        ('pf_lowest_rejected', 'lowest_rejected'),
+        ('pf_short_bid_period', 'short_period'),
+        ('pf_award_near_control', 'near_control'),
+        ('pf_late_winning_bid', 'late_winner'),
+        ('pf_split_lots', 'split_lots'),
+    ] %}
+    {%- for rule_id, cte in parts %}
+    select
+        '{{ rule_id }}' as rule_id,
+        'tender' as subject_type,
+        tender_id as subject_id,
+        tender_id,
+        entity_ids::text [] as entity_ids,
+        cast(null as text []) as expert_ids,
+        signal_date::date as signal_date,
+        1.0::numeric as score,
+        evidence
+    from {{ cte }}
+    {%- if not loop.last %}
+
+    union all
+    {% endif %}
+    {%- endfor %}
+
+)
+
+select * from final

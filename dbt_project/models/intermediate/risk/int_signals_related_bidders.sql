@@ -1,0 +1,165 @@
+-- grain: one row per rule x tender (lot), for the Art. 34 rules (a34_*): related bidders in one lot
+-- 《招标投标法实施条例》第34条第2款: units whose responsible person is the same person, or between
+-- which there is a controlling relationship, may not bid for the same lot. A shared contact
+-- phone is the register's trace of the same: one office behind two bidders.
+with bids as (
+
+    select * from {{ ref('int_bids_joined_to_lots') }}
+
+),
+
+entities as (
+
+    select * from {{ ref('stg_trading_centre__entities') }}
+
+),
+
+entity_links as (
+
+    select * from {{ ref('stg_trading_centre__entity_links') }}
+
+),
+
+lot_bidders as (
+
+    select tender_id, bidder_id, min(bid_date) as bid_date
+    from bids
+    group by tender_id, bidder_id
+
+),
+
+-- what ties an entity to others: its legal representative (register or links), its
+-- normalised contact phone, and whoever controls it (> 50 %, or itself)
+entity_keys as (
+
+    select entity_id, 'a34_shared_legal_rep' as rule_id, legal_rep_id_no as key_value, null::numeric as share_pct
+    from entities
+    where nullif(legal_rep_id_no, '') is not null
+
+    union
+
+    select entity_id, 'a34_shared_legal_rep', linked_id, null::numeric
+    from entity_links
+    where link_type = 'legal_rep' and linked_id is not null
+
+    union
+
+    select
+        entity_id,
+        'a34_shared_phone',
+        regexp_replace(regexp_replace(contact_phone, '[^0-9]', '', 'g'), '^(0086|86)(1[0-9]{10})$', '\2'),
+        null::numeric
+    from entities
+    where length(regexp_replace(contact_phone, '[^0-9]', '', 'g')) >= 7
+
+    union
+
+    select entity_id, 'a34_controlling_shareholder', linked_id, share_pct
+    from entity_links
+    where link_type = 'shareholder' and share_pct > 50 and linked_id is not null
+
+    union
+
+    select entity_id, 'a34_controlling_shareholder', entity_id, 100::numeric
+    from entities
+
+),
+
+keyed as (
+
+    select
+        lot_bidders.tender_id,
+        lot_bidders.bidder_id,
+        lot_bidders.bid_date,
+        entity_keys.rule_id,
+        entity_keys.key_value,
+        entity_keys.share_pct
+    from lot_bidders
+    inner join entity_keys on lot_bidders.bidder_id = entity_keys.entity_id
+
+),
+
+shared as (
+
+    select
+        tender_id,
+        rule_id,
+        key_value,
+        min(bid_date) as bid_date,
+        array_agg(distinct bidder_id order by bidder_id) as bidder_ids,
+        jsonb_object_agg(bidder_id, share_pct) filter (where share_pct is not null) as share_pct_by_bidder
+    from keyed
+    group by tender_id, rule_id, key_value
+    having count(distinct bidder_id) >= 2
+
+),
+
+described as (
+
+    select
+        tender_id,
+        rule_id,
+        bid_date,
+        bidder_ids,
+        case rule_id
+            when 'a34_shared_legal_rep' then jsonb_build_object(
+                'person', {{ mask_id_no('key_value') }}, 'bidder_ids', to_jsonb(bidder_ids)
+            )
+            when 'a34_shared_phone' then jsonb_build_object(
+                'phone', {{ mask_phone('key_value') }}, 'bidder_ids', to_jsonb(bidder_ids)
+            )
+            else jsonb_build_object(
+                'kind', case when key_value = any(bidder_ids) then 'parent' else 'common_parent' end,
+                'controller', case when {{ is_person_id('key_value') }} then {{ mask_id_no('key_value') }} else key_value end,
+                'share_pct', share_pct_by_bidder,
+                'bidder_ids', to_jsonb(bidder_ids)
+            )
+        end as item
+    from shared
+
+),
+
+signals as (
+
+    select
+        rule_id,
+        tender_id,
+        min(bid_date) as signal_date,
+        jsonb_build_object('links', jsonb_agg(item order by item::text)) as evidence
+    from described
+    group by rule_id, tender_id
+
+),
+
+signal_entities as (
+
+    select
+        described.rule_id,
+        described.tender_id,
+        array_agg(distinct b.bidder_id order by b.bidder_id) as entity_ids
+    from described
+    cross join lateral unnest(described.bidder_ids) as b (bidder_id)
+    group by described.rule_id, described.tender_id
+
+),
+
+final as (
+
+    select
+        signals.rule_id,
+        'tender' as subject_type,
+        signals.tender_id as subject_id,
+        signals.tender_id,
+        signal_entities.entity_ids,
+        cast(null as text []) as expert_ids,
+        signals.signal_date,
+        1.0::numeric as score,
+        signals.evidence
+    from signals
+    inner join signal_entities
+        on signals.rule_id = signal_entities.rule_id
+        and signals.tender_id = signal_entities.tender_id
+
+)
+
+select * from final

@@ -1,0 +1,199 @@
+-- grain: one row per rule x subject, for the statistical screens: price screens (ps_price_screen,
+-- per lot), the co-bidding network (net_cobid_ring, net_rotation, per lot) and perennial
+-- losers (net_perennial_loser, per entity)
+with screens as (
+
+    select * from {{ ref('int_lot_price_screens') }}
+
+),
+
+network as (
+
+    select * from {{ ref('int_lot_network_scores') }}
+
+),
+
+bids as (
+
+    select * from {{ ref('int_bids_joined_to_lots') }}
+
+),
+
+pairs as (
+
+    select * from {{ ref('int_bidder_pairs_scored') }}
+
+),
+
+lot_bidders as (
+
+    select
+        tender_id,
+        array_agg(distinct bidder_id order by bidder_id) as bidder_ids,
+        min(bid_date) as bid_date
+    from bids
+    where is_valid and bidder_bid_seq = 1
+    group by tender_id
+
+),
+
+price_signals as (
+
+    select
+        screens.tender_id,
+        lot_bidders.bid_date as signal_date,
+        lot_bidders.bidder_ids as entity_ids,
+        screens.screen_score as score,
+        jsonb_build_object(
+            'screen_score', round(screens.screen_score::numeric, 4),
+            'threshold', {{ var('ps_min_score', 0.8) }},
+            'n_bids', screens.n_bids,
+            'population', screens.population,
+            'population_size', screens.population_size,
+            'screens', jsonb_build_object(
+                {%- for s in ['cv', 'spd', 'diffp', 'rd', 'kurt', 'skew', 'ks'] %}
+                '{{ s }}', jsonb_build_object(
+                    'value', round(screens.{{ s }}::numeric, 6),
+                    'suspicion_percentile', round(screens.{{ s }}_suspicion::numeric, 4)
+                ){% if not loop.last %},{% endif %}
+                {%- endfor %}
+            )
+        ) as evidence
+    from screens
+    inner join lot_bidders on screens.tender_id = lot_bidders.tender_id
+    where screens.screen_score >= {{ var('ps_min_score', 0.8) }}
+
+),
+
+ring_signals as (
+
+    select
+        tender_id,
+        signal_date,
+        ring_member_ids as entity_ids,
+        least(1.0, cobid_score / 10.0) as score,
+        jsonb_build_object(
+            'ring_member_ids', to_jsonb(ring_member_ids),
+            'cobid_score', round(cobid_score::numeric, 3),
+            'recurrent_pairs', recurrent_pairs,
+            'cover_bids', cover_bids,
+            'n_bidders', n_bidders
+        ) as evidence
+    from network
+    where is_ring_lot
+
+),
+
+rotation_signals as (
+
+    select
+        tender_id,
+        signal_date,
+        ring_member_ids as entity_ids,
+        rotation_score as score,
+        jsonb_build_object(
+            'winner_id', winner_id,
+            'ring_member_ids', to_jsonb(ring_member_ids),
+            'rotation_score', round(rotation_score::numeric, 3),
+            'recurrent_pairs', recurrent_pairs
+        ) as evidence
+    from network
+    where is_ring_lot and is_rotation_lot
+
+),
+
+-- perennial losers: many bids, no win, mostly in lots won by a recurrent co-bidding partner
+partner_links as (
+
+    select bidder_a as bidder_id, bidder_b as partner_id from pairs where is_recurrent
+    union
+    select bidder_b, bidder_a from pairs where is_recurrent
+
+),
+
+bidder_lots as (
+
+    select
+        bids.bidder_id,
+        bids.tender_id,
+        bool_or(bids.is_winner) as won,
+        min(bids.winner_id) as winner_id,
+        max(bids.bid_date) as bid_date
+    from bids
+    group by bids.bidder_id, bids.tender_id
+
+),
+
+losers as (
+
+    select
+        bidder_lots.bidder_id,
+        count(*) as n_lots,
+        count(*) filter (where bidder_lots.won) as n_wins,
+        count(*) filter (where partner_links.partner_id is not null) as n_lots_won_by_partner,
+        array_agg(distinct partner_links.partner_id) filter (where partner_links.partner_id is not null) as partners,
+        max(bidder_lots.bid_date) as last_bid_date
+    from bidder_lots
+    left join partner_links
+        on bidder_lots.bidder_id = partner_links.bidder_id
+        and bidder_lots.winner_id = partner_links.partner_id
+    group by bidder_lots.bidder_id
+
+),
+
+loser_signals as (
+
+    select
+        bidder_id,
+        last_bid_date as signal_date,
+        array[bidder_id] || partners as entity_ids,
+        n_lots_won_by_partner::numeric / n_lots as score,
+        jsonb_build_object(
+            'n_lots', n_lots, 'n_wins', n_wins, 'n_lots_won_by_partner', n_lots_won_by_partner,
+            'partner_ids', to_jsonb(partners)
+        ) as evidence
+    from losers
+    where
+        n_lots >= {{ var('perennial_min_bids', 10) }}
+        and n_wins = 0
+        and n_lots_won_by_partner >= {{ var('perennial_partner_share', 0.6) }} * n_lots
+
+),
+
+final as (
+
+    {% set parts = [
+        ('ps_price_screen', 'price_signals'),
+        ('net_cobid_ring', 'ring_signals'),
+        ('net_rotation', 'rotation_signals'),
+    ] %}
+    {%- for rule_id, cte in parts %}
+    select
+        '{{ rule_id }}' as rule_id,
+        'tender' as subject_type,
+        tender_id as subject_id,
+        tender_id,
+        entity_ids::text [] as entity_ids,
+        cast(null as text []) as expert_ids,
+        signal_date::date as signal_date,
+        score::numeric as score,
+        evidence
+    from {{ cte }}
+
+    union all
+    {% endfor %}
+    select
+        'net_perennial_loser' as rule_id,
+        'entity' as subject_type,
+        bidder_id as subject_id,
+        cast(null as text) as tender_id,
+        entity_ids::text [] as entity_ids,
+        cast(null as text []) as expert_ids,
+        signal_date::date as signal_date,
+        score::numeric as score,
+        evidence
+    from loser_signals
+
+)
+
+select * from final

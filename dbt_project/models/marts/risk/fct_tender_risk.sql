@@ -1,0 +1,169 @@
+-- grain: one row per tender (lot, 标段)
+-- Composite risk of a lot: the sum over its risk signals of effective weight (configured
+-- weight x outcome multiplier, dim_risk_rules) x signal score; a signal whose alert was
+-- dismissed contributes nothing. explanation lists each contribution, largest first. The
+-- screen scores are kept for every lot (also below their thresholds) so that rankings can
+-- be checked; lots with a participant on the key-watch list are tagged for tracking.
+{{ config(
+    post_hook=[
+        "create unique index if not exists {{ this.name }}_tender_idx on {{ this }} (tender_id)",
+        "analyze {{ this }}",
+    ],
+) }}
+
+with lots as (
+
+    select * from {{ ref('int_lots_summarised') }}
+
+),
+
+signals as (
+
+    select * from {{ ref('fct_risk_signals') }}
+
+),
+
+alerts as (
+
+    select * from {{ source('alerts', 'alerts') }}
+
+),
+
+watch_list as (
+
+    select * from {{ ref('fct_key_watch_list') }}
+
+),
+
+bids as (
+
+    select * from {{ ref('int_bids_joined_to_lots') }}
+
+),
+
+price_screens as (
+
+    select * from {{ ref('int_lot_price_screens') }}
+
+),
+
+network as (
+
+    select * from {{ ref('int_lot_network_scores') }}
+
+),
+
+assignments as (
+
+    select * from {{ ref('int_tenders_assigned_to_departments') }}
+
+),
+
+contributions as (
+
+    select
+        signals.tender_id,
+        signals.rule_id,
+        signals.rule_name_zh,
+        signals.severity,
+        signals.effective_weight,
+        signals.score,
+        alerts.status as alert_status,
+        case when alerts.status = 'dismissed' then 0 else signals.effective_weight * signals.score end
+            as contribution
+    from signals
+    left join alerts on signals.signal_id = alerts.alert_id
+    where signals.tender_id is not null
+
+),
+
+explained as (
+
+    select
+        tender_id,
+        count(*) as n_signals,
+        count(*) filter (where severity = 'high') as n_high_severity,
+        sum(contribution) as risk_score,
+        array_agg(rule_id order by contribution desc, rule_id) as rule_ids,
+        jsonb_agg(
+            jsonb_build_object(
+                'rule_id', rule_id, 'rule_name_zh', rule_name_zh, 'severity', severity,
+                'weight', round(effective_weight, 3), 'score', score, 'alert_status', alert_status,
+                'contribution', round(contribution, 3)
+            ) order by contribution desc, rule_id
+        ) as explanation,
+        string_agg(rule_id || ' ' || round(contribution, 2), ' + ' order by contribution desc, rule_id)
+            as explanation_text
+    from contributions
+    group by tender_id
+
+),
+
+participants as (
+
+    select tender_id, bidder_id as entity_id from bids
+    union
+    select tender_id, tenderer_id from lots where tenderer_id is not null
+    union
+    select tender_id, agency_id from lots where agency_id is not null
+
+),
+
+watched as (
+
+    select
+        participants.tender_id,
+        array_agg(distinct participants.entity_id order by participants.entity_id) as watched_entity_ids
+    from participants
+    inner join watch_list
+        on watch_list.party_type = 'entity'
+        and participants.entity_id = watch_list.party_id
+    group by participants.tender_id
+
+),
+
+final as (
+
+    select
+        lots.tender_id,
+        lots.project_code,
+        lots.category,
+        lots.industry,
+        lots.region_code,
+        lots.prefecture_code,
+        lots.tenderer_id,
+        lots.procurement_method,
+        lots.lot_date,
+        lots.n_bidders,
+        lots.n_valid_bids,
+        lots.winner_id,
+        lots.award_price,
+        assignments.supervising_department_code as department_code,
+        coalesce(explained.n_signals, 0) as n_signals,
+        coalesce(explained.n_high_severity, 0) as n_high_severity,
+        round(coalesce(explained.risk_score, 0), 4) as risk_score,
+        case
+            when coalesce(explained.risk_score, 0) >= {{ var('risk_high_score', 10) }} then 'high'
+            when coalesce(explained.risk_score, 0) >= {{ var('risk_medium_score', 4) }} then 'medium'
+            when coalesce(explained.risk_score, 0) > 0 then 'low'
+            else 'none'
+        end as risk_level,
+        coalesce(explained.rule_ids, array[]::text []) as rule_ids,
+        coalesce(explained.explanation, '[]'::jsonb) as explanation,
+        explained.explanation_text,
+        round(price_screens.screen_score::numeric, 4) as price_screen_score,
+        round(network.cobid_score::numeric, 4) as cobid_score,
+        round(network.rotation_score::numeric, 4) as rotation_score,
+        watched.tender_id is not null as has_watched_participant,
+        coalesce(watched.watched_entity_ids, array[]::text []) as watched_entity_ids,
+        {{ as_of_date() }} as as_of_date
+    from lots
+    left join explained on lots.tender_id = explained.tender_id
+    left join price_screens on lots.tender_id = price_screens.tender_id
+    left join network on lots.tender_id = network.tender_id
+    left join watched on lots.tender_id = watched.tender_id
+    left join assignments on lots.tender_id = assignments.tender_id
+
+)
+
+select * from final
