@@ -46,6 +46,7 @@ def model_sql(f: c.FeedFile) -> str:
     cols = [s for col in f.columns for s in column_sql(col)]
     order_version = f"{f.version_column} desc nulls last, " if f.version_column else ""
     key = ", ".join(f.key)
+    key_order = ", ".join(f"{k} asc" for k in f.key)
     select_cols = ",\n        ".join(cols)
     return f"""-- grain: one row per {' x '.join(f.key)} (newest delivered version)
 -- {f.description}; source raw.{f.table} ({f.name} of the {f.feed} feed)
@@ -72,7 +73,7 @@ final as (
 
     select distinct on ({key}) *
     from typed
-    order by {key}, {order_version}batch_date desc, source_line desc
+    order by {key_order}, {order_version}batch_date desc, source_line desc
 
 )
 

@@ -29,7 +29,7 @@ final as (
 
     select distinct on (project_code, tender_id, milestone) *
     from typed
-    order by project_code, tender_id, milestone, updated_at desc nulls last, batch_date desc, source_line desc
+    order by project_code asc, tender_id asc, milestone asc, updated_at desc nulls last, batch_date desc, source_line desc
 
 )
 

@@ -35,7 +35,7 @@ final as (
 
     select distinct on (project_code) *
     from typed
-    order by project_code, updated_at desc nulls last, batch_date desc, source_line desc
+    order by project_code asc, updated_at desc nulls last, batch_date desc, source_line desc
 
 )
 

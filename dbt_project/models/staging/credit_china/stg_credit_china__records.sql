@@ -35,7 +35,7 @@ final as (
 
     select distinct on (record_id) *
     from typed
-    order by record_id, updated_at desc nulls last, batch_date desc, source_line desc
+    order by record_id asc, updated_at desc nulls last, batch_date desc, source_line desc
 
 )
 

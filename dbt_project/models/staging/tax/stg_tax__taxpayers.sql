@@ -31,7 +31,7 @@ final as (
 
     select distinct on (entity_id) *
     from typed
-    order by entity_id, updated_at desc nulls last, batch_date desc, source_line desc
+    order by entity_id asc, updated_at desc nulls last, batch_date desc, source_line desc
 
 )
 

@@ -37,7 +37,7 @@ final as (
 
     select distinct on (bid_id) *
     from typed
-    order by bid_id, updated_at desc nulls last, batch_date desc, source_line desc
+    order by bid_id asc, updated_at desc nulls last, batch_date desc, source_line desc
 
 )
 

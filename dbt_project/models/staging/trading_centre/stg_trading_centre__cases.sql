@@ -32,7 +32,7 @@ final as (
 
     select distinct on (case_id) *
     from typed
-    order by case_id, updated_at desc nulls last, batch_date desc, source_line desc
+    order by case_id asc, updated_at desc nulls last, batch_date desc, source_line desc
 
 )
 

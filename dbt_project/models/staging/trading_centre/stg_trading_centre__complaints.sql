@@ -35,7 +35,7 @@ final as (
 
     select distinct on (complaint_id) *
     from typed
-    order by complaint_id, updated_at desc nulls last, batch_date desc, source_line desc
+    order by complaint_id asc, updated_at desc nulls last, batch_date desc, source_line desc
 
 )
 

@@ -28,7 +28,7 @@ final as (
 
     select distinct on (contract_id) *
     from typed
-    order by contract_id, updated_at desc nulls last, batch_date desc, source_line desc
+    order by contract_id asc, updated_at desc nulls last, batch_date desc, source_line desc
 
 )
 

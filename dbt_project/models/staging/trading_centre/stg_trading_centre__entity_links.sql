@@ -28,7 +28,7 @@ final as (
 
     select distinct on (entity_id, link_type, linked_id) *
     from typed
-    order by entity_id, link_type, linked_id, updated_at desc nulls last, batch_date desc, source_line desc
+    order by entity_id asc, link_type asc, linked_id asc, updated_at desc nulls last, batch_date desc, source_line desc
 
 )
 

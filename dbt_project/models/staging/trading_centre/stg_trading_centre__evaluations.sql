@@ -31,7 +31,7 @@ final as (
 
     select distinct on (tender_id, expert_id, bidder_id) *
     from typed
-    order by tender_id, expert_id, bidder_id, evaluated_at desc nulls last, batch_date desc, source_line desc
+    order by tender_id asc, expert_id asc, bidder_id asc, evaluated_at desc nulls last, batch_date desc, source_line desc
 
 )
 

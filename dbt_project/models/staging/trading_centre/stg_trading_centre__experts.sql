@@ -28,7 +28,7 @@ final as (
 
     select distinct on (expert_id) *
     from typed
-    order by expert_id, updated_at desc nulls last, batch_date desc, source_line desc
+    order by expert_id asc, updated_at desc nulls last, batch_date desc, source_line desc
 
 )
 

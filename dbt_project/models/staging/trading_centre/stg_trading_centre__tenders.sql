@@ -43,7 +43,7 @@ final as (
 
     select distinct on (tender_id) *
     from typed
-    order by tender_id, updated_at desc nulls last, batch_date desc, source_line desc
+    order by tender_id asc, updated_at desc nulls last, batch_date desc, source_line desc
 
 )
 
