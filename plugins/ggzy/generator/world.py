@@ -528,10 +528,10 @@ class World:
             k = int(rng.choice([1, 2, 3, 4], p=[0.65, 0.2, 0.1, 0.05]))
             first = int(rng.choice(wd))
             made += self.new_project_with_lots(first, k)
-        others = [("government_procurement", 0.35), ("land", 0.05), ("mining_rights", 0.01),
-                  ("state_assets", 0.04), ("other", 0.05)]
-        for cat, share in others:
-            for _ in range(max(1, round(L * share))):
+        cats = ("government_procurement", "land", "mining_rights", "state_assets", "other")
+        counts = rng.multinomial(max(0, L - len(self.lots)), np.array([0.35, 0.05, 0.01, 0.04, 0.05]) / 0.5)
+        for cat, n in zip(cats, counts, strict=True):
+            for _ in range(int(n)):
                 self.new_single_lot(cat, int(rng.choice(wd)))
         # extra approved projects that are not (yet) tendered: private filings, later phases
         for _ in range(max(2, round(0.3 * len(self.projects)))):
@@ -1369,8 +1369,15 @@ class World:
 
     # ------------------------------------------------------------------ tables
     def messy(self, code: str | None, share: float) -> str | None:
-        """Project codes typed by people: spaces, full-width digits/hyphens (they normalise)."""
-        if not code or self._messy_rng.random() >= share:
+        """Project codes typed by people: spaces, full-width digits/hyphens (they normalise).
+
+        The first coded tender of a delivery is always messy, so even a tiny run has one.
+        """
+        if not code:
+            return code
+        if self._messy_first:
+            self._messy_first = False
+        elif self._messy_rng.random() >= share:
             return code
         v = int(self._messy_rng.integers(0, 4))
         if v == 0:
@@ -1383,6 +1390,7 @@ class World:
 
     def tables(self) -> dict[str, Table]:
         self._messy_rng = stream(self.seed, "messy")
+        self._messy_first = False
         R = {f.name: Rows(f) for f in fc.FILES}
         ents, persons = self.entities, self.persons
         # entities and links
@@ -1428,6 +1436,7 @@ class World:
             R["milestones.jsonl"].add(ts, project_code=self.messy(code, 0.02), tender_id=tid, milestone=name,
                                       occurred_on=day, amount=amount, updated_at=ts)
         # tenders, awards, contracts
+        self._messy_first = True
         for lot in self.lots:
             row = dict(tender_id=lot.tender_id, tender_name=lot.name, category=lot.category, industry=lot.industry,
                        region_code=lot.county, tenderer_id=ents[lot.tenderer].uscc,
