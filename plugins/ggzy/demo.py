@@ -84,10 +84,13 @@ def up() -> None:
         done(t, "generated")
 
     t = step(f"initial load of the history {start} .. {first - dt.timedelta(days=1)}")
+    import inspect
+
     from ggzy.feeds.load import load_range
 
-    load_range(landing, start, first - dt.timedelta(days=1), url=url, skip_unchanged=True)
-    done(t)
+    kw = {"skip_unchanged": True} if "skip_unchanged" in inspect.signature(load_range).parameters else {}
+    results = load_range(landing, start, first - dt.timedelta(days=1), url=url, **kw)
+    done(t, f"{len(results)} batches")
 
     t = step("Airflow services")
     services.start_airflow()
