@@ -11,8 +11,8 @@
     2. normalised  equal after normalize_project_code (full-width digits, spaces, dashes);
     3. repaired    no project has the code, but exactly one candidate is clearly right:
                    candidates are projects of the same owner (= the lot's tenderer) or
-                   with the same digits; score = weighted same owner, same region, name
-                   similarity and code similarity; repaired when the best score reaches
+                   with the same digits; score = 0.3 same owner + 0.1 same region + 0.3 name
+                   similarity + 0.3 code similarity (macros/similarity.sql); repaired when the best score reaches
                    var link_repair_min_score and beats the runner-up by var link_repair_margin;
     4. unmatched   no code, or no clear candidate (unlinked_reason says which). #}
 
@@ -124,10 +124,10 @@ scored as (
     select
         *,
         round(
-            0.35 * same_owner::integer
-            + 0.15 * same_region::integer
-            + 0.25 * name_similarity
-            + 0.25 * code_similarity,
+            0.3 * same_owner::integer
+            + 0.1 * same_region::integer
+            + 0.3 * name_similarity
+            + 0.3 * code_similarity,
             4
         ) as candidate_score
     from candidates

@@ -1,7 +1,8 @@
 -- grain: one row per rule_id x item_id (an item that runs against a time limit in working days)
 
 {# Every act that must happen within a number of working days, as one list:
-   - tl_complaint_forward_late  complaint received -> forwarded (转办), by the receiving department;
+   - tl_complaint_forward_late  complaint received -> forwarded (转办), by the receiving department
+                                (not when the receiving department accepted it itself);
    - tl_complaint_answer_late   complaint accepted -> feedback (答复), by the handling department;
    - tl_guest_notice_late       decision on an expert of a remote cross-site evaluation
                                 -> copied to the guest site (抄送评标客场), by the deciding department;
@@ -87,6 +88,8 @@ complaint_forwarding as (
     left join department_limits
         on complaints.received_by = department_limits.department_code
     where complaints.received_at is not null
+        -- a department that accepted a complaint itself, without forwarding it, had nothing to forward
+        and not (complaints.forwarded_to is null and complaints.forwarded_at is null and complaints.accepted_at is not null)
 
 ),
 
