@@ -21,21 +21,20 @@ ground truth then lists too.
 | cl_start_before_award | `construction_start` milestone 5–40 days before the award date | construction starts 7–60 days after signing |
 | cl_settlement_overrun | `final_settlement.amount` 15–40 % above `contract_amount` (threshold > 10 %) | settlement 90–105 % of contract |
 | cl_stage_overdue | lot awarded ≥ 35 days before the last day; contract signed 40–75 days after award (maybe not yet delivered) | contract signed ≤ 28 calendar days after award (threshold: no contract within 30 calendar days) |
-| cl_broken_link / cl_no_approval scope | construction lots only | — |
 | tl_complaint_forward_late | complaint forwarded 5–10 working days after `received_at` (limit 3) | forwarded within 0–2 working days |
 | tl_complaint_answer_late | `feedback_at` 8–15 working days after `accepted_at` (limit 5) | feedback 1–4 working days after acceptance |
 | tl_guest_notice_late | expert case on a remote-evaluation lot: `guest_site_notified_at` 10–20 working days after `decided_at` (limit 7) | 1–5 working days; cases not about experts of remote lots have no notification |
 | tl_publicity_late | `publicity_start` 13–20 working days after `awarded_at` (limit 10) | 0–2 working days |
 | a40_same_file_maker / _ca_cert / _ip / _mac / _bond_account / _project_manager | 2 (30 %: 3) bidders of one lot share that bid attribute | every bidder company has its own machines, IPs, CA cert, bond account and project managers, distinct across the world |
 | a40_identical_price | two valid bids of one lot have the same `bid_price` | prices distinct within a lot |
-| a40_price_progression | all 4–6 (valid) bids of a lot form an arithmetic progression (equal differences to the cent) | random prices; no lot has ≥ 3 equal consecutive differences |
+| a40_price_progression | all 4–6 (valid) bids of a lot form an arithmetic progression (equal differences to the cent) | no lot with ≥ 3 bids has all sorted differences equal (auction/listing lots included, although increment bidding makes progressions normal there: a detector should skip them) |
 | a34_shared_legal_rep | a second company with the same legal representative (same ID no. in entities and `legal_rep` link) bids next to the first | legal reps distinct |
 | a34_controlling_shareholder | a company holding 51–100 % of another bidder (`shareholder` link, `linked_id` = its USCC) bids in the same lot | shareholders of bidders are persons |
 | a34_shared_phone | a second company with the same `contact_phone` bids next to the first | phones distinct |
 | ps_price_screen, net_cobid_ring, net_rotation | bid-rigging rings: fixed groups of 3–5 companies of one prefecture bid alone together in 10–25 lots a year, the win rotates through the group in turn and cover bids sit 0.4–2 % above the winner (low CV, large relative distance). Each ring lot is listed for ps_price_screen and net_cobid_ring, and for net_rotation once awarded | clean discounts: lot mean 3–10 %, bidder spread sd 3 %; bidders drawn at random from the prefecture/province pool |
 | pf_single_bid | awarded lot (not `single_source`) with exactly one bid; also implied by pf_all_but_winner_rejected | awarded lots have ≥ 3 valid bids (single-source lots: one bid by design); failed lots have 0 or 2 bids |
 | pf_all_but_winner_rejected | ≥ 3 bids, all but the winner (the lowest) rejected | ≥ 3 valid bids remain after rejections |
-| pf_lowest_rejected | lowest-price lot whose lowest bid is rejected (报价低于成本), ≥ 3 valid bids remain | a rejected bid is never the lowest |
+| pf_lowest_rejected | lowest-price lot whose lowest bid is rejected (报价低于成本, `is_valid=false`), ≥ 3 valid bids remain | a rejected bid is never the lowest; an empty `is_valid` means "not evaluated yet" (bid version delivered at opening), not a rejection |
 | pf_short_bid_period | open construction lot with 10–17 days between `announced_at` and `bid_deadline` | period ≥ `MIN_BID_DAYS[method]` + 1 day (20 open/invited/auction/listing, 10 competitive consultation, 3 negotiation/inquiry, 5 single source) |
 | pf_award_near_control | comprehensive lot, ≥ 3 bids, won at 99.1–99.9 % of control | award ≤ 98.5 % of control |
 | pf_late_winning_bid | the winning bid submitted 5–90 minutes after `bid_deadline` | bids ≥ 10 minutes before the deadline |
@@ -44,8 +43,8 @@ ground truth then lists too.
 | cr_tax_abnormal_winner | winner is a 非正常户 (`abnormal`) or D-rated taxpayer | winners are normal taxpayers rated A/B/M/C; abnormal/D taxpayers never win |
 | cr_shell_winner | winner established 60–300 days before the award, 0 insured employees, tax paid < 0.1 % of the contract | regular companies have ≥ 5 insured employees |
 | ex_employed_by_bidder | a panel expert's `employer_id` is a bidder of the lot | panels exclude experts employed by any bidder of the lot (回避) |
-| ex_favouritism | one expert gives one bidder a tech score 12–18 points above his own normal (others ±2) in 2–4 lots; the favoured bidder often wins | expert noise sd ≈ 2 points |
-| ex_winner_affinity | one expert sits on the panels of 5–8 lots won by the same company | panels drawn at random from the specialty pool |
+| ex_favouritism | a (special) expert gives one company a tech score 12–18 points above the rest of the panel's mean for it, in 2–4 lots of that company (comprehensive evaluation); the favoured company often wins | expert leniency sd 1.2 + noise sd 1.8 points: a deviation > 10 happens by chance in ~0.05 % of lots, never repeatedly for one pair |
+| ex_winner_affinity | one (special) expert sits on the panels of 8–12 lots won by the same company | panels drawn at random from the specialty pool; by chance a pair reaches ~5–6 lots a year at scale 1 in small prefectures |
 
 Subject ids are as delivered: `tender_id`, `complaint_id`, `case_id`.
 """

@@ -743,19 +743,19 @@ class World:
                              max(3, self.count("ex_favouritism")))
         self.assign_pairs(fav_lots, "fav")
         aff_lots = self.pick("ex_winner_affinity", [x for x in multi if x.category == "construction"],
-                             max(6, self.count("ex_winner_affinity")))
+                             max(8, self.count("ex_winner_affinity")))
         self.assign_pairs(aff_lots, "aff")
 
     def assign_pairs(self, lots: list[Lot], what: str) -> None:
         """Chunk the chosen lots (in time order) into (special expert, regular company) pairs.
 
         Favouritism: 2–4 lots per pair (the expert favours that company each time);
-        affinity: 5–8 lots per pair, all won by the company with the expert on the panel.
+        affinity: 8–12 lots per pair, all won by the company with the expert on the panel.
         """
         lots = sorted(lots, key=lambda x: x.announced)
         i = 0
         while i < len(lots):
-            size = int(self.rng.integers(2, 5)) if what == "fav" else int(self.rng.integers(5, 9))
+            size = int(self.rng.integers(2, 5)) if what == "fav" else int(self.rng.integers(8, 13))
             chunk = lots[i:i + size]
             i += size
             pref = chunk[0].pref
