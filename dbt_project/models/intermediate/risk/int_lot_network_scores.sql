@@ -63,12 +63,13 @@ lot_pairs as (
 
 ),
 
-lot_scores as (
+lot_pair_stats as (
 
     select
         tender_id,
         min(winner_id) as winner_id,
         count(*) as n_pairs,
+        count(*) filter (where observed >= {{ var('net_min_cobids', 2) }}) as n_recurring_pairs,
         count(*) filter (where is_recurrent) as n_recurrent_pairs,
         avg(surprise) as cobid_score,
         max(observed) as max_observed,
@@ -79,15 +80,27 @@ lot_scores as (
                 'expected', round(expected::numeric, 4),
                 'p_value', p_value
             ) order by p_value, bidder_a, bidder_b
-        ) filter (where is_recurrent) as recurrent_pairs,
-        -- rotation: the winner's recurrent partners in this lot that themselves won a joint lot
+        ) filter (where observed >= {{ var('net_min_cobids', 2) }}) as recurring_pairs,
+        -- rotation: recurring partners of the winner in this lot that themselves won a joint lot
         count(*) filter (
-            where is_recurrent
+            where observed >= {{ var('net_min_cobids', 2) }}
             and ((a_won and joint_wins_b >= 1) or (b_won and joint_wins_a >= 1))
-        ) as n_rotating_partners,
-        count(*) filter (where is_recurrent and (a_won or b_won)) as n_winner_partners
+        ) as n_rotating_partners
     from lot_pairs
     group by tender_id
+
+),
+
+-- a ring candidate: at least 3 bidders, most of whose pairs recur (var net_min_recurring_share)
+-- and whose mean surprise (-log10 p over all pairs of the lot) reaches var net_min_lot_score
+lot_scores as (
+
+    select
+        lot_pair_stats.*,
+        lot_pair_stats.n_pairs >= 3
+        and lot_pair_stats.n_recurring_pairs >= {{ var('net_min_recurring_share', 0.6) }} * lot_pair_stats.n_pairs
+        and lot_pair_stats.cobid_score >= {{ var('net_min_lot_score', 1.3) }} as is_ring_candidate
+    from lot_pair_stats
 
 ),
 
@@ -98,7 +111,7 @@ ring_members as (
         array_agg(distinct m.bidder_id order by m.bidder_id) as ring_member_ids
     from lot_pairs
     cross join lateral (values (lot_pairs.bidder_a), (lot_pairs.bidder_b)) as m (bidder_id)
-    where lot_pairs.is_recurrent
+    where lot_pairs.observed >= {{ var('net_min_cobids', 2) }}
     group by lot_pairs.tender_id
 
 ),
@@ -142,18 +155,25 @@ final as (
         lot_dates.n_bidders,
         lot_scores.winner_id,
         lot_scores.n_pairs,
+        lot_scores.n_recurring_pairs,
         lot_scores.n_recurrent_pairs,
         lot_scores.max_observed,
         lot_scores.cobid_score,
         coalesce(ring_members.ring_member_ids, array[]::text []) as ring_member_ids,
-        lot_scores.recurrent_pairs,
+        lot_scores.recurring_pairs,
         cover_bids.cover_bids,
-        -- share of the winner's recurrent partners in this lot that won a joint lot in turn
-        case when lot_scores.n_winner_partners > 0
-            then lot_scores.n_rotating_partners::float8 / lot_scores.n_winner_partners
+        -- rotation: for a lot won by a member of its recurring group, the strength of the
+        -- group (mean surprise against var net_min_lot_score, capped at 1) times how much of
+        -- the win is seen rotating (0.5 + 0.5 x share of the winner's partners here that won a
+        -- joint lot themselves); 0 for other lots. Flagged only where rotation is observed.
+        case when lot_scores.winner_id = any(ring_members.ring_member_ids)
+            then least(1.0, lot_scores.cobid_score / (2.0 * {{ var('net_min_lot_score', 1.3) }}))
+            * (0.5 + 0.5 * least(1.0, lot_scores.n_rotating_partners::float8
+                / greatest(cardinality(ring_members.ring_member_ids) - 1, 1)))
         else 0 end as rotation_score,
-        coalesce(cardinality(ring_members.ring_member_ids), 0) >= {{ var('net_min_ring_size', 3) }}
-        or (lot_scores.n_recurrent_pairs >= 1 and lot_scores.n_recurrent_pairs = lot_scores.n_pairs) as is_ring_lot,
+        lot_scores.is_ring_candidate
+        -- or: a group of at least var net_min_ring_size bidders linked by pairs far beyond chance
+        or lot_scores.n_recurrent_pairs >= {{ var('net_min_ring_size', 3) }} as is_ring_lot,
         lot_scores.n_rotating_partners >= 1 as is_rotation_lot
     from lot_scores
     inner join lot_dates on lot_scores.tender_id = lot_dates.tender_id

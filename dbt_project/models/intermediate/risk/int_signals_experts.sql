@@ -132,11 +132,12 @@ favour_signals as (
 
 ),
 
--- affinity: lots an expert evaluated that a bidder won, against chance: within each
--- category x industry, E = wins of the bidder x panels of the expert / lots
+-- affinity: lots an expert evaluated that a bidder won, against chance: within each trading
+-- category (expert pools are drawn per category: 工程 vs 采购 specialties; finer groups are too
+-- thin to estimate), E = wins of the bidder x panels of the expert / awarded lots
 lot_groups as (
 
-    select tender_id, category, industry, winner_id, awarded_on
+    select tender_id, category, winner_id, awarded_on
     from lots
     where winner_id is not null
 
@@ -144,8 +145,7 @@ lot_groups as (
 
 expert_lots as (
 
-    select panels.expert_id, panels.tender_id, lot_groups.category, lot_groups.industry, lot_groups.winner_id,
-        lot_groups.awarded_on
+    select panels.expert_id, panels.tender_id, lot_groups.category, lot_groups.winner_id, lot_groups.awarded_on
     from panels
     inner join lot_groups on panels.tender_id = lot_groups.tender_id
 
@@ -153,65 +153,94 @@ expert_lots as (
 
 group_sizes as (
 
-    select category, industry, count(*) as n_lots from lot_groups group by category, industry
+    select category, count(*) as n_lots from lot_groups group by category
 
 ),
 
 winner_wins as (
 
-    select category, industry, winner_id, count(*) as n_wins from lot_groups group by category, industry, winner_id
+    select category, winner_id, count(*) as n_wins from lot_groups group by category, winner_id
 
 ),
 
 expert_panels as (
 
-    select category, industry, expert_id, count(*) as n_panels from expert_lots group by category, industry, expert_id
+    select category, expert_id, count(*) as n_panels from expert_lots group by category, expert_id
 
 ),
 
+-- per category: lots the expert evaluated that the bidder won, against the hypergeometric
+-- law of independent draws (N awarded lots, K won by the bidder, n evaluated by the expert)
 pair_counts as (
 
     select
-        expert_id,
-        winner_id,
-        count(*) as observed
+        expert_lots.category,
+        expert_lots.expert_id,
+        expert_lots.winner_id,
+        count(*) as observed,
+        min(group_sizes.n_lots) as n_lots,
+        min(winner_wins.n_wins) as n_wins,
+        min(expert_panels.n_panels) as n_panels
     from expert_lots
-    group by expert_id, winner_id
+    inner join group_sizes on expert_lots.category = group_sizes.category
+    inner join winner_wins
+        on expert_lots.category = winner_wins.category
+        and expert_lots.winner_id = winner_wins.winner_id
+    inner join expert_panels
+        on expert_lots.category = expert_panels.category
+        and expert_lots.expert_id = expert_panels.expert_id
+    group by expert_lots.category, expert_lots.expert_id, expert_lots.winner_id
     having count(*) >= {{ var('ex_affinity_min_lots', 4) }}
 
 ),
 
--- expected over all groups the pair met in: sum over groups of wins x panels / lots
-pair_expected as (
+ln_factorials as (
 
     select
-        pair_counts.expert_id,
-        pair_counts.winner_id,
-        pair_counts.observed,
-        (
-            select sum(ww.n_wins::float8 * ep.n_panels / gs.n_lots)
-            from winner_wins as ww
-            inner join expert_panels as ep
-                on ww.category = ep.category and ww.industry = ep.industry
-            inner join group_sizes as gs
-                on ww.category = gs.category and ww.industry = gs.industry
-            where ww.winner_id = pair_counts.winner_id and ep.expert_id = pair_counts.expert_id
-        ) as expected
-    from pair_counts
+        k,
+        sum(ln(greatest(k, 1))) over (order by k) as ln_fact
+    from generate_series(0, (select coalesce(max(n_lots), 0) from group_sizes)) as k
+
+),
+
+pair_terms as (
+
+    select
+        c.category,
+        c.expert_id,
+        c.winner_id,
+        c.observed,
+        c.n_wins::float8 * c.n_panels / c.n_lots as expected,
+        exp(
+            fk.ln_fact + fnk.ln_fact + fn.ln_fact + fnn.ln_fact - fall.ln_fact
+            - f1.ln_fact - f2.ln_fact - f3.ln_fact - f4.ln_fact
+        ) as term
+    from pair_counts as c
+    inner join ln_factorials as fk on c.n_wins = fk.k
+    inner join ln_factorials as fnk on c.n_lots - c.n_wins = fnk.k
+    inner join ln_factorials as fn on c.n_panels = fn.k
+    inner join ln_factorials as fnn on c.n_lots - c.n_panels = fnn.k
+    inner join ln_factorials as fall on c.n_lots = fall.k
+    cross join lateral generate_series(c.observed, least(c.n_wins, c.n_panels, c.observed + 60)) as t (k)
+    inner join ln_factorials as f1 on t.k = f1.k
+    inner join ln_factorials as f2 on c.n_wins - t.k = f2.k
+    inner join ln_factorials as f3 on c.n_panels - t.k = f3.k
+    inner join ln_factorials as f4 on c.n_lots - c.n_wins - c.n_panels + t.k = f4.k
 
 ),
 
 pair_tests as (
 
     select
-        pair_expected.*,
-        (
-            select sum(exp(-pair_expected.expected + k * ln(pair_expected.expected) - lnf.v))
-            from generate_series(pair_expected.observed, pair_expected.observed + 60) as k
-            cross join lateral (select coalesce(sum(ln(i)), 0) as v from generate_series(1, k) as i) as lnf
-        ) as p_value
-    from pair_expected
-    where pair_expected.observed > pair_expected.expected
+        category,
+        expert_id,
+        winner_id,
+        min(observed) as observed,
+        min(expected) as expected,
+        least(1, sum(term)) as p_value
+    from pair_terms
+    where observed > expected
+    group by category, expert_id, winner_id
 
 ),
 
@@ -230,9 +259,10 @@ affinity_signals as (
         )) as items
     from expert_lots
     inner join pair_tests
-        on expert_lots.expert_id = pair_tests.expert_id
+        on expert_lots.category = pair_tests.category
+        and expert_lots.expert_id = pair_tests.expert_id
         and expert_lots.winner_id = pair_tests.winner_id
-    where pair_tests.p_value < {{ var('ex_affinity_max_p', 0.0001) }}
+    where pair_tests.p_value < {{ var('ex_affinity_max_p', 0.001) }}
     group by expert_lots.tender_id
 
 ),

@@ -75,7 +75,7 @@ ring_signals as (
         jsonb_build_object(
             'ring_member_ids', to_jsonb(ring_member_ids),
             'cobid_score', round(cobid_score::numeric, 3),
-            'recurrent_pairs', recurrent_pairs,
+            'recurring_pairs', recurring_pairs,
             'cover_bids', cover_bids,
             'n_bidders', n_bidders
         ) as evidence
@@ -95,7 +95,7 @@ rotation_signals as (
             'winner_id', winner_id,
             'ring_member_ids', to_jsonb(ring_member_ids),
             'rotation_score', round(rotation_score::numeric, 3),
-            'recurrent_pairs', recurrent_pairs
+            'recurring_pairs', recurring_pairs
         ) as evidence
     from network
     where is_ring_lot and is_rotation_lot
