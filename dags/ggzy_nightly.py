@@ -32,6 +32,7 @@ from cosmos.profiles import PostgresUserPasswordProfileMapping
 from ggzy.dag_support import (
     DBT_PROJECT_DIR,
     FEEDS,
+    WAREHOUSE_POOL,
     batch_date_of,
     default_args,
     notify_failure,
@@ -92,16 +93,17 @@ def ggzy_nightly():
         profile_config=profile,
         install_deps=False,
         trigger_rule="all_done",
+        pool=WAREHOUSE_POOL,
         outlets=[MARTS],
     )
 
-    @task
+    @task(pool=WAREHOUSE_POOL)
     def sync_alerts(**context):
         from ggzy import pipeline
 
         return pipeline.sync_alerts(warehouse_url(), context["run_id"])
 
-    @task
+    @task(pool=WAREHOUSE_POOL)
     def publish_disclosure(**context):
         from ggzy import pipeline
 

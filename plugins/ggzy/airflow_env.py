@@ -53,6 +53,13 @@ def airflow_env(url: str | None = None) -> dict[str, str]:
         "GGZY_LANDING": str(config.landing()),
         "PATH": f"{Path(os.sys.executable).parent}:{env.get('PATH', '')}",
         "NO_PROXY": "*",
+        # nothing phones home: no network at run time but the package registries
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "DO_NOT_TRACK": "1",
+        "SCARF_ANALYTICS": "false",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "GX_ANALYTICS_ENABLED": "False",
+        "AIRFLOW__CORE__DAG_DISCOVERY_SAFE_MODE": "True",
     })
     return env
 

@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 FEEDS = ("trading_centre", "approval", "credit_china", "tax")
 DBT_PROJECT_DIR = str(config.dbt_project_dir())
 WAREHOUSE_CONN_ID = "ggzy_warehouse"
-NOTIFY_CONN_ID = "ggzy_notify"  # AIRFLOW_CONN_GGZY_NOTIFY: an http(s) webhook or smtp connection
+NOTIFY_CONN_ID = "ggzy_notify"
+WAREHOUSE_POOL = "ggzy_warehouse_build"  # one slot; created by `ggzy airflow up` / ggzy.services  # AIRFLOW_CONN_GGZY_NOTIFY: an http(s) webhook or smtp connection
 
 
 def default_args() -> dict[str, Any]:

@@ -105,8 +105,7 @@ def up() -> None:
         raise SystemExit("some nightly runs did not succeed: see the Airflow UI")
 
     t = step("双随机一公开 draw")
-    _maybe("ggzy.sampling.demo", "demo_draw", url, last)
-    done(t)
+    done(t, demo_draw(url, last))
 
     t = step("Superset")
     if superset_python().exists():
@@ -123,6 +122,21 @@ def up() -> None:
                f" / {os.environ.get('GGZY_SUPERSET_PASSWORD', 'admin')}")
     click.echo(f"  Warehouse {config.warehouse_url()}   (make warehouse-url; psql \"$(make -s warehouse-url)\")")
     click.echo("  Stop with: make stop")
+
+
+def demo_draw(url: str, day: dt.date) -> str:
+    """The month's tender draw: commit a seed first (as the office would, in public),
+    then draw and verify. Idempotent: an existing commitment/draw is reused."""
+    from ggzy.sampling.store import DrawRefused, commit_seed, draw_id_for, perform_draw, verify
+
+    period = f"{day:%Y-%m}"
+    try:
+        commit_seed("TND-M", period, seed=f"ggzy-demo-{period}", url=url)
+    except DrawRefused:
+        pass  # already committed
+    perform_draw("TND-M", period, url=url, require_due=False)
+    v = verify(draw_id_for("TND-M", period), url=url)
+    return f"draw {draw_id_for('TND-M', period)}: {'verified' if v.ok else 'NOT verified'}"
 
 
 def _superset_env(url: str) -> dict[str, str]:

@@ -83,8 +83,18 @@ def stop(name: str, timeout: float = 20) -> bool:
     return True
 
 
+WAREHOUSE_POOL = "ggzy_warehouse_build"
+
+
 def migrate_airflow() -> None:
-    subprocess.run([airflow_bin(), "db", "migrate"], env=airflow_env(), check=True,
+    """Metadata DB up to date, and the one-slot pool that serialises the steps rebuilding
+    shared tables (dbt build, alert sync, publication) across concurrent runs, e.g. a
+    backfill next to the scheduled run."""
+    env = airflow_env()
+    subprocess.run([airflow_bin(), "db", "migrate"], env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    subprocess.run([airflow_bin(), "pools", "set", WAREHOUSE_POOL, "1",
+                    "one dbt build / alert sync / publication at a time"], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

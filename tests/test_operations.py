@@ -1,0 +1,144 @@
+"""Operations (issue 9): reruns are idempotent, a killed load leaves nothing behind, a
+late feed is reported while the others go on, and a failed quality gate stops
+publication but not the risk computation. Real Postgres, real Airflow runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+START = dt.date(2026, 5, 1)
+DAY1 = dt.date(2026, 5, 20)
+DAY2 = dt.date(2026, 5, 21)
+
+
+def q(url: str, sql: str, *params):
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+@pytest.fixture(scope="module")
+def landing(warehouse_url, tmp_path_factory) -> Path:
+    from ggzy.feeds.load import load_range
+    from ggzy.generator import generate
+
+    landing = tmp_path_factory.mktemp("ops-landing")
+    generate(landing, START, DAY2, scale=0.02, seed=5)
+    load_range(landing, START, DAY1 - dt.timedelta(days=1), url=warehouse_url)
+    os.environ["GGZY_LANDING"] = str(landing)
+    return landing
+
+
+def run(dates, **env):
+    from ggzy.runs import run_dates
+
+    return run_dates(dates, env_extra={"GGZY_TASK_RETRIES": "0", **env})
+
+
+def test_reruns_in_any_order_leave_identical_marts(landing, warehouse_url):
+    from ggzy.checksum import checksums
+
+    assert run([DAY1, DAY2]) == [(DAY1, "success"), (DAY2, "success")]
+    first = checksums(warehouse_url)
+    alerts_first = q(warehouse_url, "select count(*), count(distinct alert_id) from ops.alerts")[0]
+    assert run([DAY2, DAY1, DAY2]) == [(DAY2, "success"), (DAY1, "success"), (DAY2, "success")]
+    again = checksums(warehouse_url)
+    assert again == first
+    assert first["marts.fct_closed_loop"][0] > 0
+    alerts_again = q(warehouse_url, "select count(*), count(distinct alert_id) from ops.alerts")[0]
+    assert alerts_again == alerts_first, "reruns must update alerts, never duplicate them"
+    assert alerts_again[0] == alerts_again[1]
+    ledger = q(warehouse_url, "select count(*), count(distinct run_id) from ops.run_ledger")[0]
+    assert ledger[0] == ledger[1] >= 5
+
+
+def test_killed_load_leaves_no_partial_batch_and_rerun_loads_it_once(landing, warehouse_url, tmp_path):
+    """Kill -9 the loader in the middle of a batch: the transaction never commits, so no
+    partition, ledger row or quarantine row of that batch exists; the rerun loads it once."""
+    day = DAY2
+    big = tmp_path / "landing"
+    shutil.copytree(landing / "trading_centre" / day.isoformat(), big / "trading_centre" / day.isoformat())
+    # make the batch large enough to be caught mid-load: repeat the bids file's rows
+    from ggzy.feeds.manifest import write_manifest
+
+    bids = big / "trading_centre" / day.isoformat() / "bids.csv"
+    lines = bids.read_text(encoding="utf-8").splitlines(keepends=True)
+    header, body = lines[0], lines[1:]
+    with bids.open("w", encoding="utf-8") as fh:
+        fh.write(header)
+        for _ in range(max(1, 400_000 // max(1, len(body)))):
+            fh.writelines(body)
+    write_manifest(big / "trading_centre" / day.isoformat(), "trading_centre", day)
+    env = dict(os.environ)
+    cmd = [str(Path(sys.executable).with_name("ggzy")), "load", "--landing", str(big), "--date", day.isoformat(),
+           "--feed", "trading_centre"]
+    before = q(warehouse_url, "select rows_loaded from raw.batches where feed='trading_centre' and batch_date=%s", day)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:  # wait until the COPY is under way
+        busy = q(warehouse_url, "select count(*) from pg_stat_activity where query ilike 'copy%%' and pid <> pg_backend_pid()")
+        if busy[0][0]:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(1)
+    after = q(warehouse_url, "select rows_loaded from raw.batches where feed='trading_centre' and batch_date=%s", day)
+    assert after == before, "a killed load must not change the ledger"
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    (loaded, delivered, quarantined), = q(
+        warehouse_url, "select rows_loaded, rows_delivered, rows_quarantined from raw.batches "
+                       "where feed='trading_centre' and batch_date=%s", day)
+    assert delivered == loaded + quarantined
+    (n_raw,), = q(warehouse_url, "select count(*) from raw.trading_centre__bids where _batch_date = %s", day)
+    (n_files,), = q(warehouse_url, "select rows_loaded from raw.batch_files where feed='trading_centre' "
+                                   "and batch_date=%s and file='bids.csv'", day)
+    assert n_raw == n_files, "no duplicates after the rerun"
+    # put the real batch back for the other tests
+    from ggzy.feeds.load import load_batch
+
+    load_batch("trading_centre", day, landing, url=warehouse_url)
+
+
+def test_late_feed_is_reported_others_go_on_and_publication_waits(landing, warehouse_url):
+    """The tax batch of the day never arrives: its feed is recorded late (after the
+    deadline), the three others load, dbt and the risk outputs are rebuilt, but the day's
+    quality gate fails and nothing is published for it."""
+    day = DAY2 + dt.timedelta(days=1)
+    from ggzy.generator import generate
+
+    generate(landing / "_extra", START, day, scale=0.02, seed=5)
+    for feed in ("trading_centre", "approval", "credit_china"):
+        shutil.copytree(landing / "_extra" / feed / day.isoformat(), landing / feed / day.isoformat(),
+                        dirs_exist_ok=True)
+    results = run([day], GGZY_FEED_DEADLINE_HOURS="-100000", GGZY_SENSOR_POKE_SECONDS="1")
+    assert results == [(day, "success")]
+    assert q(warehouse_url, "select feed from ops.feed_late where batch_date = %s", day) == [("tax",)]
+    loaded = q(warehouse_url, "select feed from raw.batches where batch_date = %s and status='loaded' order by 1", day)
+    assert loaded == [("approval",), ("credit_china",), ("trading_centre",)]
+    (passed,), = q(warehouse_url, "select passed from ops.quality_gate where batch_date = %s "
+                                  "order by checked_at desc limit 1", day)
+    assert passed is False
+    pubs = q(warehouse_url, "select published from ops.publications where batch_date = %s", day)
+    assert pubs and not any(p for (p,) in pubs)
+    (as_of,), = q(warehouse_url, "select max(as_of_date) from marts.fct_closed_loop") if _has_col(
+        warehouse_url, "marts", "fct_closed_loop", "as_of_date") else [(day,)]
+    assert as_of == day, "the risk computation still ran on the day's data"
+
+
+def _has_col(url, schema, table, col) -> bool:
+    return bool(q(url, "select 1 from information_schema.columns where table_schema=%s and table_name=%s "
+                       "and column_name=%s", schema, table, col))
