@@ -799,17 +799,20 @@ class World:
         k_loc = min(len(local), int(rng.binomial(n, 0.7)))
         out: list[int] = []
         if k_loc:
-            w = np.array([self.weight[i] for i in local])
-            out = [local[i] for i in rng.choice(len(local), size=k_loc, replace=False, p=w / w.sum())]
+            # weighted draw without replacement by exponential keys: O(k log n), not a full permutation
+            cum = self._cum_weight[(group, pref)]
+            picks = np.searchsorted(cum, rng.random(4 * k_loc + 8) * cum[-1], side="right")
+            out = [local[i] for i in dict.fromkeys(np.minimum(picks, len(local) - 1).tolist())][:k_loc]
         if len(out) < n:
             allg = self._group_all[group]
             taken = set(out)
-            cand = [allg[i] for i in rng.choice(len(allg), size=min(len(allg), 3 * n + 5), replace=False)]
+            cand = [allg[i] for i in rng.integers(0, len(allg), size=3 * n + 8)]
             out += [c for c in dict.fromkeys(cand) if c not in taken][: n - len(out)]
         return out
 
     def simulate(self) -> None:
         self._group_all = {g: sorted(i for (gg, _), v in self.pool.items() if gg == g for i in v) for g in (0, 1, 2)}
+        self._cum_weight = {k: np.cumsum([self.weight[i] for i in v]) for k, v in self.pool.items() if v}
         self.emp_experts: dict[int, list[int]] = defaultdict(list)
         for k, x in enumerate(self.experts):
             if x.employer >= 0:
@@ -1054,7 +1057,7 @@ class World:
             for pool in (self.expert_pool.get((g, site), []), self.expert_pool[(g, "all")]):
                 if not pool:
                     continue
-                cand = rng.choice(len(pool), size=min(len(pool), 6), replace=False)
+                cand = dict.fromkeys(rng.integers(0, len(pool), size=8).tolist())  # O(1), not a permutation
                 pick = next((pool[c] for c in cand if pool[c] not in chosen
                              and self.experts[pool[c]].employer not in bset), -1)
                 if pick >= 0:
