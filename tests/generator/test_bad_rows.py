@@ -54,7 +54,9 @@ def test_bad_rows_spread_over_rules_and_files(landing):
 def test_messy_project_codes_normalise_and_are_not_bad(landing):
     messy = read_truth(landing, "messy_values.csv")
     bad = {(b["feed"], b["batch_date"], b["file"], b["line"]) for b in read_truth(landing, "bad_rows.csv")}
+    assert messy, "every delivery has at least one messy code"
     for m in messy:
         assert (m["feed"], m["batch_date"], m["file"], m["line"]) not in bad
+        assert m["detail"] == "project_code_messy"
         assert m["value"] != m["normalised"] == normalize_project_code(m["value"])
         assert py_project_code_ok(m["value"])

@@ -8,8 +8,9 @@ and the risk-rule anomalies defined in anomalies.py, and writes what it injected
 
 - `anomalies.csv` — `rule_id,subject_type,subject_id,detail`, as of the last day;
 - `bad_rows.csv` — `feed,batch_date,file,line,rule` for every injected bad row;
-- `messy_values.csv` — project codes typed with spaces / full-width characters that are
-  *not* bad (they normalise); `detail` of the brief = `project_code_messy`.
+- `messy_values.csv` — `feed,batch_date,file,line,column,value,normalised,detail`: project
+  codes typed with spaces / full-width characters that are *not* bad rows (they normalise);
+  detail `project_code_messy`.
 
 Same inputs → byte-identical files: the world is drawn from seeded numpy streams, and
 `produced_at` is derived from the batch date.

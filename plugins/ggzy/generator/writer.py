@@ -79,7 +79,7 @@ def json_value(kind: str, text: str) -> object:
 class Stats:
     rows: Counter = field(default_factory=Counter)  # data rows per table, bad rows included
     bad: list[tuple[str, str, str, int, str]] = field(default_factory=list)
-    messy: list[tuple[str, str, str, int, str, str, str]] = field(default_factory=list)
+    messy: list[tuple[str, str, str, int, str, str, str, str]] = field(default_factory=list)
     batches: int = 0
 
 
@@ -232,7 +232,8 @@ def write_batches(landing: Path, tables: dict[str, Table], start_day: int, end_d
                     for j in pc:
                         x = vals[j]
                         if x and (x != x.strip() or not x.isascii() or " " in x):
-                            stats.messy.append((feed, date, f.name, line, f.columns[j].name, x, normalise_project_code(x)))
+                            stats.messy.append((feed, date, f.name, line, f.columns[j].name, x, normalise_project_code(x),
+                                                "project_code_messy"))
                     rows.append(vals)
                     modes.append("row")
                     for _ in range(after.get(i, 0)):
@@ -257,7 +258,8 @@ def write_ground_truth(landing: Path, truth: list[tuple[str, str, str, str]], st
     for name, header, rows in (
         ("anomalies.csv", ("rule_id", "subject_type", "subject_id", "detail"), sorted(truth)),
         ("bad_rows.csv", ("feed", "batch_date", "file", "line", "rule"), sorted(stats.bad)),
-        ("messy_values.csv", ("feed", "batch_date", "file", "line", "column", "value", "normalised"), sorted(stats.messy)),
+        ("messy_values.csv", ("feed", "batch_date", "file", "line", "column", "value", "normalised", "detail"),
+         sorted(stats.messy)),
     ):
         with (gt / name).open("w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh, lineterminator="\n")
