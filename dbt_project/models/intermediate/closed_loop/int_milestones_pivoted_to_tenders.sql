@@ -69,6 +69,10 @@ final as (
         min(occurred_on) filter (where milestone = 'acceptance') as acceptance_on,
         min(occurred_on) filter (where milestone = 'final_settlement') as final_settlement_on,
         sum(amount) filter (where milestone = 'final_settlement') as final_settlement_amount,
+        coalesce(bool_or(from_project_level) filter (where milestone = 'construction_start'), false)
+            as construction_start_is_project_level,
+        coalesce(bool_or(from_project_level) filter (where milestone = 'final_settlement'), false)
+            as final_settlement_is_project_level,
         bool_or(from_project_level) as uses_project_level_milestones
     from combined
     group by tender_id

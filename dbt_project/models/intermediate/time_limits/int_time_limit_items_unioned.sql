@@ -89,7 +89,11 @@ complaint_forwarding as (
         on complaints.received_by = department_limits.department_code
     where complaints.received_at is not null
         -- a department that accepted a complaint itself, without forwarding it, had nothing to forward
-        and not (complaints.forwarded_to is null and complaints.forwarded_at is null and complaints.accepted_at is not null)
+        and not (
+            complaints.forwarded_to is null
+            and complaints.forwarded_at is null
+            and complaints.accepted_at is not null
+        )
 
 ),
 
@@ -114,14 +118,28 @@ complaint_answers as (
 
 ),
 
+expert_cases as (
+
+    select distinct
+        tender_id,
+        subject_id as expert_id
+    from cases
+    where subject_type = 'expert'
+
+),
+
 expert_sites as (
 
+    -- where each expert under a decision sat (evaluations are large: only those pairs)
     select
-        tender_id,
-        expert_id,
-        min(site) as expert_site
+        evaluations.tender_id,
+        evaluations.expert_id,
+        min(evaluations.site) as expert_site
     from evaluations
-    group by tender_id, expert_id
+    inner join expert_cases
+        on evaluations.tender_id = expert_cases.tender_id
+        and evaluations.expert_id = expert_cases.expert_id
+    group by evaluations.tender_id, evaluations.expert_id
 
 ),
 

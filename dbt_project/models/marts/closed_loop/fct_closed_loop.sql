@@ -54,6 +54,17 @@ bids as (
 
 ),
 
+project_lots as (
+
+    select
+        project_code,
+        count(*) as project_lot_count
+    from links
+    where project_code is not null
+    group by project_code
+
+),
+
 assignments as (
 
     select * from {{ ref('int_tenders_assigned_to_departments') }}
@@ -112,6 +123,18 @@ joined as (
         milestones.final_settlement_on,
         milestones.final_settlement_amount,
         coalesce(milestones.uses_project_level_milestones, false) as uses_project_level_milestones,
+        -- a project-level milestone speaks for a lot only when the project has no other lot
+        coalesce(
+            not coalesce(milestones.construction_start_is_project_level, false)
+            or project_lots.project_lot_count = 1,
+            true
+        ) as construction_start_applies_to_lot,
+        coalesce(
+            not coalesce(milestones.final_settlement_is_project_level, false)
+            or project_lots.project_lot_count = 1,
+            true
+        ) as final_settlement_applies_to_lot,
+        coalesce(project_lots.project_lot_count, 0) as project_lot_count,
         {{ as_of_date() }} as as_of_date
     from tenders
     left join links
@@ -128,6 +151,8 @@ joined as (
         on tenders.tender_id = bids.tender_id
     left join assignments
         on tenders.tender_id = assignments.tender_id
+    left join project_lots
+        on links.project_code = project_lots.project_code
 
 ),
 
@@ -161,10 +186,13 @@ flagged as (
             abs(contract_award_ratio - 1) * 100 > {{ var('contract_deviation_pct') }}, false
         ) as cl_contract_deviation,
         -- 中标前已开工 (先建后招)
-        coalesce(construction_start_on < award_date, false) as cl_start_before_award,
+        coalesce(construction_start_applies_to_lot and construction_start_on < award_date, false)
+            as cl_start_before_award,
         -- 结算价超合同价阈值
         coalesce(
-            (settlement_contract_ratio - 1) * 100 > {{ var('settlement_overrun_pct') }}, false
+            final_settlement_applies_to_lot
+            and (settlement_contract_ratio - 1) * 100 > {{ var('settlement_overrun_pct') }},
+            false
         ) as cl_settlement_overrun,
         -- 中标后逾期未签合同: no contract by the due day, signed late or still missing at as_of_date
         coalesce(

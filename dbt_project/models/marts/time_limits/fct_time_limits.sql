@@ -76,6 +76,7 @@ final as (
         measured.workdays_used,
         greatest(measured.workdays_used - measured.limit_workdays, 0) as workdays_overdue,
         case
+            when measured.due_date is null then 'no_calendar'
             when measured.is_done and measured.done_date > measured.due_date then 'late'
             when measured.is_done then 'on_time'
             when measured.as_of_date > measured.due_date then 'open_overdue'
