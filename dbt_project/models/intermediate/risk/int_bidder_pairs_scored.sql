@@ -33,7 +33,10 @@ lot_bidders as (
 
 population_sizes as (
 
-    select category, prefecture_code, count(distinct tender_id) as n_lots
+    select
+        category,
+        prefecture_code,
+        count(distinct tender_id) as n_lots
     from lot_bidders
     group by category, prefecture_code
 
@@ -41,7 +44,12 @@ population_sizes as (
 
 participation as (
 
-    select category, prefecture_code, bidder_id, count(*) as n_lots_bid, count(*) filter (where won) as n_wins
+    select
+        category,
+        prefecture_code,
+        bidder_id,
+        count(*) as n_lots_bid,
+        count(*) filter (where won) as n_wins
     from lot_bidders
     group by category, prefecture_code, bidder_id
 
@@ -177,8 +185,9 @@ final as (
         -- evidence of a recurring pair, -log10 p, counted from the second joint lot on (meeting
         -- once is what any two bidders of a lot do, however rare they are)
         case when expected.observed >= {{ var('net_min_cobids', 2) }}
-            then least(15, -log(greatest(coalesce(tails.p_value, 1.0), 1e-15)))
-        else 0 end as surprise,
+                then least(15, -log(greatest(coalesce(tails.p_value, 1.0), 1e-15)))
+            else 0
+        end as surprise,
         expected.observed >= {{ var('net_min_cobids', 2) }}
         and coalesce(tails.p_value, 1) < {{ var('net_pair_max_p', 0.001) }} as is_recurrent
     from expected

@@ -141,7 +141,10 @@ cover_bids as (
 
 lot_dates as (
 
-    select tender_id, min(bid_date) as signal_date, count(*) as n_bidders
+    select
+        tender_id,
+        min(bid_date) as signal_date,
+        count(*) as n_bidders
     from lot_bidders
     group by tender_id
 
@@ -159,7 +162,7 @@ final as (
         lot_scores.n_recurrent_pairs,
         lot_scores.max_observed,
         lot_scores.cobid_score,
-        coalesce(ring_members.ring_member_ids, array[]::text []) as ring_member_ids,
+        coalesce(ring_members.ring_member_ids, array[]::text[]) as ring_member_ids,
         lot_scores.recurring_pairs,
         cover_bids.cover_bids,
         -- rotation: for a lot won by a member of its recurring group, the strength of the
@@ -167,10 +170,13 @@ final as (
         -- the win is seen rotating (0.5 + 0.5 x share of the winner's partners here that won a
         -- joint lot themselves); 0 for other lots. Flagged only where rotation is observed.
         case when lot_scores.winner_id = any(ring_members.ring_member_ids)
-            then least(1.0, lot_scores.cobid_score / (2.0 * {{ var('net_min_lot_score', 1.3) }}))
-            * (0.5 + 0.5 * least(1.0, lot_scores.n_rotating_partners::float8
-                / greatest(cardinality(ring_members.ring_member_ids) - 1, 1)))
-        else 0 end as rotation_score,
+                then least(1.0, lot_scores.cobid_score / (2.0 * {{ var('net_min_lot_score', 1.3) }}))
+                    * (0.5 + 0.5 * least(
+                        1.0, lot_scores.n_rotating_partners::float8
+                        / greatest(cardinality(ring_members.ring_member_ids) - 1, 1)
+                    ))
+            else 0
+        end as rotation_score,
         lot_scores.is_ring_candidate
         -- or: a group of at least var net_min_ring_size bidders linked by pairs far beyond chance
         or lot_scores.n_recurrent_pairs >= {{ var('net_min_ring_size', 3) }} as is_ring_lot,

@@ -22,8 +22,9 @@ traces as (
         t.norm_value,
         t.shown_value
     from bids
-    cross join lateral (
-        values
+    cross join
+        lateral (
+            values
             ('file_maker_code', 'a40_same_file_maker', upper(bids.file_maker_code), bids.file_maker_code),
             ('ca_cert_serial', 'a40_same_ca_cert', upper(bids.ca_cert_serial), bids.ca_cert_serial),
             ('client_ip', 'a40_same_ip', bids.client_ip, bids.client_ip),
@@ -47,7 +48,7 @@ traces as (
                 case when bids.bid_price > 0 and bids.bidder_bid_seq = 1 then bids.bid_price::text end,
                 bids.bid_price::text
             )
-    ) as t (field, rule_id, norm_value, shown_value)
+        ) as t (field, rule_id, norm_value, shown_value)
     where t.norm_value is not null
 
 ),
@@ -78,7 +79,9 @@ shared_signals as (
         jsonb_build_object(
             'field', min(field),
             'groups', jsonb_agg(
-                jsonb_build_object('value', shown_value, 'bidder_ids', to_jsonb(bidder_ids), 'bid_ids', to_jsonb(bid_ids))
+                jsonb_build_object(
+                    'value', shown_value, 'bidder_ids', to_jsonb(bidder_ids), 'bid_ids', to_jsonb(bid_ids)
+                )
                 order by shown_value
             )
         ) as evidence
@@ -102,7 +105,12 @@ shared_entities as (
 -- prices of one lot, one per bidder (its newest bid), for the progression test
 priced as (
 
-    select tender_id, bid_id, bidder_id, bid_price, bid_date
+    select
+        tender_id,
+        bid_id,
+        bidder_id,
+        bid_price,
+        bid_date
     from bids
     where bidder_bid_seq = 1 and bid_price > 0
 
@@ -116,7 +124,8 @@ progressions as (
     select
         p1.tender_id,
         k.kind,
-        case k.kind when 'arithmetic' then p2.bid_price - p1.bid_price else round(p2.bid_price / p1.bid_price, 6) end as step,
+        case k.kind when 'arithmetic' then p2.bid_price - p1.bid_price else round(p2.bid_price / p1.bid_price, 6) end
+            as step,
         array[p1.bidder_id, p2.bidder_id, p3.bidder_id] as bidder_ids,
         array[p1.bid_id, p2.bid_id, p3.bid_id] as bid_ids,
         array[p1.bid_price, p2.bid_price, p3.bid_price] as prices,
@@ -124,17 +133,18 @@ progressions as (
     from priced as p1
     inner join priced as p2
         on p1.tender_id = p2.tender_id
-        and p2.bid_price > p1.bid_price
-        and p2.bidder_id <> p1.bidder_id
+        and p1.bid_price < p2.bid_price
+        and p1.bidder_id <> p2.bidder_id
     inner join priced as p3
         on p1.tender_id = p3.tender_id
-        and p3.bid_price > p2.bid_price
+        and p2.bid_price < p3.bid_price
         and p3.bidder_id not in (p1.bidder_id, p2.bidder_id)
-    cross join lateral (
-        values
+    cross join
+        lateral (
+            values
             ('arithmetic', 2 * p2.bid_price - p1.bid_price),
             ('geometric', p2.bid_price * p2.bid_price / p1.bid_price)
-    ) as k (kind, predicted)
+        ) as k (kind, predicted)
     where abs(p3.bid_price - k.predicted) <= 0.02
 
 ),
@@ -178,7 +188,7 @@ final as (
         shared_signals.tender_id as subject_id,
         shared_signals.tender_id,
         shared_entities.entity_ids,
-        cast(null as text []) as expert_ids,
+        null::text[] as expert_ids,
         shared_signals.signal_date,
         1.0::numeric as score,
         shared_signals.evidence
@@ -195,7 +205,7 @@ final as (
         progression_signals.tender_id as subject_id,
         progression_signals.tender_id,
         progression_entities.entity_ids,
-        cast(null as text []) as expert_ids,
+        null::text[] as expert_ids,
         progression_signals.signal_date,
         1.0::numeric as score,
         progression_signals.evidence

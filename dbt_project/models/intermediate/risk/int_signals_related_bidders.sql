@@ -22,7 +22,10 @@ entity_links as (
 
 lot_bidders as (
 
-    select tender_id, bidder_id, min(bid_date) as bid_date
+    select
+        tender_id,
+        bidder_id,
+        min(bid_date) as bid_date
     from bids
     group by tender_id, bidder_id
 
@@ -32,13 +35,21 @@ lot_bidders as (
 -- normalised contact phone, and whoever controls it (> 50 %, or itself)
 entity_keys as (
 
-    select entity_id, 'a34_shared_legal_rep' as rule_id, legal_rep_id_no as key_value, null::numeric as share_pct
+    select
+        entity_id,
+        'a34_shared_legal_rep' as rule_id,
+        legal_rep_id_no as key_value,
+        null::numeric as share_pct
     from entities
     where nullif(legal_rep_id_no, '') is not null
 
     union
 
-    select entity_id, 'a34_shared_legal_rep', linked_id, null::numeric
+    select
+        entity_id,
+        'a34_shared_legal_rep',
+        linked_id,
+        null::numeric
     from entity_links
     where link_type = 'legal_rep' and linked_id is not null
 
@@ -54,13 +65,21 @@ entity_keys as (
 
     union
 
-    select entity_id, 'a34_controlling_shareholder', linked_id, share_pct
+    select
+        entity_id,
+        'a34_controlling_shareholder',
+        linked_id,
+        share_pct
     from entity_links
     where link_type = 'shareholder' and share_pct > 50 and linked_id is not null
 
     union
 
-    select entity_id, 'a34_controlling_shareholder', entity_id, 100::numeric
+    select
+        entity_id,
+        'a34_controlling_shareholder',
+        entity_id,
+        100::numeric
     from entities
 
 ),
@@ -102,18 +121,21 @@ described as (
         bid_date,
         bidder_ids,
         case rule_id
-            when 'a34_shared_legal_rep' then jsonb_build_object(
-                'person', {{ mask_id_no('key_value') }}, 'bidder_ids', to_jsonb(bidder_ids)
-            )
-            when 'a34_shared_phone' then jsonb_build_object(
-                'phone', {{ mask_phone('key_value') }}, 'bidder_ids', to_jsonb(bidder_ids)
-            )
+            when 'a34_shared_legal_rep'
+                then jsonb_build_object(
+                        'person', {{ mask_id_no('key_value') }}, 'bidder_ids', to_jsonb(bidder_ids)
+                    )
+            when 'a34_shared_phone'
+                then jsonb_build_object(
+                        'phone', {{ mask_phone('key_value') }}, 'bidder_ids', to_jsonb(bidder_ids)
+                    )
             else jsonb_build_object(
-                'kind', case when key_value = any(bidder_ids) then 'parent' else 'common_parent' end,
-                'controller', case when {{ is_person_id('key_value') }} then {{ mask_id_no('key_value') }} else key_value end,
-                'share_pct', share_pct_by_bidder,
-                'bidder_ids', to_jsonb(bidder_ids)
-            )
+                    'kind', case when key_value = any(bidder_ids) then 'parent' else 'common_parent' end,
+                    'controller',
+                    case when {{ is_person_id('key_value') }} then {{ mask_id_no('key_value') }} else key_value end,
+                    'share_pct', share_pct_by_bidder,
+                    'bidder_ids', to_jsonb(bidder_ids)
+                )
         end as item
     from shared
 
@@ -151,7 +173,7 @@ final as (
         signals.tender_id as subject_id,
         signals.tender_id,
         signal_entities.entity_ids,
-        cast(null as text []) as expert_ids,
+        null::text[] as expert_ids,
         signals.signal_date,
         1.0::numeric as score,
         signals.evidence

@@ -62,10 +62,12 @@ explained as (
             jsonb_build_object(
                 'rule_id', rule_id, 'rule_name_zh', rule_name_zh, 'n_signals', n_signals,
                 'contribution', round(contribution, 3)
-            ) order by contribution desc, rule_id
+            ) order by contribution desc, rule_id asc
         ) as explanation,
-        string_agg(rule_id || ' x' || n_signals || ' = ' || round(contribution, 2), '; '
-            order by contribution desc, rule_id) as explanation_text
+        string_agg(
+            rule_id || ' x' || n_signals || ' = ' || round(contribution, 2), '; '
+            order by contribution desc, rule_id asc
+        ) as explanation_text
     from by_rule
     group by entity_id
 

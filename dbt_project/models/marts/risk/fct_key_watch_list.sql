@@ -22,14 +22,25 @@ entities as (
 
 involvements as (
 
-    select 'entity' as party_type, e.party_id, signals.signal_id, signals.rule_id, signals.tender_id,
+    select
+        'entity' as party_type,
+        e.party_id,
+        signals.signal_id,
+        signals.rule_id,
+        signals.tender_id,
         signals.signal_date
     from signals
     cross join lateral unnest(signals.entity_ids) as e (party_id)
 
     union all
 
-    select 'expert', x.party_id, signals.signal_id, signals.rule_id, signals.tender_id, signals.signal_date
+    select
+        'expert',
+        x.party_id,
+        signals.signal_id,
+        signals.rule_id,
+        signals.tender_id,
+        signals.signal_date
     from signals
     cross join lateral unnest(signals.expert_ids) as x (party_id)
 
@@ -37,7 +48,9 @@ involvements as (
 
 with_outcomes as (
 
-    select involvements.*, alerts.status as alert_status
+    select
+        involvements.*,
+        alerts.status as alert_status
     from involvements
     left join alerts on involvements.signal_id = alerts.alert_id
 

@@ -84,15 +84,15 @@ explained as (
         count(*) as n_signals,
         count(*) filter (where severity = 'high') as n_high_severity,
         sum(contribution) as risk_score,
-        array_agg(rule_id order by contribution desc, rule_id) as rule_ids,
+        array_agg(rule_id order by contribution desc, rule_id asc) as rule_ids,
         jsonb_agg(
             jsonb_build_object(
                 'rule_id', rule_id, 'rule_name_zh', rule_name_zh, 'severity', severity,
                 'weight', round(effective_weight, 3), 'score', score, 'alert_status', alert_status,
                 'contribution', round(contribution, 3)
-            ) order by contribution desc, rule_id
+            ) order by contribution desc, rule_id asc
         ) as explanation,
-        string_agg(rule_id || ' ' || round(contribution, 2), ' + ' order by contribution desc, rule_id)
+        string_agg(rule_id || ' ' || round(contribution, 2), ' + ' order by contribution desc, rule_id asc)
             as explanation_text
     from contributions
     group by tender_id
@@ -101,11 +101,22 @@ explained as (
 
 participants as (
 
-    select tender_id, bidder_id as entity_id from bids
+    select
+        tender_id,
+        bidder_id as entity_id
+    from bids
     union
-    select tender_id, tenderer_id from lots where tenderer_id is not null
+    select
+        tender_id,
+        tenderer_id
+    from lots
+    where tenderer_id is not null
     union
-    select tender_id, agency_id from lots where agency_id is not null
+    select
+        tender_id,
+        agency_id
+    from lots
+    where agency_id is not null
 
 ),
 
@@ -148,14 +159,14 @@ final as (
             when coalesce(explained.risk_score, 0) > 0 then 'low'
             else 'none'
         end as risk_level,
-        coalesce(explained.rule_ids, array[]::text []) as rule_ids,
+        coalesce(explained.rule_ids, array[]::text[]) as rule_ids,
         coalesce(explained.explanation, '[]'::jsonb) as explanation,
         explained.explanation_text,
         round(price_screens.screen_score::numeric, 4) as price_screen_score,
         round(network.cobid_score::numeric, 4) as cobid_score,
         round(network.rotation_score::numeric, 4) as rotation_score,
         watched.tender_id is not null as has_watched_participant,
-        coalesce(watched.watched_entity_ids, array[]::text []) as watched_entity_ids,
+        coalesce(watched.watched_entity_ids, array[]::text[]) as watched_entity_ids,
         {{ as_of_date() }} as as_of_date
     from lots
     left join explained on lots.tender_id = explained.tender_id
