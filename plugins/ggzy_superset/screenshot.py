@@ -39,12 +39,12 @@ WIDTH = 1600
 STATE_JS = """
 (() => {
   const q = s => Array.from(document.querySelectorAll(s));
-  const charts = q('[data-test="chart-grid-component"], .dashboard-component-chart-holder');
+  const charts = q('[data-test="chart-grid-component"]');
   const loading = q('.loading, [data-test="loading-indicator"], .ant-skeleton-active');
   const errors = q('[data-test="error-tooltip"], .ant-alert-error, .alert-danger, [data-test="chart-error"]')
       .map(e => (e.innerText || e.getAttribute('aria-label') || 'error').slice(0, 200));
-  const empty = q('.chart-container, [data-test="chart-container"]')
-      .filter(e => /No results|无结果|暂无数据|没有结果/.test(e.innerText || '')).length;
+  const empty = q('[data-test="chart-grid-component"]')
+      .filter(e => /No results|无结果|没有数据|此查询没有数据返回/.test(e.innerText || '')).length;
   const root = document.querySelector('.dashboard') || document.body;
   return JSON.stringify({charts: charts.length, loading: loading.length, errors, empty,
                          height: Math.max(document.body.scrollHeight, root.scrollHeight),
@@ -169,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=settings.port())
     ap.add_argument("--out", type=Path, default=settings.SCREENSHOTS_DIR)
     ap.add_argument("--only", action="append", help="dashboard slug (repeatable)")
+    ap.add_argument("--allow-empty", action="store_true", help="do not fail on charts showing no data")
     ap.add_argument("--filter-value", default="昆明市", help="州市 shown in overview-filtered.png")
     args = ap.parse_args(argv)
     base = settings.base_url(args.port)
@@ -200,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, url, d in shots:
             t = time.time()
             state = shoot(cdp, url, args.out / f"{name}.png")
-            bad = bool(state.get("errors")) or state.get("timeout") or state.get("charts", 0) == 0
+            bad = bool(state.get("errors")) or state.get("timeout") or state.get("charts", 0) == 0 \
+                or (state.get("empty", 0) > 0 and not args.allow_empty)
             failures += bool(bad)
             print(f"{'FAIL' if bad else 'ok  '} {name:<20} {d['dashboard_title']:<12} charts={state.get('charts')}"
                   f" errors={len(state.get('errors') or [])} empty={state.get('empty')}"

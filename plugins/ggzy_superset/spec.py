@@ -385,7 +385,7 @@ CHARTS: list[Chart] = [
           extra={"orientation": "horizontal"}),
     Chart("ov_prefecture_table", "各州市交易概况", "fct_closed_loop", "table", groupby=["prefecture_name"],
           metrics=["tender_count", "award_amount_yi", "savings_rate", "flagged_count"],
-          order_by=[("award_amount_yi", False)], row_limit=20),
+          order_by=[("award_amount_yi", False)]),
 
     # ---- 风险预警
     Chart("rk_signals", "预警总数", "fct_risk_signals", "big_number_total", metrics=["signal_count"]),
@@ -400,18 +400,18 @@ CHARTS: list[Chart] = [
     Chart("rk_by_prefecture", "各州市预警数", "fct_risk_signals", "echarts_timeseries_bar", x="prefecture_name",
           metrics=["signal_count"], groupby=["severity_name"], extra={"stack": "Stack"}),
     Chart("rk_by_department", "各监管部门预警数", "fct_risk_signals", "table", groupby=["department_name"],
-          metrics=["signal_count", "high_count", "tenders_signalled"], order_by=[("signal_count", False)], row_limit=30),
+          metrics=["signal_count", "high_count", "tenders_signalled"], order_by=[("signal_count", False)]),
     Chart("rk_level_tenders", "标段风险等级分布", "fct_tender_risk", "pie", metrics=["tender_count"],
           groupby=["risk_level_name"]),
     Chart("rk_top_tenders", "风险最高的标段", "fct_tender_risk", "table",
           columns=["tender_id", "prefecture_name", "category_name", "risk_score", "n_signals", "explanation_text"],
-          where=["n_signals > 0"], order_by=[("risk_score", False)], row_limit=20),
+          where=["n_signals > 0"], order_by=[("risk_score", False)]),
     Chart("rk_top_entities", "风险最高的市场主体", "fct_entity_risk", "table",
           groupby=["entity_label", "prefecture_name", "risk_level_name"],
-          metrics=["max_risk_score", "signal_sum", "lots_sum"], order_by=[("max_risk_score", False)], row_limit=20),
+          metrics=["max_risk_score", "signal_sum", "lots_sum"], order_by=[("max_risk_score", False)]),
     Chart("rk_watch_list", "重点监管名单", "fct_key_watch_list", "table",
           columns=["party_type_name", "party_label", "reasons_zh", "n_verified_alerts", "n_lots_with_signals",
-                   "last_signal_date"], order_by=[("n_lots_with_signals", False)], row_limit=50),
+                   "last_signal_date"], order_by=[("n_lots_with_signals", False)]),
 
     # ---- 闭环监管
     Chart("cl_flagged", "闭环问题标段", "fct_closed_loop", "big_number_total", metrics=["flagged_count"]),
@@ -426,15 +426,14 @@ CHARTS: list[Chart] = [
     Chart("cl_rules", "闭环问题按类型与州市", "fct_closed_loop", "echarts_timeseries_bar", x="prefecture_name",
           metrics=CL_RULES, extra={"stack": "Stack"}),
     Chart("cl_rule_table", "闭环问题按监管部门", "fct_closed_loop", "table", groupby=["department_name"],
-          metrics=["tender_count", "flagged_count", *CL_RULES], order_by=[("flagged_count", False)], row_limit=30),
+          metrics=["tender_count", "flagged_count", *CL_RULES], order_by=[("flagged_count", False)]),
     Chart("cl_flagged_list", "问题标段清单", "fct_closed_loop", "table",
           columns=["tender_id", "tender_name", "prefecture_name", "category_name", "control_price", "award_price",
                    "contract_amount", "final_settlement_amount", "flagged_rules_zh"],
-          where=["flag_count > 0"], order_by=[("flag_count", False)], row_limit=100),
+          where=["flag_count > 0"], order_by=[("flag_count", False)]),
     Chart("cl_unlinked_list", "断链标段与候选审批项目", "fct_unlinked_tenders", "table",
           columns=["tender_id", "tender_name", "prefecture_name", "project_code_raw", "unlinked_reason",
-                   "best_candidate_project_name", "best_candidate_score"], order_by=[("best_candidate_score", False)],
-          row_limit=100),
+                   "best_candidate_project_name", "best_candidate_score"], order_by=[("best_candidate_score", False)]),
 
     # ---- 信用监管
     Chart("cr_banned", "禁投期内主体", "dim_entity", "big_number_total", metrics=["bid_banned"]),
@@ -450,10 +449,10 @@ CHARTS: list[Chart] = [
           groupby=["status_name"]),
     Chart("cr_entity_status", "市场主体信用概况", "dim_entity", "table", groupby=["prefecture_name"],
           metrics=["entity_count", "with_credit_records", "serious_dishonest", "bid_banned", "abnormal_operation",
-                   "tax_risk", "red_listed"], order_by=[("entity_count", False)], row_limit=20),
+                   "tax_risk", "red_listed"], order_by=[("entity_count", False)]),
     Chart("cr_records", "信用记录明细", "dim_entity_credit_intervals", "table",
           columns=["entity_name", "list_type_name", "reason", "authority", "decided_on", "valid_from", "valid_to",
-                   "revoked_on", "status_name"], order_by=[("decided_on", False)], row_limit=100),
+                   "revoked_on", "status_name"], order_by=[("decided_on", False)]),
 
     # ---- 投诉举报与时限
     Chart("tl_items", "时限事项", "fct_time_limits", "big_number_total", metrics=["item_count"]),
@@ -467,11 +466,11 @@ CHARTS: list[Chart] = [
     Chart("tl_status", "办理状态", "fct_time_limits", "pie", metrics=["item_count"], groupby=["status_name"]),
     Chart("tl_by_department", "各监管部门时限执行", "fct_time_limits", "table", groupby=["department_name"],
           metrics=["item_count", "breach_count", "open_overdue", "on_time_rate", "avg_workdays"],
-          order_by=[("breach_count", False)], row_limit=30),
+          order_by=[("breach_count", False)]),
     Chart("tl_overdue_list", "超时限与逾期事项清单", "fct_time_limits", "table",
           columns=["rule_name", "item_type_name", "item_id", "department_name", "start_date", "due_date", "done_date",
                    "workdays_used", "workdays_overdue", "status_name"],
-          where=["is_breach or status = 'open'"], order_by=[("workdays_overdue", False)], row_limit=100),
+          where=["is_breach or status = 'open'"], order_by=[("workdays_overdue", False)]),
 
     # ---- 双随机一公开
     Chart("sp_draws", "抽取批次", "fct_sampling_followup", "big_number_total", metrics=["draws"]),
@@ -487,7 +486,7 @@ CHARTS: list[Chart] = [
     Chart("sp_list", "抽取结果与检查公示", "fct_sampling_followup", "table",
           columns=["period", "matter", "object_type_name", "object_name", "department_name", "progress_name",
                    "outcome_name", "inspected_on", "published_on", "publication_due_on"],
-          order_by=[("period", False)], row_limit=200),
+          order_by=[("period", False)]),
 
     # ---- 市场分析
     Chart("mk_lots", "公告标段数", "fct_market_monthly", "big_number_total", metrics=["lots"]),
@@ -509,13 +508,13 @@ CHARTS: list[Chart] = [
           groupby=["prefecture_name", "category_name"], number_format=",.0f"),
     Chart("mk_price", "价格与效率（按类别）", "fct_market_monthly", "table", groupby=["category_name"],
           metrics=["lots", "lots_awarded", "lots_failed", "award_wan", "savings_rate", "bidders_per_lot",
-                   "single_bid_share", "award_days"], order_by=[("award_wan", False)], row_limit=20),
+                   "single_bid_share", "award_days"], order_by=[("award_wan", False)]),
     Chart("mk_concentration", "中标集中度（年度、类别、州市）", "fct_winner_concentration", "table",
           columns=["award_year", "category_name", "prefecture_name", "winner_count", "top1_share", "top5_share", "hhi"],
-          order_by=[("hhi", False)], row_limit=100),
+          order_by=[("hhi", False)]),
 
     # ---- 数据运行 (data engineers)
-    Chart("op_batches", "已入库批次", "batches", "big_number_total", metrics=["batch_count"]),
+    Chart("op_batches", "批次总数", "batches", "big_number_total", metrics=["batch_count"]),
     Chart("op_refused", "拒收批次", "batches", "big_number_total", metrics=["refused"]),
     Chart("op_loaded", "入库行数", "batches", "big_number_total", metrics=["loaded"]),
     Chart("op_quarantined", "隔离行数", "batches", "big_number_total", metrics=["quarantined"]),
@@ -528,7 +527,7 @@ CHARTS: list[Chart] = [
           metrics=["rows"], groupby=["feed_name"], extra={"orientation": "horizontal", "stack": "Stack"}),
     Chart("op_refusals", "拒收批次与原因", "batches", "table",
           columns=["feed_name", "batch_date", "status", "refusal", "loaded_at"], where=["status <> 'loaded'"],
-          order_by=[("batch_date", False)], row_limit=100),
+          order_by=[("batch_date", False)]),
 ]
 
 # ------------------------------------------------------------------------------ dashboards
@@ -550,7 +549,7 @@ DASHBOARDS: list[Dashboard] = [
              ("ov_alerts_high", 2, KPI), ("ov_flagged", 2, KPI)],
             [("ov_trend", 6), ("ov_amount_trend", 6)],
             [("ov_alerts_trend", 8), ("ov_alerts_severity", 4)],
-            [("ov_prefecture_bar", 5, 70), ("ov_prefecture_table", 4, 70), ("ov_category_pie", 3, 70)],
+            [("ov_prefecture_bar", 4, 70), ("ov_prefecture_table", 4, 70), ("ov_category_pie", 4, 70)],
         ],
     ),
     Dashboard(
