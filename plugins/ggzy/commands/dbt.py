@@ -8,7 +8,7 @@ import click
 @click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED)
 def dbt(args: tuple[str, ...]) -> None:
-    """Run dbt (e.g. `ggzy dbt build`, `ggzy dbt docs generate`) on the configured warehouse."""
+    """Run dbt on the configured warehouse: `ggzy dbt build`, `ggzy dbt docs generate`, ..."""
     from ggzy.transform import run_dbt
 
     raise SystemExit(run_dbt(list(args), check=False))

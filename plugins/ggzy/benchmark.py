@@ -1,0 +1,142 @@
+"""The whole-pipeline benchmark (`ggzy bench pipeline`): generation, load, quality gate,
+dbt build and outputs of a province-year at scale 1 and 4, and one nightly increment.
+
+Each step runs as a child process (`ggzy ...`) against a throwaway embedded warehouse,
+so wall time and peak memory (max RSS of the child, from wait4) are the step's own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+YEAR_START = dt.date(2026, 1, 1)
+YEAR_END = dt.date(2026, 12, 30)  # the last day is the nightly increment
+INCREMENT = dt.date(2026, 12, 31)
+
+
+@dataclass
+class Step:
+    name: str
+    seconds: float
+    peak_mb: float
+    rows: int | None = None
+
+    @property
+    def rows_per_s(self) -> float | None:
+        return self.rows / self.seconds if self.rows and self.seconds else None
+
+
+@dataclass
+class ScaleResult:
+    scale: float
+    steps: list[Step] = field(default_factory=list)
+
+    def total(self, prefix: str = "year:") -> float:
+        return sum(s.seconds for s in self.steps if s.name.startswith(prefix))
+
+    def peak(self) -> float:
+        return max((s.peak_mb for s in self.steps), default=0.0)
+
+
+def _ggzy() -> str:
+    return str(Path(sys.executable).with_name("ggzy"))
+
+
+def run_step(name: str, argv: list[str], env: dict[str, str], rows: int | None = None) -> Step:
+    t0 = time.monotonic()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    secs = time.monotonic() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"bench step {name} failed:\n{out.decode(errors='replace')[-3000:]}")
+    return Step(name, secs, usage.ru_maxrss / 1024, rows)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rows_in(url: str) -> int:
+    import psycopg
+
+    with psycopg.connect(url) as c:
+        return int(c.execute("select coalesce(sum(rows_delivered), 0) from raw.batches").fetchone()[0])
+
+
+def bench_scale(scale: float, workdir: Path, keep: bool = False) -> ScaleResult:
+    home = workdir / f"scale-{scale:g}"
+    landing = home / "landing"
+    env = dict(os.environ, GGZY_HOME=str(home), GGZY_PG_PORT=str(_free_port()), GGZY_LANDING=str(landing))
+    env.pop("GGZY_WAREHOUSE_URL", None)
+    res = ScaleResult(scale)
+    g = _ggzy()
+    res.steps.append(run_step("year: generate", [g, "generate", "--landing", str(landing), "--from",
+                                                 YEAR_START.isoformat(), "--to", INCREMENT.isoformat(),
+                                                 "--scale", str(scale)], env))
+    subprocess.run([g, "warehouse", "start"], env=env, check=True, capture_output=True)
+    url = f"postgresql://postgres:postgres@127.0.0.1:{env['GGZY_PG_PORT']}/ggzy"
+    step = run_step("year: load", [g, "load", "--landing", str(landing), "--from", YEAR_START.isoformat(),
+                                   "--to", YEAR_END.isoformat()], env)
+    step.rows = _rows_in(url)
+    res.steps.append(step)
+    res.steps.append(run_step("year: quality gate (last day)", [g, "gate", "--date", YEAR_END.isoformat()], env))
+    res.steps.append(run_step("year: dbt build", [g, "dbt", "build"], env))
+    res.steps.append(run_step("year: outputs (alerts, publication)",
+                              [g, "outputs", "--date", YEAR_END.isoformat()], env))
+    before = _rows_in(url)
+    step = run_step("night: load", [g, "load", "--landing", str(landing), "--date", INCREMENT.isoformat()], env)
+    step.rows = _rows_in(url) - before
+    res.steps.append(step)
+    res.steps.append(run_step("night: quality gate", [g, "gate", "--date", INCREMENT.isoformat()], env))
+    res.steps.append(run_step("night: dbt build", [g, "dbt", "build"], env))
+    res.steps.append(run_step("night: outputs", [g, "outputs", "--date", INCREMENT.isoformat()], env))
+    subprocess.run([g, "warehouse", "stop"], env=env, check=False, capture_output=True)
+    if not keep:
+        shutil.rmtree(home, ignore_errors=True)
+    return res
+
+
+def machine() -> str:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{platform.node()}: {os.cpu_count()} cores, {mem:.0f} GiB, {platform.platform()}, Python {platform.python_version()}"
+
+
+def report(results: list[ScaleResult]) -> str:
+    lines = [f"Machine: {machine()}", f"Date: {dt.datetime.now():%Y-%m-%d %H:%M}", ""]
+    lines.append("| scale | step | seconds | rows | rows/s | peak MB |")
+    lines.append("|---|---|---:|---:|---:|---:|")
+    for r in results:
+        for s in r.steps:
+            rps = f"{s.rows_per_s:,.0f}" if s.rows_per_s else ""
+            rows = f"{s.rows:,}" if s.rows else ""
+            lines.append(f"| {r.scale:g} | {s.name} | {s.seconds:.1f} | {rows} | {rps} | {s.peak_mb:.0f} |")
+    lines.append("")
+    for r in results:
+        lines.append(f"- scale {r.scale:g}: year {r.total('year:'):.0f} s (of which generation "
+                     f"{r.steps[0].seconds:.0f} s), nightly increment {r.total('night:'):.0f} s, peak {r.peak():.0f} MB")
+    if len(results) >= 2:
+        a, b = results[0], results[1]
+        work_a = a.total("year:") - a.steps[0].seconds
+        work_b = b.total("year:") - b.steps[0].seconds
+        lines.append(f"- growth scale {a.scale:g} → {b.scale:g} (year, without generation): "
+                     f"{work_b / work_a:.2f}× (target ≤ {4.5 * b.scale / a.scale / 4:.1f}×)")
+    return "\n".join(lines)
+
+
+def run(scales: list[float], keep: bool = False) -> str:
+    workdir = Path(tempfile.mkdtemp(prefix="ggzy-bench-"))
+    results = [bench_scale(s, workdir, keep) for s in scales]
+    return report(results)

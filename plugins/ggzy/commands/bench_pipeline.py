@@ -1,0 +1,53 @@
+"""ggzy bench pipeline; and the two steps it times that have no command elsewhere:
+ggzy gate (GX quality gate for a date) and ggzy outputs (alerts + publication)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from ggzy.commands.bench import bench
+
+
+@bench.command("pipeline")
+@click.option("--scale", "scales", type=float, multiple=True, default=(1.0, 4.0), show_default=True,
+              help="Scales to run (1 = a province-year); give --scale 16 on request.")
+@click.option("--keep", is_flag=True, help="Keep the generated landing zones and warehouses.")
+@click.option("--write", "write_to", type=click.Path(dir_okay=False), default=None,
+              help="Append the report to this markdown file (e.g. docs/benchmarks.md).")
+def bench_pipeline(scales: tuple[float, ...], keep: bool, write_to: str | None) -> None:
+    """Generation, load, quality gate, dbt build and outputs for a year, and one night."""
+    from ggzy.benchmark import run
+
+    text = run(list(scales), keep=keep)
+    click.echo(text)
+    if write_to:
+        with open(write_to, "a", encoding="utf-8") as fh:
+            fh.write("\n## Pipeline (ggzy bench pipeline)\n\n" + text + "\n")
+
+
+@click.command()
+@click.option("--date", "date", required=True, help="batch date YYYY-MM-DD")
+def gate(date: str) -> None:
+    """Run the Great Expectations quality gate on a date's raw batches."""
+    from ggzy.quality import run_gate
+
+    out = run_gate(None, dt.date.fromisoformat(date), run_id="cli")
+    click.echo(out)
+    if not out["passed"]:
+        click.echo("quality gate FAILED (publication for this date will be withheld)")
+
+
+@click.command()
+@click.option("--date", "date", required=True, help="batch date YYYY-MM-DD")
+def outputs(date: str) -> None:
+    """Sync alerts from the risk marts and publish the date's disclosure (if its gate passed)."""
+    from ggzy import config, pipeline
+
+    url = config.warehouse_url()
+    click.echo(pipeline.sync_alerts(url, run_id=f"cli-{date}"))
+    click.echo(pipeline.publish(url, dt.date.fromisoformat(date)))
+
+
+commands = [gate, outputs]
