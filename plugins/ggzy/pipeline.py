@@ -81,9 +81,20 @@ def quality_gate(url: str, batch_date: dt.date, run_id: str) -> dict[str, Any]:
 
 
 def sync_alerts(url: str, run_id: str) -> dict[str, Any]:
+    """Upsert alerts from the risk marts, then mark those seen in this run with whether the
+    data under them passed the quality gate (a failed gate does not stop the signals)."""
     from ggzy.alerts import sync_alerts as _sync
 
-    return _jsonable(_sync(url, run_id))
+    out = _jsonable(_sync(url, run_id))
+    with db.transaction(url) as conn:
+        verified = conn.execute(
+            """select coalesce((select passed from ops.quality_gate g
+                                where g.batch_date = (select max(batch_date) from raw.batches where status = 'loaded')
+                                order by checked_at desc limit 1), false)"""
+        ).fetchone()[0]
+        conn.execute("update ops.alerts set data_verified = %s where last_run_id = %s", (verified, run_id))
+    out["data_verified"] = verified
+    return out
 
 
 def publish(url: str, batch_date: dt.date) -> dict[str, Any]:
