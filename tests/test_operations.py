@@ -137,6 +137,9 @@ def test_late_feed_is_reported_others_go_on_and_publication_waits(landing, wareh
     (as_of,), = q(warehouse_url, "select max(as_of_date) from marts.fct_closed_loop") if _has_col(
         warehouse_url, "marts", "fct_closed_loop", "as_of_date") else [(day,)]
     assert as_of == day, "the risk computation still ran on the day's data"
+    (unverified,), = q(warehouse_url, "select count(*) from ops.alerts where data_verified is false")
+    (total,), = q(warehouse_url, "select count(*) from ops.alerts where is_active")
+    assert total > 0 and unverified == total, "alerts of the day are marked as resting on unverified data"
 
 
 def _has_col(url, schema, table, col) -> bool:
