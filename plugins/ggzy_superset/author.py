@@ -96,6 +96,7 @@ class Chart:
     description: str | None = None
     number_format: str = "SMART_NUMBER"
     extra: dict[str, Any] = field(default_factory=dict)  # params merged last
+    may_be_empty: bool = False  # a list whose emptiness is good news (no refused batch); the check accepts it
 
     @property
     def uuid(self) -> str:
@@ -175,6 +176,8 @@ def database_yaml() -> dict[str, Any]:
             "engine_params": {"connect_args": {"application_name": "superset", "options": "-c statement_timeout=120000"}},
             "schemas_allowed_for_file_upload": [],
         },
+        "impersonate_user": False,
+        "configuration_method": "sqlalchemy_form",
         "uuid": DB_UUID,
         "version": "1.0.0",
     }
@@ -208,9 +211,12 @@ def dataset_yaml(ds: Dataset, cols: list[tuple[str, str]]) -> dict[str, Any]:
         }
         for m in ds.metrics
     ]
+    columns.sort(key=lambda c: c["column_name"])  # the order `export` writes, so round trips diff cleanly
+    metrics.sort(key=lambda m: m["metric_name"])
     return {
         "table_name": ds.table,
         "main_dttm_col": ds.time_column,
+        "currency_code_column": None,
         "description": ds.description or None,
         "default_endpoint": None,
         "offset": 0,
@@ -225,6 +231,7 @@ def dataset_yaml(ds: Dataset, cols: list[tuple[str, str]]) -> dict[str, Any]:
         "extra": None,
         "normalize_columns": False,
         "always_filter_main_dttm": False,
+        "folders": None,
         "uuid": ds.uuid,
         "metrics": metrics,
         "columns": columns,
@@ -246,6 +253,7 @@ def _column(name: str, label: str | None, typ: str, is_dttm: bool) -> dict[str, 
         "expression": None,
         "description": None,
         "python_date_format": None,
+        "datetime_format": None,
         "extra": None,
     }
 
@@ -344,6 +352,8 @@ def chart_yaml(ch: Chart, ds: Dataset, chart_id: int) -> dict[str, Any]:
     else:
         raise ValueError(f"viz {ch.viz} not supported by the author")
     p.update(ch.extra)
+    if ch.may_be_empty:
+        p["ggzy_may_be_empty"] = True  # read by ggzy_superset.check; Superset ignores unknown keys
     return {
         "slice_name": ch.title,
         "description": ch.description,
@@ -453,6 +463,8 @@ def dashboard_yaml(d: Dashboard, charts: dict[str, Chart], datasets: dict[str, D
     for f in d.filters:
         if f.kind == "time":
             excluded = [chart_ids[k] for k in keys if not datasets[charts[k].dataset].time_column]
+            if len(excluded) == len(keys):
+                continue  # no chart of this dashboard has a date
             target: dict[str, Any] = {}
             ftype, controls = "filter_time", {}
         else:
@@ -474,9 +486,9 @@ def dashboard_yaml(d: Dashboard, charts: dict[str, Chart], datasets: dict[str, D
             "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
             "controlValues": controls,
             "cascadeParentIds": [],
-            "scope": {"rootPath": ["ROOT_ID"], "excluded": excluded},
-            "chartsInScope": [chart_ids[k] for k in keys if chart_ids[k] not in excluded],
-            "tabsInScope": [],
+            # no chartsInScope: the importer remaps scope.excluded to the instance's chart ids but
+            # not chartsInScope; without it Superset derives the charts from the scope.
+            "scope": {"rootPath": ["ROOT_ID"], "excluded": sorted(excluded)},
             "description": "",
         })
     return {
@@ -492,7 +504,7 @@ def dashboard_yaml(d: Dashboard, charts: dict[str, Chart], datasets: dict[str, D
         "metadata": {
             "native_filter_configuration": nfc,
             "chart_configuration": {},
-            "global_chart_configuration": {"scope": {"rootPath": ["ROOT_ID"], "excluded": []}, "chartsInScope": [chart_ids[k] for k in keys]},
+            "global_chart_configuration": {"scope": {"rootPath": ["ROOT_ID"], "excluded": []}},
             "color_scheme": "supersetColors",
             "color_scheme_domain": [],
             "shared_label_colors": [],
@@ -502,8 +514,8 @@ def dashboard_yaml(d: Dashboard, charts: dict[str, Chart], datasets: dict[str, D
             "refresh_frequency": 0,
             "timed_refresh_immune_slices": [],
             "cross_filters_enabled": True,
-            "default_filters": "{}",
         },
+        "theme_uuid": None,
         "version": "1.0.0",
     }
 

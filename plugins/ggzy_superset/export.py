@@ -38,6 +38,49 @@ def existing_by_uuid(root: Path) -> dict[str, Path]:
     return out
 
 
+def stable_chart_ids(doc: dict, old: dict | None) -> dict:
+    """Renumber the instance's chart ids in a dashboard as the committed file numbers them
+    (matched by chart uuid), so an export shows only real changes."""
+    old_ids = {}
+    for v in ((old or {}).get("position") or {}).values():
+        if isinstance(v, dict) and v.get("type") == "CHART":
+            old_ids[v["meta"]["uuid"]] = v["meta"]["chartId"]
+    mapping: dict[int, int] = {}
+    nxt = max([0, *old_ids.values()]) + 1
+    for v in (doc.get("position") or {}).values():
+        if isinstance(v, dict) and v.get("type") == "CHART":
+            new = old_ids.get(v["meta"]["uuid"])
+            if new is None:
+                new, nxt = nxt, nxt + 1
+            mapping[v["meta"]["chartId"]] = new
+            v["meta"]["chartId"] = new
+
+    def fix(ids):
+        return sorted(mapping.get(i, i) for i in ids)
+
+    meta = doc.get("metadata") or {}
+    for f in meta.get("native_filter_configuration", []):
+        scope = f.get("scope") or {}
+        if "excluded" in scope:
+            scope["excluded"] = fix(scope["excluded"])
+        # chartsInScope is not remapped by Superset's importer (scope.excluded is): drop it,
+        # Superset derives it from the scope.
+        f.pop("chartsInScope", None)
+        f.pop("tabsInScope", None)
+    gcc = meta.get("global_chart_configuration") or {}
+    gcc.pop("chartsInScope", None)
+    if "excluded" in (gcc.get("scope") or {}):
+        gcc["scope"]["excluded"] = fix(gcc["scope"]["excluded"])
+    cc = meta.get("chart_configuration") or {}
+    meta["chart_configuration"] = {str(mapping.get(int(k), k)): v for k, v in cc.items()}
+    for v in meta["chart_configuration"].values():
+        if isinstance(v, dict) and "id" in v:
+            v["id"] = mapping.get(v["id"], v["id"])
+    if "timed_refresh_immune_slices" in meta:
+        meta["timed_refresh_immune_slices"] = fix(meta["timed_refresh_immune_slices"])
+    return doc
+
+
 def normalise(rel: str, doc: dict) -> dict:
     if rel.startswith("databases/"):
         doc["sqlalchemy_uri"] = PLACEHOLDER_URI
@@ -52,8 +95,11 @@ def normalise(rel: str, doc: dict) -> dict:
             qc["datasource"] = {"id": 0, "type": "table"}
             if "form_data" in qc:
                 qc["form_data"]["datasource"] = "0__table"
-                qc["form_data"].pop("dashboards", None)
+                qc["form_data"]["dashboards"] = []
             doc["query_context"] = json.dumps(qc, ensure_ascii=False)
+    elif rel.startswith("datasets/"):
+        doc["columns"] = sorted(doc.get("columns") or [], key=lambda c: c["column_name"])
+        doc["metrics"] = sorted(doc.get("metrics") or [], key=lambda m: m["metric_name"])
     elif rel == "metadata.yaml":
         doc = {"version": doc.get("version", "1.0.0"), "type": "Dashboard", "timestamp": "2026-01-01T00:00:00+00:00"}
     return doc
@@ -79,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             rel = str(PurePosixPath(*PurePosixPath(name).parts[1:]))
             doc = normalise(rel, yaml.safe_load(zf.read(name).decode("utf-8")))
+            if rel.startswith("dashboards/") and str(doc.get("uuid")) in known:
+                doc = stable_chart_ids(doc, yaml.safe_load(known[str(doc["uuid"])].read_text("utf-8")))
             if rel == "metadata.yaml":
                 target = args.out / rel
             elif str(doc.get("uuid")) in known:

@@ -8,7 +8,8 @@ already has; no browser download: Debian's /usr/bin/chromium). Waits until no
 chart is loading, then saves `<slug>.png`. Also saves `overview-filtered.png`: 总览
 with the 州市 filter set to one prefecture (through a dashboard permalink, as a
 user would share it), to show that the filter changes the numbers.
-Fails (exit 1) when a dashboard shows an error tile or a chart never finishes.
+Fails (exit 1) when a dashboard shows an error tile or a chart never finishes
+(and, with --strict, when a chart shows 没有数据; `check` is the place for that).
 """
 
 from __future__ import annotations
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=settings.port())
     ap.add_argument("--out", type=Path, default=settings.SCREENSHOTS_DIR)
     ap.add_argument("--only", action="append", help="dashboard slug (repeatable)")
-    ap.add_argument("--allow-empty", action="store_true", help="do not fail on charts showing no data")
+    ap.add_argument("--strict", action="store_true", help="also fail on charts showing 没有数据 (no data)")
     ap.add_argument("--filter-value", default="昆明市", help="州市 shown in overview-filtered.png")
     args = ap.parse_args(argv)
     base = settings.base_url(args.port)
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
             t = time.time()
             state = shoot(cdp, url, args.out / f"{name}.png")
             bad = bool(state.get("errors")) or state.get("timeout") or state.get("charts", 0) == 0 \
-                or (state.get("empty", 0) > 0 and not args.allow_empty)
+                or (state.get("empty", 0) > 0 and args.strict)
             failures += bool(bad)
             print(f"{'FAIL' if bad else 'ok  '} {name:<20} {d['dashboard_title']:<12} charts={state.get('charts')}"
                   f" errors={len(state.get('errors') or [])} empty={state.get('empty')}"

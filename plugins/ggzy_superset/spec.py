@@ -62,12 +62,13 @@ CLOSED_LOOP = Dataset(
     metrics=[
         Metric("tender_count", "标段数", "count(*)", ",d"),
         Metric("awarded_count", "已中标标段数", "count(*) filter (where award_date is not null)", ",d"),
-        Metric("control_price_yi", "招标控制价（亿元）", f"sum(control_price) / {YI}", ",.2f"),
-        Metric("award_amount_yi", "中标金额（亿元）", f"sum(award_price) filter (where award_date is not null) / {YI}",
+        Metric("control_price_yi", "招标控制价（亿元）", f"coalesce(sum(control_price), 0) / {YI}", ",.2f"),
+        Metric("award_amount_yi", "中标金额（亿元）",
+               f"coalesce(sum(award_price) filter (where award_date is not null), 0) / {YI}",
                ",.2f"),
         Metric("savings_yi", "节约资金（亿元）",
-               f"sum(control_price - award_price) filter (where award_date is not null and award_price is not null"
-               f" and control_price > 0) / {YI}", ",.2f"),
+               f"coalesce(sum(control_price - award_price) filter (where award_date is not null and award_price is not null"
+               f" and control_price > 0), 0) / {YI}", ",.2f"),
         Metric("savings_rate", "节资率",
                "1 - sum(award_price) filter (where award_date is not null and award_price is not null and control_price > 0)"
                " / nullif(sum(control_price) filter (where award_date is not null and award_price is not null"
@@ -411,7 +412,7 @@ CHARTS: list[Chart] = [
           metrics=["max_risk_score", "signal_sum", "lots_sum"], order_by=[("max_risk_score", False)]),
     Chart("rk_watch_list", "重点监管名单", "fct_key_watch_list", "table",
           columns=["party_type_name", "party_label", "reasons_zh", "n_verified_alerts", "n_lots_with_signals",
-                   "last_signal_date"], order_by=[("n_lots_with_signals", False)]),
+                   "last_signal_date"], order_by=[("n_lots_with_signals", False)], may_be_empty=True),
 
     # ---- 闭环监管
     Chart("cl_flagged", "闭环问题标段", "fct_closed_loop", "big_number_total", metrics=["flagged_count"]),
@@ -430,10 +431,11 @@ CHARTS: list[Chart] = [
     Chart("cl_flagged_list", "问题标段清单", "fct_closed_loop", "table",
           columns=["tender_id", "tender_name", "prefecture_name", "category_name", "control_price", "award_price",
                    "contract_amount", "final_settlement_amount", "flagged_rules_zh"],
-          where=["flag_count > 0"], order_by=[("flag_count", False)]),
+          where=["flag_count > 0"], order_by=[("flag_count", False)], may_be_empty=True),
     Chart("cl_unlinked_list", "断链标段与候选审批项目", "fct_unlinked_tenders", "table",
           columns=["tender_id", "tender_name", "prefecture_name", "project_code_raw", "unlinked_reason",
-                   "best_candidate_project_name", "best_candidate_score"], order_by=[("best_candidate_score", False)]),
+                   "best_candidate_project_name", "best_candidate_score"], order_by=[("best_candidate_score", False)],
+          may_be_empty=True),
 
     # ---- 信用监管
     Chart("cr_banned", "禁投期内主体", "dim_entity", "big_number_total", metrics=["bid_banned"]),
@@ -470,7 +472,7 @@ CHARTS: list[Chart] = [
     Chart("tl_overdue_list", "超时限与逾期事项清单", "fct_time_limits", "table",
           columns=["rule_name", "item_type_name", "item_id", "department_name", "start_date", "due_date", "done_date",
                    "workdays_used", "workdays_overdue", "status_name"],
-          where=["is_breach or status = 'open'"], order_by=[("workdays_overdue", False)]),
+          where=["is_breach or status = 'open'"], order_by=[("workdays_overdue", False)], may_be_empty=True),
 
     # ---- 双随机一公开
     Chart("sp_draws", "抽取批次", "fct_sampling_followup", "big_number_total", metrics=["draws"]),
@@ -527,7 +529,7 @@ CHARTS: list[Chart] = [
           metrics=["rows"], groupby=["feed_name"], extra={"orientation": "horizontal", "stack": "Stack"}),
     Chart("op_refusals", "拒收批次与原因", "batches", "table",
           columns=["feed_name", "batch_date", "status", "refusal", "loaded_at"], where=["status <> 'loaded'"],
-          order_by=[("batch_date", False)]),
+          order_by=[("batch_date", False)], may_be_empty=True),
 ]
 
 # ------------------------------------------------------------------------------ dashboards

@@ -92,9 +92,13 @@ def test_the_eight_dashboards_in_chinese(tree):
 
 
 def test_leaders_dashboards_filter_by_date_and_prefecture(tree):
+    datasets = {d["uuid"]: d for d in tree["datasets"].values()}
+    charts = {c["uuid"]: c for c in tree["charts"].values()}
     for d in tree["dashboards"].values():
         names = {f["name"]: f for f in d["metadata"]["native_filter_configuration"]}
-        assert "日期范围" in names, d["dashboard_title"]
+        dated = any(datasets[charts[v["meta"]["uuid"]]["dataset_uuid"]]["main_dttm_col"]
+                    for v in d["position"].values() if isinstance(v, dict) and v.get("type") == "CHART")
+        assert ("日期范围" in names) == dated, d["dashboard_title"]
         if d["dashboard_title"] != "数据运行":
             assert "州市" in names, d["dashboard_title"]
     overview = next(d for d in tree["dashboards"].values() if d["slug"] == "overview")

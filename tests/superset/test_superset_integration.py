@@ -37,11 +37,23 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def marts(warehouse_url, tmp_path_factory):
-    """Generated batches loaded and dbt run: marts with rows."""
+    """Generated batches loaded and dbt run, in a database of its own on the session's
+    server (so other tests' counts are not disturbed): marts with rows."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    from ggzy import schema
     from ggzy.feeds.load import load_range
     from ggzy.generator import generate
     from ggzy.transform import run_dbt
 
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        if not conn.execute("select 1 from pg_database where datname = 'ggzy_superset_test'").fetchone():
+            conn.execute("create database ggzy_superset_test")
+    parts = urlsplit(warehouse_url)
+    warehouse_url = urlunsplit((*parts[:2], "/ggzy_superset_test", *parts[3:]))
+    schema.bootstrap(warehouse_url)
     landing = tmp_path_factory.mktemp("landing")
     generate(landing, HISTORY_FROM, DAY, scale=0.03, seed=8)
     load_range(landing, HISTORY_FROM, DAY, url=warehouse_url)
@@ -96,6 +108,23 @@ def test_every_chart_queries_without_error_and_the_filter_changes_the_numbers(su
     assert all(c["rows"] > 0 and not c.get("note") for c in overview["charts"]), overview["charts"]
     effects = {fe["filter"]: fe for fe in overview["filter_effect"]}
     assert effects["州市"]["ok"] and effects["州市"]["before"] != effects["州市"]["after"]
+
+
+def test_export_of_the_import_reproduces_the_committed_yaml(superset, tmp_path):
+    """What people commit after editing in the UI (export) has the same form as what is imported."""
+    import filecmp
+    import shutil
+
+    out = tmp_path / "dashboards"
+    shutil.copytree(REPO / "dashboards", out)
+    res = superset["run"]("export", "--port", str(superset["port"]), "--out", str(out))
+    assert res.returncode == 0, res.stdout + res.stderr
+    differ = []
+    for p in (REPO / "dashboards").rglob("*.yaml"):
+        if not filecmp.cmp(p, out / p.relative_to(REPO / "dashboards"), shallow=False):
+            differ.append(str(p.relative_to(REPO)))
+    new = sorted(str(p.relative_to(out)) for p in out.rglob("*.yaml") if not (REPO / "dashboards" / p.relative_to(out)).exists())
+    assert differ == [] and new == []
 
 
 def test_second_setup_is_quick_and_changes_nothing(superset):
