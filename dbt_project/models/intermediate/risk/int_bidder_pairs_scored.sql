@@ -5,7 +5,10 @@
 -- two bidders choosing their lots independently: X ~ Hypergeometric(N, K = lots of a,
 -- n = lots of b), whose mean is that E (exact for small populations, where a Poisson
 -- approximation is far too lenient).
+-- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
+-- take minutes on a province-year of bids)
 {{ config(
+    pre_hook=["set local enable_nestloop = off"],
     post_hook=[
         "create index if not exists {{ this.name }}_a_idx on {{ this }} (bidder_a, bidder_b)",
         "analyze {{ this }}",

@@ -1,6 +1,9 @@
 -- grain: one row per tender (lot) with at least 2 bidders: how much its bidders are a
 -- recurring group (co-bidding network) and whether the win rotates within that group
+-- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
+-- take minutes on a province-year of bids)
 {{ config(
+    pre_hook=["set local enable_nestloop = off"],
     post_hook=[
         "create unique index if not exists {{ this.name }}_tender_idx on {{ this }} (tender_id)",
         "analyze {{ this }}",

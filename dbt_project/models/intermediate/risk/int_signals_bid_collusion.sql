@@ -2,6 +2,12 @@
 -- Bids of different bidders of one lot that share a trace of the electronic bidding system
 -- (file-maker code, CA certificate, client IP or MAC, bond account, project manager) or whose
 -- prices are identical or in regular progression: 《招标投标法实施条例》第40条 "视为串通投标".
+-- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
+-- take minutes on a province-year of bids)
+{{ config(
+    pre_hook=["set local enable_nestloop = off"],
+) }}
+
 with bids as (
 
     select * from {{ ref('int_bids_joined_to_lots') }}

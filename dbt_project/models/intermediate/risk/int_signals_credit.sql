@@ -1,4 +1,10 @@
 -- grain: one row per rule x tender (lot), for the credit and tax rules (cr_*)
+-- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
+-- take minutes on a province-year of bids)
+{{ config(
+    pre_hook=["set local enable_nestloop = off"],
+) }}
+
 with bids as (
 
     select * from {{ ref('int_bids_joined_to_lots') }}

@@ -1,4 +1,10 @@
 -- grain: one row per rule x tender (lot), for the evaluation-expert rules (ex_*)
+-- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
+-- take minutes on a province-year of bids)
+{{ config(
+    pre_hook=["set local enable_nestloop = off"],
+) }}
+
 with evaluations as (
 
     select * from {{ ref('stg_trading_centre__evaluations') }}

@@ -1,4 +1,10 @@
 -- grain: one row per rule x tender (lot), for the procurement red flags (pf_*)
+-- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
+-- take minutes on a province-year of bids)
+{{ config(
+    pre_hook=["set local enable_nestloop = off"],
+) }}
+
 with lots as (
 
     select * from {{ ref('int_lots_summarised') }}

@@ -2,6 +2,12 @@
 -- 《招标投标法实施条例》第34条第2款: units whose responsible person is the same person, or between
 -- which there is a controlling relationship, may not bid for the same lot. A shared contact
 -- phone is the register's trace of the same: one office behind two bidders.
+-- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
+-- take minutes on a province-year of bids)
+{{ config(
+    pre_hook=["set local enable_nestloop = off"],
+) }}
+
 with bids as (
 
     select * from {{ ref('int_bids_joined_to_lots') }}

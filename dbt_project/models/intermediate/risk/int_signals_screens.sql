@@ -1,6 +1,12 @@
 -- grain: one row per rule x subject, for the statistical screens: price screens (ps_price_screen,
 -- per lot), the co-bidding network (net_cobid_ring, net_rotation, per lot) and perennial
 -- losers (net_perennial_loser, per entity)
+-- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
+-- take minutes on a province-year of bids)
+{{ config(
+    pre_hook=["set local enable_nestloop = off"],
+) }}
+
 with screens as (
 
     select * from {{ ref('int_lot_price_screens') }}
