@@ -94,15 +94,17 @@ lot_pair_stats as (
 
 ),
 
--- a ring candidate: at least 3 bidders, most of whose pairs recur (var net_min_recurring_share)
--- and whose mean surprise (-log10 p over all pairs of the lot) reaches var net_min_lot_score
+-- a ring lot: at least 3 bidders, (by default all) of whose pairs bid together before (var
+-- net_min_recurring_share) and whose mean surprise (-log10 p over all pairs of the lot) reaches
+-- var net_min_lot_score (3: on average p <= 0.001). Bidders that merely meet often in a thin
+-- local market, among outsiders, do not make the lot a ring lot; they still raise cobid_score.
 lot_scores as (
 
     select
         lot_pair_stats.*,
         lot_pair_stats.n_pairs >= 3
-        and lot_pair_stats.n_recurring_pairs >= {{ var('net_min_recurring_share', 0.6) }} * lot_pair_stats.n_pairs
-        and lot_pair_stats.cobid_score >= {{ var('net_min_lot_score', 1.3) }} as is_ring_candidate
+        and lot_pair_stats.n_recurring_pairs >= {{ var('net_min_recurring_share', 1.0) }} * lot_pair_stats.n_pairs
+        and lot_pair_stats.cobid_score >= {{ var('net_min_lot_score', 3) }} as is_ring_candidate
     from lot_pair_stats
 
 ),
@@ -173,16 +175,14 @@ final as (
         -- the win is seen rotating (0.5 + 0.5 x share of the winner's partners here that won a
         -- joint lot themselves); 0 for other lots. Flagged only where rotation is observed.
         case when lot_scores.winner_id = any(ring_members.ring_member_ids)
-                then least(1.0, lot_scores.cobid_score / (2.0 * {{ var('net_min_lot_score', 1.3) }}))
+                then least(1.0, lot_scores.cobid_score / (2.0 * {{ var('net_min_lot_score', 3) }}))
                     * (0.5 + 0.5 * least(
                         1.0, lot_scores.n_rotating_partners::float8
                         / greatest(cardinality(ring_members.ring_member_ids) - 1, 1)
                     ))
             else 0
         end as rotation_score,
-        lot_scores.is_ring_candidate
-        -- or: a group of at least var net_min_ring_size bidders linked by pairs far beyond chance
-        or lot_scores.n_recurrent_pairs >= {{ var('net_min_ring_size', 3) }} as is_ring_lot,
+        lot_scores.is_ring_candidate as is_ring_lot,
         lot_scores.n_rotating_partners >= 1 as is_rotation_lot
     from lot_scores
     inner join lot_dates on lot_scores.tender_id = lot_dates.tender_id

@@ -51,7 +51,12 @@ traces as (
             ),
             (
                 'bid_price', 'a40_identical_price',
-                case when bids.bid_price > 0 and bids.bidder_bid_seq = 1 then bids.bid_price::text end,
+                case
+                    when
+                        bids.bid_price > 0 and bids.bidder_bid_seq = 1
+                        and coalesce(bids.procurement_method, '') not in ('auction', 'listing')
+                        then bids.bid_price::text
+                end,
                 bids.bid_price::text
             )
         ) as t (field, rule_id, norm_value, shown_value)
@@ -108,7 +113,9 @@ shared_entities as (
 
 ),
 
--- prices of one lot, one per bidder (its newest bid), for the progression test
+-- prices of one lot, one per bidder (its newest bid), in order, for the progression test.
+-- Auctions and listings are left out of the price rules: there bids rise by a fixed
+-- increment (加价幅度) by design.
 priced as (
 
     select
@@ -116,42 +123,50 @@ priced as (
         bid_id,
         bidder_id,
         bid_price,
-        bid_date
+        bid_date,
+        lag(bid_price) over w as prev_price,
+        lead(bid_price) over w as next_price,
+        lag(bid_id) over w as prev_bid_id,
+        lead(bid_id) over w as next_bid_id,
+        lag(bidder_id) over w as prev_bidder_id,
+        lead(bidder_id) over w as next_bidder_id
     from bids
-    where bidder_bid_seq = 1 and bid_price > 0
+    where
+        bidder_bid_seq = 1
+        and bid_price > 0
+        and coalesce(procurement_method, '') not in ('auction', 'listing')
+    window w as (partition by tender_id order by bid_price, bid_id)
 
 ),
 
--- three prices p1 < p2 < p3 of different bidders such that p3 is what p1 and p2 predict
--- for an arithmetic (p3 = 2 p2 - p1) or geometric (p3 = p2^2 / p1) progression, up to
--- the rounding of each price to the cent (tolerance 2 fen)
+-- three consecutive prices p1 < p2 < p3 of different bidders such that p3 is what p1 and p2
+-- predict for an arithmetic (p3 = 2 p2 - p1) or geometric (p3 = p2^2 / p1) progression, up
+-- to the rounding of each price to the cent (tolerance 2 fen)
 progressions as (
 
     select
-        p1.tender_id,
+        priced.tender_id,
         k.kind,
-        case k.kind when 'arithmetic' then p2.bid_price - p1.bid_price else round(p2.bid_price / p1.bid_price, 6) end
-            as step,
-        array[p1.bidder_id, p2.bidder_id, p3.bidder_id] as bidder_ids,
-        array[p1.bid_id, p2.bid_id, p3.bid_id] as bid_ids,
-        array[p1.bid_price, p2.bid_price, p3.bid_price] as prices,
-        least(p1.bid_date, p2.bid_date, p3.bid_date) as bid_date
-    from priced as p1
-    inner join priced as p2
-        on p1.tender_id = p2.tender_id
-        and p1.bid_price < p2.bid_price
-        and p1.bidder_id <> p2.bidder_id
-    inner join priced as p3
-        on p1.tender_id = p3.tender_id
-        and p2.bid_price < p3.bid_price
-        and p3.bidder_id not in (p1.bidder_id, p2.bidder_id)
-    cross join
-        lateral (
-            values
-            ('arithmetic', 2 * p2.bid_price - p1.bid_price),
-            ('geometric', p2.bid_price * p2.bid_price / p1.bid_price)
-        ) as k (kind, predicted)
-    where abs(p3.bid_price - k.predicted) <= 0.02
+        case k.kind
+            when 'arithmetic' then priced.bid_price - priced.prev_price
+            else round(priced.bid_price / priced.prev_price, 6)
+        end as step,
+        array[priced.prev_bidder_id, priced.bidder_id, priced.next_bidder_id] as bidder_ids,
+        array[priced.prev_bid_id, priced.bid_id, priced.next_bid_id] as bid_ids,
+        array[priced.prev_price, priced.bid_price, priced.next_price] as prices,
+        priced.bid_date
+    from priced
+    cross join lateral (
+        values
+            ('arithmetic', 2 * priced.bid_price - priced.prev_price),
+            ('geometric', priced.bid_price * priced.bid_price / priced.prev_price)
+    ) as k (kind, predicted)
+    where
+        priced.prev_price < priced.bid_price
+        and priced.bid_price < priced.next_price
+        and priced.prev_bidder_id <> priced.bidder_id
+        and priced.next_bidder_id not in (priced.prev_bidder_id, priced.bidder_id)
+        and abs(priced.next_price - k.predicted) <= 0.02
 
 ),
 

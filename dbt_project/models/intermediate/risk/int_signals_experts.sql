@@ -138,12 +138,14 @@ favour_signals as (
 
 ),
 
--- affinity: lots an expert evaluated that a bidder won, against chance: within each trading
--- category (expert pools are drawn per category: 工程 vs 采购 specialties; finer groups are too
--- thin to estimate), E = wins of the bidder x panels of the expert / awarded lots
+-- affinity: lots an expert evaluated that one bidder won, against chance. Expert panels and
+-- winners are both local, so chance is reckoned per population g = category x prefecture:
+-- E = sum over g of wins of the bidder in g x panels of the expert in g / awarded lots in g,
+-- and p = P(X >= observed) for X ~ Poisson(E); with many expert-winner pairs tested, a pair
+-- counts when p x (pairs tested) < var ex_affinity_alpha (Bonferroni).
 lot_groups as (
 
-    select tender_id, category, winner_id, awarded_on
+    select tender_id, category, prefecture_code, winner_id, awarded_on
     from lots
     where winner_id is not null
 
@@ -151,7 +153,13 @@ lot_groups as (
 
 expert_lots as (
 
-    select panels.expert_id, panels.tender_id, lot_groups.category, lot_groups.winner_id, lot_groups.awarded_on
+    select
+        panels.expert_id,
+        panels.tender_id,
+        lot_groups.category,
+        lot_groups.prefecture_code,
+        lot_groups.winner_id,
+        lot_groups.awarded_on
     from panels
     inner join lot_groups on panels.tender_id = lot_groups.tender_id
 
@@ -159,44 +167,57 @@ expert_lots as (
 
 group_sizes as (
 
-    select category, count(*) as n_lots from lot_groups group by category
+    select category, prefecture_code, count(*) as n_lots
+    from lot_groups
+    group by category, prefecture_code
 
 ),
 
 winner_wins as (
 
-    select category, winner_id, count(*) as n_wins from lot_groups group by category, winner_id
+    select category, prefecture_code, winner_id, count(*) as n_wins
+    from lot_groups
+    group by category, prefecture_code, winner_id
 
 ),
 
 expert_panels as (
 
-    select category, expert_id, count(*) as n_panels from expert_lots group by category, expert_id
+    select category, prefecture_code, expert_id, count(*) as n_panels
+    from expert_lots
+    group by category, prefecture_code, expert_id
 
 ),
 
--- per category: lots the expert evaluated that the bidder won, against the hypergeometric
--- law of independent draws (N awarded lots, K won by the bidder, n evaluated by the expert)
 pair_counts as (
 
     select
-        expert_lots.category,
-        expert_lots.expert_id,
-        expert_lots.winner_id,
-        count(*) as observed,
-        min(group_sizes.n_lots) as n_lots,
-        min(winner_wins.n_wins) as n_wins,
-        min(expert_panels.n_panels) as n_panels
+        expert_id,
+        winner_id,
+        count(*) as observed
     from expert_lots
-    inner join group_sizes on expert_lots.category = group_sizes.category
-    inner join winner_wins
-        on expert_lots.category = winner_wins.category
-        and expert_lots.winner_id = winner_wins.winner_id
-    inner join expert_panels
-        on expert_lots.category = expert_panels.category
-        and expert_lots.expert_id = expert_panels.expert_id
-    group by expert_lots.category, expert_lots.expert_id, expert_lots.winner_id
+    group by expert_id, winner_id
     having count(*) >= {{ var('ex_affinity_min_lots', 4) }}
+
+),
+
+pair_expected as (
+
+    select
+        pair_counts.expert_id,
+        pair_counts.winner_id,
+        pair_counts.observed,
+        sum(winner_wins.n_wins::float8 * expert_panels.n_panels / group_sizes.n_lots) as expected
+    from pair_counts
+    inner join winner_wins on pair_counts.winner_id = winner_wins.winner_id
+    inner join expert_panels
+        on pair_counts.expert_id = expert_panels.expert_id
+        and winner_wins.category = expert_panels.category
+        and winner_wins.prefecture_code = expert_panels.prefecture_code
+    inner join group_sizes
+        on winner_wins.category = group_sizes.category
+        and winner_wins.prefecture_code = group_sizes.prefecture_code
+    group by pair_counts.expert_id, pair_counts.winner_id, pair_counts.observed
 
 ),
 
@@ -205,48 +226,38 @@ ln_factorials as (
     select
         k,
         sum(ln(greatest(k, 1))) over (order by k) as ln_fact
-    from generate_series(0, (select coalesce(max(n_lots), 0) from group_sizes)) as k
+    from generate_series(0, (select coalesce(max(observed), 0) + 40 from pair_expected)) as k
 
 ),
 
-pair_terms as (
+-- the number of tests made: pairs that reached var ex_affinity_min_lots
+pairs_tested as (
 
-    select
-        c.category,
-        c.expert_id,
-        c.winner_id,
-        c.observed,
-        c.n_wins::float8 * c.n_panels / c.n_lots as expected,
-        exp(
-            fk.ln_fact + fnk.ln_fact + fn.ln_fact + fnn.ln_fact - fall.ln_fact
-            - f1.ln_fact - f2.ln_fact - f3.ln_fact - f4.ln_fact
-        ) as term
-    from pair_counts as c
-    inner join ln_factorials as fk on c.n_wins = fk.k
-    inner join ln_factorials as fnk on c.n_lots - c.n_wins = fnk.k
-    inner join ln_factorials as fn on c.n_panels = fn.k
-    inner join ln_factorials as fnn on c.n_lots - c.n_panels = fnn.k
-    inner join ln_factorials as fall on c.n_lots = fall.k
-    cross join lateral generate_series(c.observed, least(c.n_wins, c.n_panels, c.observed + 60)) as t (k)
-    inner join ln_factorials as f1 on t.k = f1.k
-    inner join ln_factorials as f2 on c.n_wins - t.k = f2.k
-    inner join ln_factorials as f3 on c.n_panels - t.k = f3.k
-    inner join ln_factorials as f4 on c.n_lots - c.n_wins - c.n_panels + t.k = f4.k
+    select count(*) as n_tested
+    from pair_counts
 
 ),
 
 pair_tests as (
 
     select
-        category,
-        expert_id,
-        winner_id,
-        min(observed) as observed,
-        min(expected) as expected,
-        least(1, sum(term)) as p_value
-    from pair_terms
-    where observed > expected
-    group by category, expert_id, winner_id
+        e.expert_id,
+        e.winner_id,
+        min(e.observed) as observed,
+        min(e.expected) as expected,
+        case
+            when min(e.observed) > 2 * min(e.expected) + 5
+                then sum(exp(-e.expected + f.k * ln(e.expected) - f.ln_fact)) filter (where f.k >= e.observed)
+            else greatest(0, 1 - coalesce(
+                sum(exp(-e.expected + f.k * ln(e.expected) - f.ln_fact)) filter (where f.k < e.observed), 0
+            ))
+        end as p_value,
+        min(pairs_tested.n_tested) as n_tested
+    from pair_expected as e
+    inner join ln_factorials as f on f.k <= e.observed + 40
+    cross join pairs_tested
+    where e.observed > e.expected
+    group by e.expert_id, e.winner_id
 
 ),
 
@@ -261,14 +272,14 @@ affinity_signals as (
         jsonb_agg(jsonb_build_object(
             'expert_id', expert_lots.expert_id, 'winner_id', expert_lots.winner_id,
             'observed', pair_tests.observed, 'expected', round(pair_tests.expected::numeric, 4),
-            'p_value', pair_tests.p_value
+            'p_value', pair_tests.p_value, 'pairs_tested', pair_tests.n_tested
         )) as items
     from expert_lots
     inner join pair_tests
-        on expert_lots.category = pair_tests.category
-        and expert_lots.expert_id = pair_tests.expert_id
+        on expert_lots.expert_id = pair_tests.expert_id
         and expert_lots.winner_id = pair_tests.winner_id
-    where pair_tests.p_value < {{ var('ex_affinity_max_p', 0.001) }}
+    -- Bonferroni: many expert-winner pairs are tested; p x pairs tested below var ex_affinity_alpha
+    where pair_tests.p_value * pair_tests.n_tested < {{ var('ex_affinity_alpha', 0.05) }}
     group by expert_lots.tender_id
 
 ),
