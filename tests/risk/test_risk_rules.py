@@ -161,3 +161,22 @@ def test_outcomes_feed_back_into_weights_and_the_watch_list(risk_warehouse, dbt_
     assert tagged
     (explanation,), = q(url, "select explanation from marts.fct_tender_risk where tender_id = %s", (tender_id,))
     assert rule_id in {item["rule_id"] for item in explanation}
+
+
+def test_a_dismissed_signal_stops_counting(risk_warehouse, dbt_run):
+    url = risk_warehouse["url"]
+    sync_alerts(url, "test-run-6")
+    rows = q(url, """select a.alert_id, a.tender_id, a.rule_id from ops.alerts a
+                     where a.status = 'new' and a.tender_id is not null and a.rule_id like 'pf%%'
+                     order by a.alert_id limit 1""")
+    assert rows, "no procurement alert to dismiss"
+    alert_id, tender_id, rule_id = rows[0]
+    (before,), = q(url, "select risk_score from marts.fct_tender_risk where tender_id = %s", (tender_id,))
+    set_status(alert_id, "acknowledged", by="赵六", url=url)
+    set_status(alert_id, "dismissed", by="赵六", note="经核查系正常情形", url=url)
+    dbt_run("dim_risk_rules+,path:models/marts/risk")
+    (after, explanation), = q(url, "select risk_score, explanation from marts.fct_tender_risk where tender_id = %s",
+                              (tender_id,))
+    assert after < before
+    item = next(i for i in explanation if i["rule_id"] == rule_id)
+    assert item["alert_status"] == "dismissed" and float(item["contribution"]) == 0
