@@ -121,8 +121,12 @@ def detect(landing: Path, as_of: str) -> dict[str, set[str]]:
     for tid, g in b.merge(t[t.evaluation_method == "lowest_price"][["tender_id"]]).groupby("tender_id"):
         if g.loc[g.price.idxmin(), "is_valid"] == "false":  # unknown (not yet evaluated) is not a rejection
             found["pf_lowest_rejected"].add(tid)
-    period = (t.dl - t.ann).dt.total_seconds() / 86400
-    short = period < t.procurement_method.map(an.MIN_BID_DAYS)
+    # as the risk model counts: calendar days = deadline date - announcement date; working days
+    # (74号令 methods) = working days after the announcement day up to the deadline day
+    ann_day, dl_day = _day(t.announced_at), _day(t.bid_deadline)
+    wd = t.procurement_method.isin(an.MIN_BID_WORKDAY_METHODS).to_numpy()
+    period = np.where(wd, cal.workdays_between(ann_day, dl_day), dl_day - ann_day)
+    short = period < t.procurement_method.map(an.MIN_BID_DAYS).to_numpy()
     found["pf_short_bid_period"] |= set(t[short].tender_id)
     pub = _day(a.publicity_start.astype(str) + "T00:00:00+08:00")
     found["tl_publicity_late"] |= set(a[cal.workdays_between(a.awd.to_numpy(), pub) > an.PUBLICITY_WORKDAYS].tender_id)

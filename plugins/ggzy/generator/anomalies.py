@@ -69,6 +69,10 @@ MIN_BID_DAYS: dict[str, int] = {
     "open": 20, "invited": 20, "auction": 20, "listing": 20,
     "competitive_consultation": 10, "competitive_negotiation": 3, "inquiry": 3, "single_source": 5,
 }
+# Methods whose minimum bid period is in WORKING days (财政部令第74号 第29、45条: 不得少于3个工作日),
+# counted as the risk model does: working days after the announcement day up to and including
+# the deadline day. The others count calendar days.
+MIN_BID_WORKDAY_METHODS: frozenset[str] = frozenset({"competitive_negotiation", "inquiry"})
 
 # Share of lots receiving each lot-level injection (before anomaly_rate).
 RATES: dict[str, float] = {

@@ -453,8 +453,13 @@ class World:
         if short:
             d = int(self.cal.prev_workday(announce_day + int(rng.integers(10, 18))))
         else:
-            p = minimum + 1 + (int(rng.integers(0, 15)) if period is None else period)
-            d = int(self.cal.next_workday(announce_day + p))
+            extra = int(rng.integers(0, 15)) if period is None else period
+            if lot.method in an.MIN_BID_WORKDAY_METHODS:
+                # the minimum is in working days: across a weekend or Spring Festival a calendar
+                # count would fall short (Thu -> Mon = 2 working days)
+                d = int(self.cal.add_workdays(announce_day, minimum + extra // 2))
+            else:
+                d = int(self.cal.next_workday(announce_day + minimum + 1 + extra))
         lot.deadline = d * DAY + (9 * 60 + 30 + 30 * int(rng.integers(0, 2)) + 300 * int(rng.integers(0, 2))) * 60
         big = lot.control >= an.CONSTRUCTION_THRESHOLD_YUAN * 100
         lot.eval_day = int(self.cal.add_workdays(d, 1)) if (lot.evaluated and big) else d
