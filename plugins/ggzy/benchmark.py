@@ -60,7 +60,11 @@ def run_step(name: str, argv: list[str], env: dict[str, str], rows: int | None =
     secs = time.monotonic() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"bench step {name} failed:\n{out.decode(errors='replace')[-3000:]}")
-    return Step(name, secs, usage.ru_maxrss / 1024, rows)
+    step = Step(name, secs, usage.ru_maxrss / 1024, rows)
+    # progress on stderr as each step ends, so a long run can be followed (and survives a later failure)
+    print(f"[bench] {name}: {secs:.1f} s, peak {step.peak_mb:.0f} MB, load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}", file=sys.stderr, flush=True)
+    return step
 
 
 def _free_port() -> int:
@@ -83,6 +87,17 @@ def bench_scale(scale: float, workdir: Path, keep: bool = False) -> ScaleResult:
     env.pop("GGZY_WAREHOUSE_URL", None)
     res = ScaleResult(scale)
     g = _ggzy()
+    print(f"[bench] scale {scale:g}: GGZY_HOME={home} GGZY_PG_PORT={env['GGZY_PG_PORT']}", file=sys.stderr, flush=True)
+    try:
+        _bench_steps(res, scale, landing, env, g)
+    finally:
+        subprocess.run([g, "warehouse", "stop"], env=env, check=False, capture_output=True)
+        if not keep:
+            shutil.rmtree(home, ignore_errors=True)
+    return res
+
+
+def _bench_steps(res: ScaleResult, scale: float, landing: Path, env: dict[str, str], g: str) -> None:
     res.steps.append(run_step("year: generate", [g, "generate", "--landing", str(landing), "--from",
                                                  YEAR_START.isoformat(), "--to", INCREMENT.isoformat(),
                                                  "--scale", str(scale)], env))
@@ -103,10 +118,6 @@ def bench_scale(scale: float, workdir: Path, keep: bool = False) -> ScaleResult:
     res.steps.append(run_step("night: quality gate", [g, "gate", "--date", INCREMENT.isoformat()], env))
     res.steps.append(run_step("night: dbt build", [g, "dbt", "build"], env))
     res.steps.append(run_step("night: outputs", [g, "outputs", "--date", INCREMENT.isoformat()], env))
-    subprocess.run([g, "warehouse", "stop"], env=env, check=False, capture_output=True)
-    if not keep:
-        shutil.rmtree(home, ignore_errors=True)
-    return res
 
 
 def machine() -> str:
@@ -115,7 +126,9 @@ def machine() -> str:
 
 
 def report(results: list[ScaleResult]) -> str:
-    lines = [f"Machine: {machine()}", f"Date: {dt.datetime.now():%Y-%m-%d %H:%M}", ""]
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    lines = [f"Machine: {machine()}", f"Date: {dt.datetime.now():%Y-%m-%d %H:%M}",
+             f"Load average at the end (1/5/15 min, shared machine): {load}", ""]
     lines.append("| scale | step | seconds | rows | rows/s | peak MB |")
     lines.append("|---|---|---:|---:|---:|---:|")
     for r in results:
@@ -138,5 +151,6 @@ def report(results: list[ScaleResult]) -> str:
 
 def run(scales: list[float], keep: bool = False) -> str:
     workdir = Path(tempfile.mkdtemp(prefix="ggzy-bench-"))
+    print(f"[bench] work dir {workdir}{' (kept)' if keep else ''}", file=sys.stderr, flush=True)
     results = [bench_scale(s, workdir, keep) for s in scales]
     return report(results)
