@@ -241,3 +241,15 @@ def test_sql_checks_match_python_reference(conn):
     for v in ["0", "12.5", "12.50", "12.505", "-1", "1e5", "012", "1000000000000.00", "1000000000000.01"]:
         assert conn.execute("select raw.money_ok_fast(%s, 1e12)", (v,)).fetchone()[0] == r.py_money_ok(v), v
         assert conn.execute("select raw.money_ok(%s, 1e12)", (v,)).fetchone()[0] == r.py_money_ok(v), v
+
+
+def test_fast_python_twins_equal_stdnum_references():
+    """The loader checks USCC and ID numbers on the client with fast twins of the references."""
+    rng = random.Random(11)
+    usccs = [make_uscc(rng) for _ in range(300)]
+    usccs += [u[:-1] + rng.choice(r._USCC_ALPHABET) for u in usccs] + ["91530100ABC", "I" * 18, "9153010" + "0" * 11]
+    ids = [make_id_no(rng) for _ in range(300)]
+    ids += [i[:-1] + rng.choice("0123456789Xx") for i in ids] + ["530102199002301234", "53010218990101123x"]
+    for v in usccs + ids:
+        assert r.fast_uscc_ok(v) == r.py_uscc_ok(v), v
+        assert r.fast_id_no_ok(v) == r.py_id_no_ok(v), v

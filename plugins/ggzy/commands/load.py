@@ -14,7 +14,10 @@ import click
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First batch date.")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last batch date.")
 @click.option("--feed", "feeds", multiple=True, help="Feed(s) to load (default: all four).")
-def load(landing: str | None, day, start, end, feeds: tuple[str, ...]) -> None:
+@click.option("--skip-unchanged", is_flag=True,
+              help="Skip a batch whose manifest and files are exactly those already loaded.")
+@click.option("--workers", type=int, default=2, show_default=True, help="Feeds loaded at the same time.")
+def load(landing: str | None, day, start, end, feeds: tuple[str, ...], skip_unchanged: bool, workers: int) -> None:
     """Load batches: manifest check, COPY, validation, quarantine, partition swap.
 
     Prints one line per batch (loaded / quarantined by rule / refused and why).
@@ -37,7 +40,8 @@ def load(landing: str | None, day, start, end, feeds: tuple[str, ...]) -> None:
     chosen = list(feeds) or list(c.FEEDS)
     total = sum(1 for f in chosen for d in batch_dates(root, f) if first <= d <= last)
     bar = tqdm(total=total, unit="batch", desc="load")
-    results = load_range(root, first, last, chosen, on_result=lambda _r: bar.update(1))
+    results = load_range(root, first, last, chosen, on_result=lambda _r: bar.update(1),
+                         skip_unchanged=skip_unchanged, workers=workers)
     bar.close()
     refused = 0
     click.echo(f"{'feed':15} {'date':10} {'status':8} {'delivered':>9} {'loaded':>9} {'quar.':>6}  detail")
@@ -45,6 +49,9 @@ def load(landing: str | None, day, start, end, feeds: tuple[str, ...]) -> None:
         if res.status == "refused":
             refused += 1
             click.echo(f"{res.feed:15} {res.batch_date} {'REFUSED':8} {'':>9} {'':>9} {'':>6}  {res.refusal}")
+            continue
+        if res.status == "skipped":
+            click.echo(f"{res.feed:15} {res.batch_date} {'skipped':8} {'':>9} {'':>9} {'':>6}  unchanged since loaded")
             continue
         rules = ", ".join(f"{k}={v}" for k, v in sorted(res.quarantined_by_rule.items()))
         extra = "; extra columns " + str(res.extra_columns) if res.extra_columns else ""

@@ -4,7 +4,13 @@ One list-partitioned table per contract file, `raw.<feed>__<stem>`: every
 contract column as text exactly as delivered, then the load metadata. One
 partition per batch date (`raw.<feed>__<stem>_<YYYYMMDD>`), so a re-delivered
 day replaces its partition atomically and late or out-of-order days never touch
-each other. The fixed tables (ledger, quarantine, events) and the validation
+each other.
+
+The text and jsonb columns are STORAGE PLAIN: feed rows are short, and a
+partition without toastable columns gets no TOAST table and index, which halves
+the cost of creating one (the loader creates one per file and day). The loader
+switches a partition back to EXTENDED before it stores a record longer than
+ggzy.feeds.load.LONG_RECORD bytes, so no row is ever refused for its size. The fixed tables (ledger, quarantine, events) and the validation
 functions are in ggzy/sql/010_raw_ops.sql.
 """
 
@@ -53,6 +59,13 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
         for n in ff.column_names:
             conn.execute(sql.SQL("alter table raw.{} add column if not exists {} text").format(
                 sql.Identifier(ff.table), sql.Identifier(n)))
+        plain = conn.execute(
+            "select array_agg(attname::text) from pg_attribute where attrelid = %s::regclass and attnum > 0 "
+            "and not attisdropped and attstorage <> 'p' and atttypid in ('text'::regtype, 'jsonb'::regtype)",
+            (f"raw.{ff.table}",)).fetchone()[0]
+        if plain:
+            conn.execute(sql.SQL("alter table raw.{} {}").format(sql.Identifier(ff.table), sql.SQL(", ").join(
+                sql.SQL("alter {} set storage plain").format(sql.Identifier(n)) for n in plain)))
         desc = f"{ff.feed}/{ff.name}: {ff.description}; key {', '.join(ff.key)}. As delivered (text), valid rows only."
         conn.execute(sql.SQL("comment on table raw.{} is {}").format(sql.Identifier(ff.table), sql.Literal(desc)))
     if not conn.autocommit:

@@ -177,7 +177,7 @@ $$;
 -- the value must print back exactly as delivered.
 create or replace function raw.money_ok_fast(v text, max_value numeric) returns boolean
 language sql stable parallel safe as $$
-    select case when left(v, 1) between '0' and '9' and v not like '%.___%' and pg_input_is_valid(v, 'numeric')
+    select case when left(v, 1) collate "C" between '0' and '9' and v not like '%.___%' and pg_input_is_valid(v, 'numeric')
                 then v::numeric::text = v and v::numeric <= max_value else false end
 $$;
 
