@@ -30,14 +30,17 @@ SEED = int(os.environ.get("GGZY_DEMO_SEED", "20261123"))
 SUPERSET_PORT = int(os.environ.get("GGZY_SUPERSET_PORT", "8088"))
 
 
-def today() -> dt.date:
-    return dt.datetime.now(zoneinfo.ZoneInfo(config.TIMEZONE)).date()
+def last_complete_batch_date() -> dt.date:
+    """The newest batch date whose nightly interval has ended: batch D is processed by the
+    run of the interval [D 02:00, D+1 02:00) Asia/Shanghai (dags/ggzy_nightly.py)."""
+    now = dt.datetime.now(zoneinfo.ZoneInfo(config.TIMEZONE))
+    return (now - dt.timedelta(hours=2)).date() - dt.timedelta(days=1)
 
 
 def window() -> tuple[dt.date, dt.date, dt.date]:
     """(history start, first nightly date, last nightly date): the nightly runs cover
-    the last NIGHTLY_DAYS complete days before today."""
-    last = today() - dt.timedelta(days=1)
+    the last NIGHTLY_DAYS batch dates whose intervals are complete."""
+    last = last_complete_batch_date()
     first_nightly = last - dt.timedelta(days=NIGHTLY_DAYS - 1)
     return first_nightly - dt.timedelta(days=HISTORY_DAYS), first_nightly, last
 
