@@ -74,6 +74,10 @@ def _utc_logical(d: dt.date) -> str:
 def backfill_with_scheduler(start: dt.date, end: dt.date, timeout: float = 3600,
                             reprocess: str = "none") -> dict[dt.date, str | None]:
     """`airflow backfill create` over [start, end] and wait for the scheduler."""
+    interval_end = dt.datetime.fromisoformat(logical_date(end)) + dt.timedelta(days=1)
+    if dt.datetime.now(dt.UTC) < interval_end:
+        raise SystemExit(f"batch date {end}: its interval ends at {interval_end.isoformat()}; the scheduler only "
+                         "backfills complete intervals (use `ggzy backfill` without --scheduler to run it now)")
     env = _env()
     subprocess.run([airflow_bin(), "dags", "reserialize"], env=env, check=False,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
