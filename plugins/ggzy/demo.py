@@ -73,6 +73,7 @@ def up() -> None:
     landing = config.landing()
     t = step(f"demo landing zone {start} .. {last} (scale {SCALE}) in {landing}")
     stamp = landing / "_ground_truth" / "demo.json"
+    regenerated = False
     want = {"start": start.isoformat(), "end": last.isoformat(), "scale": SCALE, "seed": SEED}
     if os.environ.get("GGZY_LANDING"):
         done(t, "using the given landing folder")
@@ -84,6 +85,7 @@ def up() -> None:
         generate(landing, start, last, scale=SCALE, seed=SEED)
         stamp.parent.mkdir(parents=True, exist_ok=True)
         stamp.write_text(json.dumps(want))
+        regenerated = True
         done(t, "generated")
 
     t = step(f"initial load of the history {start} .. {first - dt.timedelta(days=1)}")
@@ -100,7 +102,8 @@ def up() -> None:
     done(t, f"api-server healthy on :{API_PORT}")
 
     t = step(f"nightly DAG through the scheduler for {first} .. {last} (airflow backfill)")
-    states = backfill_with_scheduler(first, last, reprocess="failed")
+    # new demo data: redo completed runs too, so no batch of an older demo stays in raw
+    states = backfill_with_scheduler(first, last, reprocess="completed" if regenerated else "failed")
     for d, s in sorted(states.items()):
         click.echo(f"    {d}: {s}")
     done(t)
