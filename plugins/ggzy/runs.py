@@ -56,8 +56,10 @@ def run_dates(dates: list[dt.date], env_extra: dict[str, str] | None = None) -> 
 def run_state(d: dt.date) -> str | None:
     proc = subprocess.run([airflow_bin(), "dags", "list-runs", DAG_ID, "-o", "json"], env=_env(),
                           capture_output=True, text=True)
+    # the CLI may print log lines (e.g. "[warning ] ...") before the JSON document
+    doc = next((ln for ln in proc.stdout.splitlines() if ln.startswith(("[{", "[]"))), None)
     try:
-        runs = json.loads(proc.stdout[proc.stdout.find("["):])
+        runs = json.loads(doc) if doc else []
     except ValueError:
         return None
     for r in runs:
