@@ -131,18 +131,44 @@ def up() -> None:
 
 
 def demo_draw(url: str, day: dt.date) -> str:
-    """The month's tender draw: commit a seed first (as the office would, in public),
-    then draw and verify. Idempotent: an existing commitment/draw is reused."""
-    from ggzy.sampling.store import DrawRefused, commit_seed, draw_id_for, perform_draw, verify
+    """Last month's and this month's tender draws, as the office would make them: a seed
+    committed first, then the draw, then its verification. Last month's inspections are
+    recorded as done (some published, some not yet) so the follow-up has something to show.
+    Idempotent: existing commitments, draws and results are kept."""
+    from ggzy import db
+    from ggzy.sampling.store import DrawRefused, commit_seed, draw_id_for, perform_draw, record_result, verify
+    from ggzy.transform import run_dbt
 
-    period = f"{day:%Y-%m}"
-    try:
-        commit_seed("TND-M", period, seed=f"ggzy-demo-{period}", url=url)
-    except DrawRefused:
-        pass  # already committed
-    perform_draw("TND-M", period, url=url, require_due=False)
-    v = verify(draw_id_for("TND-M", period), url=url)
-    return f"draw {draw_id_for('TND-M', period)}: {'verified' if v.ok else 'NOT verified'}"
+    this_month = day.replace(day=1)
+    last_month = (this_month - dt.timedelta(days=1)).replace(day=1)
+    said = []
+    for month in (last_month, this_month):
+        period = f"{month:%Y-%m}"
+        try:
+            commit_seed("TND-M", period, seed=f"ggzy-demo-{period}", url=url)
+        except DrawRefused:
+            pass  # committed before
+        perform_draw("TND-M", period, url=url, require_due=False)
+        draw_id = draw_id_for("TND-M", period)
+        said.append(f"{draw_id} {'verified' if verify(draw_id, url=url).ok else 'NOT VERIFIED'}")
+    draw_id = draw_id_for("TND-M", f"{last_month:%Y-%m}")
+    with db.connect(url) as conn:
+        done_before = conn.execute("select count(*) from sampling.inspection_results where draw_id = %s",
+                                   (draw_id,)).fetchone()[0]
+        objects = [r[0] for r in conn.execute(
+            "select object_id from sampling.draw_objects where draw_id = %s order by object_id", (draw_id,))]
+    if not done_before:
+        outcomes = ("no_issue", "no_issue", "issue_found", "referred")
+        findings = {"no_issue": "未发现问题", "issue_found": "发现问题，已责令整改", "referred": "发现违法线索，已移交处理"}
+        for i, object_id in enumerate(objects[: max(1, len(objects) * 3 // 4)]):
+            inspected = this_month + dt.timedelta(days=2 + i % 10)
+            published = inspected + dt.timedelta(days=6) if i % 4 else None
+            outcome = outcomes[i % len(outcomes)]
+            record_result(draw_id, object_id, finding=findings[outcome], outcome=outcome,
+                          inspected_on=inspected, published_on=published if published and published <= day else None,
+                          url=url)
+    run_dbt(["build", "--quiet", "-s", "path:models/marts/sampling", "path:models/disclosure/sampling"], url=url)
+    return "; ".join(said)
 
 
 def _superset_env(url: str) -> dict[str, str]:
