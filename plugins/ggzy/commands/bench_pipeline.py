@@ -41,13 +41,17 @@ def gate(date: str) -> None:
 
 @click.command()
 @click.option("--date", "date", required=True, help="batch date YYYY-MM-DD")
-def outputs(date: str) -> None:
+@click.option("--only", type=click.Choice(["alerts", "publication"]), default=None,
+              help="Run one of the two outputs (the benchmark times them separately).")
+def outputs(date: str, only: str | None) -> None:
     """Sync alerts from the risk marts and publish the date's disclosure (if its gate passed)."""
     from ggzy import config, pipeline
 
     url = config.warehouse_url()
-    click.echo(pipeline.sync_alerts(url, run_id=f"cli-{date}"))
-    click.echo(pipeline.publish(url, dt.date.fromisoformat(date)))
+    if only in (None, "alerts"):
+        click.echo(pipeline.sync_alerts(url, run_id=f"cli-{date}"))
+    if only in (None, "publication"):
+        click.echo(pipeline.publish(url, dt.date.fromisoformat(date)))
 
 
 commands = [gate, outputs]
