@@ -142,7 +142,7 @@ favour_signals as (
 -- winners are both local, so chance is reckoned per population g = category x prefecture:
 -- E = sum over g of wins of the bidder in g x panels of the expert in g / awarded lots in g,
 -- and p = P(X >= observed) for X ~ Poisson(E); with many expert-winner pairs tested, a pair
--- counts when p x (pairs tested) < var ex_affinity_alpha (Bonferroni).
+-- counts when p x (pairs tested) < var ex_affinity_alpha (Bonferroni over every pair that met).
 lot_groups as (
 
     select tender_id, category, prefecture_code, winner_id, awarded_on
@@ -230,11 +230,14 @@ ln_factorials as (
 
 ),
 
--- the number of tests made: pairs that reached var ex_affinity_min_lots
+-- the number of tests made: every expert-winner pair that met at all (any of them could have
+-- reached var ex_affinity_min_lots). Counting only the pairs that did reach it would select the
+-- tests by their outcome and under-correct: at scale 1 that let chance pairs with 4 shared lots
+-- (E ~ 0.1-0.3) through.
 pairs_tested as (
 
     select count(*) as n_tested
-    from pair_counts
+    from (select distinct expert_id, winner_id from expert_lots) as met
 
 ),
 
