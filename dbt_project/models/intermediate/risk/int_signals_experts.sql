@@ -237,7 +237,12 @@ ln_factorials as (
 pairs_tested as (
 
     select count(*) as n_tested
-    from (select distinct expert_id, winner_id from expert_lots) as met
+    from (
+        select distinct
+            expert_id,
+            winner_id
+        from expert_lots
+    ) as met
 
 ),
 
