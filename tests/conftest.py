@@ -24,6 +24,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="module")
+def pinned_warehouse(warehouse_url):
+    """Point every ggzy call and child process of a module at the session warehouse by URL.
+
+    Other test packages start servers of their own and set GGZY_HOME/GGZY_PG_PORT for the
+    session; a URL in GGZY_WAREHOUSE_URL wins over those, so nothing is written elsewhere."""
+    saved = os.environ.get("GGZY_WAREHOUSE_URL")
+    os.environ["GGZY_WAREHOUSE_URL"] = warehouse_url
+    yield warehouse_url
+    if saved is None:
+        os.environ.pop("GGZY_WAREHOUSE_URL", None)
+    else:
+        os.environ["GGZY_WAREHOUSE_URL"] = saved
+
+
 @pytest.fixture(scope="session")
 def warehouse_url(tmp_path_factory) -> str:
     """URL of a bootstrapped warehouse; the process env points ggzy at it."""

@@ -16,7 +16,8 @@ HISTORY_FROM = DAY - dt.timedelta(days=45)
 
 
 @pytest.fixture(scope="module")
-def nightly(warehouse_url, tmp_path_factory):
+def nightly(pinned_warehouse, tmp_path_factory):
+    warehouse_url = pinned_warehouse
     import os
 
     from ggzy.feeds.load import load_range

@@ -29,7 +29,8 @@ def q(url: str, sql: str, *params):
 
 
 @pytest.fixture(scope="module")
-def landing(warehouse_url, tmp_path_factory) -> Path:
+def landing(pinned_warehouse, tmp_path_factory) -> Path:
+    warehouse_url = pinned_warehouse
     from ggzy.feeds.load import load_range
     from ggzy.generator import generate
 

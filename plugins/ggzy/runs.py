@@ -13,6 +13,7 @@ import json
 import subprocess
 import time
 
+from ggzy import config
 from ggzy.airflow_env import airflow_env
 from ggzy.services import airflow_bin, migrate_airflow
 
@@ -45,6 +46,9 @@ def run_dates(dates: list[dt.date], env_extra: dict[str, str] | None = None) -> 
     for d in dates:
         proc = subprocess.run([airflow_bin(), "dags", "test", DAG_ID, logical_date(d)], env=_env(env_extra),
                               capture_output=True, text=True)
+        log_dir = config.home() / "run"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        (log_dir / f"dags-test-{d.isoformat()}.log").write_text(proc.stdout + proc.stderr)
         state = run_state(d) or ("success" if proc.returncode == 0 else "failed")
         if state != "success":
             tail = (proc.stdout + proc.stderr)[-4000:]
