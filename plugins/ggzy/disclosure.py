@@ -114,7 +114,13 @@ class NameIndex:
 
     @property
     def lengths(self) -> list[int]:
-        return sorted({len(n) for n in self.persons if len(n) >= 3})
+        # computed once per index: find() runs for every Chinese text cell of every table
+        # and file, and re-sorting ~25k names each time made publication quadratic
+        cached = self.__dict__.get("_lengths")
+        if cached is None or cached[0] != len(self.persons):
+            cached = (len(self.persons), sorted({len(n) for n in self.persons if len(n) >= 3}))
+            self.__dict__["_lengths"] = cached
+        return cached[1]
 
     def find(self, text: str) -> str | None:
         t = text.strip()

@@ -27,12 +27,12 @@ final as (
         rules.evidence as evidence_recorded,
         rules.legal_basis,
         rules.weight::numeric as configured_weight,
-        coalesce(precision.n_alerts, 0) as n_alerts,
         coalesce(precision.n_verified, 0) as n_verified,
         coalesce(precision.n_dismissed, 0) as n_dismissed,
-        coalesce(precision.precision_estimate, 0.5)::numeric as precision_estimate,
-        coalesce(precision.weight_multiplier, 1.0)::numeric as weight_multiplier,
-        (rules.weight * coalesce(precision.weight_multiplier, 1.0))::numeric as effective_weight
+        -- rounded, so that "no outcome yet" gives the same value whether or not alerts exist
+        round(coalesce(precision.precision_estimate, 0.5)::numeric, 4) as precision_estimate,
+        round(coalesce(precision.weight_multiplier, 1.0)::numeric, 4) as weight_multiplier,
+        round((rules.weight * coalesce(precision.weight_multiplier, 1.0))::numeric, 4) as effective_weight
     from rules
     left join precision on rules.rule_id = precision.rule_id
 

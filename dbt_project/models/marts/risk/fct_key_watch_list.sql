@@ -50,7 +50,7 @@ with_outcomes as (
 
     select
         involvements.*,
-        alerts.status as alert_status
+        case when alerts.status in ('verified', 'transferred', 'dismissed') then alerts.status end as alert_status
     from involvements
     left join alerts on involvements.signal_id = alerts.alert_id
 

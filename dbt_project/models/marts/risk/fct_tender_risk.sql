@@ -68,7 +68,7 @@ contributions as (
         signals.severity,
         signals.effective_weight,
         signals.score,
-        alerts.status as alert_status,
+        case when alerts.status in ('verified', 'transferred', 'dismissed') then alerts.status end as alert_status,
         case when alerts.status = 'dismissed' then 0 else signals.effective_weight * signals.score end
             as contribution
     from signals
