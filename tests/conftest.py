@@ -55,6 +55,7 @@ def warehouse_url(tmp_path_factory) -> str:
         os.environ["GGZY_PG_PORT"] = str(free_port())
     url = warehouse.start()
     schema.bootstrap(url)
+    os.environ["GGZY_TEST_SESSION_HOME"] = str(home)  # where its pgdata is (for restart tests)
     yield url
     if not external:
         warehouse.stop()

@@ -148,3 +148,73 @@ def test_late_feed_is_reported_others_go_on_and_publication_waits(landing, wareh
 def _has_col(url, schema, table, col) -> bool:
     return bool(q(url, "select 1 from information_schema.columns where table_schema=%s and table_name=%s "
                        "and column_name=%s", schema, table, col))
+
+
+def test_warehouse_restart_mid_run_is_survived_through_retries(landing, warehouse_url):
+    """Restart the warehouse while the run's tasks use it: the failing task is retried and
+    the run still succeeds, with the day's batches loaded exactly once."""
+    import threading
+
+    from ggzy import config, warehouse
+
+    if not config.is_embedded() and os.environ.get("GGZY_TEST_WAREHOUSE_URL"):
+        pytest.skip("restarts only the embedded warehouse")
+    day = DAY2
+    stop = threading.Event()
+    started = q(warehouse_url, "select now()")[0][0]
+
+    def restart_when_busy():
+        # wait until the run has loaded the day's four batches (the quality gate and the dbt
+        # build come next and need the warehouse), then restart it
+        deadline = time.time() + 400
+        while not stop.is_set() and time.time() < deadline:
+            n = q(warehouse_url, "select count(*) from raw.batches where batch_date = %s and loaded_at > %s",
+                  day, started)[0][0]
+            if n == 4:
+                break
+            time.sleep(0.2)
+        else:
+            return
+        from urllib.parse import urlsplit
+
+        names = ("GGZY_WAREHOUSE_URL", "GGZY_HOME", "GGZY_PG_PORT")
+        saved = {k: os.environ.get(k) for k in names}
+        os.environ.pop("GGZY_WAREHOUSE_URL", None)
+        os.environ["GGZY_HOME"] = os.environ["GGZY_TEST_SESSION_HOME"]
+        os.environ["GGZY_PG_PORT"] = str(urlsplit(warehouse_url).port)
+        try:
+            warehouse.stop()
+            time.sleep(15)  # long enough for the next task to find it down
+            warehouse.start()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    t = threading.Thread(target=restart_when_busy, daemon=True)
+    t.start()
+    from ggzy.runs import run_dates
+
+    # Airflow's own metadata in SQLite for this run: the restart is of the warehouse, not of
+    # Airflow (in deployment they are separate databases; the scheduler reconnects by itself)
+    meta = f"sqlite:///{landing.parent / 'airflow-restart-test.db'}"
+    results = run_dates([day], env_extra={"GGZY_TASK_RETRIES": "3", "GGZY_RETRY_DELAY_SECONDS": "5",
+                                          "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta})
+    stop.set()
+    t.join(timeout=120)
+    assert results == [(day, "success")]
+    log = (Path(os.environ["GGZY_TEST_SESSION_HOME"]) / "run" / f"dags-test-{day.isoformat()}.log").read_text()
+    import re
+
+    assert "Connection refused" in log, "the restart should have hit a running task"
+    assert re.search(r"try_number=[2-9]", log), "the failed task should have been retried"
+    (loaded, delivered, quarantined), = q(
+        warehouse_url, "select sum(rows_loaded), sum(rows_delivered), sum(rows_quarantined) from raw.batches "
+                       "where batch_date = %s", day)
+    assert delivered == loaded + quarantined
+    (n_raw,), = q(warehouse_url, "select count(*) from raw.trading_centre__bids where _batch_date = %s", day)
+    (n_ledger,), = q(warehouse_url, "select rows_loaded from raw.batch_files where feed = 'trading_centre' "
+                                    "and batch_date = %s and file = 'bids.csv'", day)
+    assert n_raw == n_ledger

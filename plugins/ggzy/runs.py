@@ -39,7 +39,7 @@ def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 def run_dates(dates: list[dt.date], env_extra: dict[str, str] | None = None) -> list[tuple[dt.date, str]]:
     """Run the DAG once per batch date, in order; returns (date, state) per run."""
-    migrate_airflow()
+    migrate_airflow(_env(env_extra))
     subprocess.run([airflow_bin(), "dags", "reserialize"], env=_env(env_extra), check=False,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     out = []
@@ -49,7 +49,7 @@ def run_dates(dates: list[dt.date], env_extra: dict[str, str] | None = None) -> 
         log_dir = config.home() / "run"
         log_dir.mkdir(parents=True, exist_ok=True)
         (log_dir / f"dags-test-{d.isoformat()}.log").write_text(proc.stdout + proc.stderr)
-        state = run_state(d) or ("success" if proc.returncode == 0 else "failed")
+        state = run_state(d, env_extra) or ("success" if proc.returncode == 0 else "failed")
         if state != "success":
             tail = (proc.stdout + proc.stderr)[-4000:]
             print(tail)
@@ -57,8 +57,8 @@ def run_dates(dates: list[dt.date], env_extra: dict[str, str] | None = None) -> 
     return out
 
 
-def run_state(d: dt.date) -> str | None:
-    proc = subprocess.run([airflow_bin(), "dags", "list-runs", DAG_ID, "-o", "json"], env=_env(),
+def run_state(d: dt.date, env_extra: dict[str, str] | None = None) -> str | None:
+    proc = subprocess.run([airflow_bin(), "dags", "list-runs", DAG_ID, "-o", "json"], env=_env(env_extra),
                           capture_output=True, text=True)
     # the CLI may print log lines (e.g. "[warning ] ...") before the JSON document
     doc = next((ln for ln in proc.stdout.splitlines() if ln.startswith(("[{", "[]"))), None)

@@ -86,11 +86,11 @@ def stop(name: str, timeout: float = 20) -> bool:
 WAREHOUSE_POOL = "ggzy_warehouse_build"
 
 
-def migrate_airflow() -> None:
+def migrate_airflow(env: dict[str, str] | None = None) -> None:
     """Metadata DB up to date, and the one-slot pool that serialises the steps rebuilding
     shared tables (dbt build, alert sync, publication) across concurrent runs, e.g. a
     backfill next to the scheduled run."""
-    env = airflow_env()
+    env = env or airflow_env()
     subprocess.run([airflow_bin(), "db", "migrate"], env=env, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     subprocess.run([airflow_bin(), "pools", "set", WAREHOUSE_POOL, "1",
