@@ -18,9 +18,10 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-START = dt.date(2026, 5, 1)
-DAY1 = dt.date(2026, 5, 20)
-DAY2 = dt.date(2026, 5, 21)
+# A period of its own: the session warehouse is shared with tests/test_end_to_end.py (May-June)
+START = dt.date(2026, 8, 1)
+DAY1 = dt.date(2026, 8, 20)
+DAY2 = dt.date(2026, 8, 21)
 
 
 def q(url: str, sql: str, *params):
@@ -205,7 +206,7 @@ def test_warehouse_restart_mid_run_is_survived_through_retries(landing, warehous
     stop.set()
     t.join(timeout=120)
     assert results == [(day, "success")]
-    log = (Path(os.environ["GGZY_TEST_SESSION_HOME"]) / "run" / f"dags-test-{day.isoformat()}.log").read_text()
+    log = (config.home() / "run" / f"dags-test-{day.isoformat()}.log").read_text()
     import re
 
     assert "Connection refused" in log, "the restart should have hit a running task"
