@@ -72,9 +72,9 @@ def ggzy_nightly():
 
         @task(task_id=f"load_{feed}")
         def load(feed: str = feed, **context):
-            from ggzy import pipeline
+            from ggzy import config, pipeline
 
-            return pipeline.load(warehouse_url(), pipeline_landing(), feed, batch_date_of(context))
+            return pipeline.load(warehouse_url(), config.landing(), feed, batch_date_of(context))
 
         w = wait()
         ld = load()
@@ -119,12 +119,6 @@ def ggzy_nightly():
     alerts = sync_alerts()
     published = publish_disclosure()
     loads >> gate >> dbt_build >> alerts >> published >> record_run()
-
-
-def pipeline_landing():  # noqa: D103
-    from ggzy import config
-
-    return config.landing()
 
 
 ggzy_nightly()

@@ -16,10 +16,11 @@ from datetime import timedelta
 from typing import Any
 
 from ggzy import config
+from ggzy.feeds.contract import FEEDS  # the contract names the feeds once
 
 log = logging.getLogger(__name__)
 
-FEEDS = ("trading_centre", "approval", "credit_china", "tax")
+
 DBT_PROJECT_DIR = str(config.dbt_project_dir())
 WAREHOUSE_CONN_ID = "ggzy_warehouse"
 NOTIFY_CONN_ID = "ggzy_notify"

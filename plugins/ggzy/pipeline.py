@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import logging
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ from ggzy import config, db
 
 log = logging.getLogger(__name__)
 
-FEEDS = ("trading_centre", "approval", "credit_china", "tax")
 
 
 def batch_dir(landing: Path, feed: str, batch_date: dt.date) -> Path:
@@ -130,9 +128,3 @@ def record_run(url: str, run_id: str, batch_date: dt.date, task_states: dict[str
             """,
             {"run_id": run_id, "d": batch_date},
         )
-
-
-def timed(fn, *args, **kwargs) -> tuple[Any, float]:
-    t = time.monotonic()
-    out = fn(*args, **kwargs)
-    return out, time.monotonic() - t
