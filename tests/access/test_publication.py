@@ -186,3 +186,32 @@ def test_republish_with_force_replaces_atomically(access_warehouse, published):
     forced = disclosure.publish(BATCH, url=url, export_root=root, force=True)
     assert forced.published and forced.recorded
     assert not [p for p in root.iterdir() if p.name.startswith(".")]  # no temp folders left
+
+
+def test_file_scan_reads_every_cell_of_an_xlsx(tmp_path):
+    """The export scan reads .xlsx files from their XML (shared and inline strings, values):
+    planted personal data is found at its row and under its header, in either string form."""
+    from openpyxl import Workbook
+
+    from ggzy.disclosure import NameIndex, scan_file, xlsx_rows
+
+    names = NameIndex(persons={"周建华"}, companies={"云南滇峰建设工程有限公司"})
+    shared = tmp_path / "shared.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["说明", "保证金账户", "金额"])
+    ws.append(["云南滇峰建设工程有限公司", None, 1200.5])
+    ws.append(["联系 13812345678 & 其他", "6222 0202 0011 2233", 3])
+    ws.append(["对周建华处以警告", None, None])
+    wb.save(shared)
+    streamed = tmp_path / "streamed.xlsx"
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("s")
+    for row in (["说明", "保证金账户", "金额"], ["<b>周建华</b>", None, 7]):
+        ws.append(row)
+    wb.save(streamed)
+
+    assert xlsx_rows(shared)[2] == ["联系 13812345678 & 其他", "6222 0202 0011 2233", 3]
+    found = {(f.row, f.column, f.kind) for f in scan_file(shared, names)}
+    assert found == {(3, "说明", "phone"), (3, "保证金账户", "account"), (4, "说明", "person_name")}
+    assert {(f.row, f.column, f.kind) for f in scan_file(streamed, names)} == {(2, "说明", "person_name")}
