@@ -10,7 +10,8 @@ previous day's interval, so logical date D processes the batches of day D):
 2. `load_<feed>` — manifest check, COPY into `raw`, row validation with quarantine;
    re-delivered batches replace the day's partition.
 3. `quality_gate` — Great Expectations checkpoints on the day's raw batches → `ops.quality_gate`.
-4. `dbt_build` — the whole dbt project (staging → marts, tests) through astronomer-cosmos.
+4. `dbt_build` — the whole dbt project (staging → marts, data tests; unit tests run in CI)
+   through astronomer-cosmos.
 5. `sync_alerts` — risk signals → `ops.alerts` (stable ids; raised once, then updated).
 6. `publish_disclosure` — public tables and CSV/XLSX exports, only if the gate passed.
 7. `record_run` — the run ledger (`ops.run_ledger`, `ops.run_feed_ledger`).
@@ -92,6 +93,9 @@ def ggzy_nightly():
         project_dir=DBT_PROJECT_DIR,
         profile_config=profile,
         install_deps=False,
+        # unit tests check the models' logic on fixed inputs: CI runs them on every change
+        # (tests/dbt); a night's run tests the data (data tests), as dbt recommends
+        dbt_cmd_flags=["--exclude-resource-type", "unit_test"],
         trigger_rule="all_done",
         pool=WAREHOUSE_POOL,
         outlets=[MARTS],
