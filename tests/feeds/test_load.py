@@ -204,9 +204,10 @@ def test_redelivery_replaces_and_late_out_of_order_gives_same_content(tmp_path, 
         batch(tmp_path / "a", k, f"v{k}")
     load_range(tmp_path / "a", days[0], days[2], feeds=["trading_centre"], url=warehouse_url)
     in_order = conn.execute(newest).fetchall()
-    for t in ("trading_centre__entities_20240501", "trading_centre__entities_20240502",
-              "trading_centre__entities_20240503"):
-        conn.execute(f"drop table raw.{t}")  # start over, then deliver late and out of order
+    # start over (rows and ledger of the three days), then deliver late and out of order
+    conn.execute("delete from raw.trading_centre__entities where _batch_date between %s and %s", (days[0], days[2]))
+    conn.execute("delete from raw.batches where feed = 'trading_centre' and batch_date between %s and %s",
+                 (days[0], days[2]))
     for k in (2, 0, 1):
         load_batch("trading_centre", days[k], tmp_path / "a", warehouse_url)
     assert conn.execute(newest).fetchall() == in_order
