@@ -469,6 +469,7 @@ class _FileLoader:
         self.res = FileResult(mf.name, rows_manifest=mf.rows)
         self.start = "(0,0)"  # first page of the month partition this file's rows can be on (see _open)
         self.scope = "_batch_date = {DAY} and ctid >= {START}"  # this file's rows in the month partition
+        self.tids = "{}"  # rows of this file stored before page `start` (free space reused), if any
         self._t = time.perf_counter()
 
     def refuse(self, problem: str) -> BatchRefused:
@@ -481,19 +482,29 @@ class _FileLoader:
         self._t = now
 
     def _params(self) -> dict[str, Any]:
-        return {"day": self.day, "start": self.start, "feed": self.ff.feed, "file": self.mf.name,
+        return {"day": self.day, "start": self.start, "tids": self.tids, "feed": self.ff.feed, "file": self.mf.name,
                 "where": self._where_text()}
 
     def _open(self, cur: psycopg.Cursor) -> None:
         """Before the first row of this file is stored: the metadata defaults of the
-        month partition (transaction-local settings) and the partition's size in
-        pages. New rows go to pages at or after that size unless the heap reuses
-        free space of earlier pages; validation scans the new pages only (a TID
-        range) and checks that it saw every stored row, else also the rest."""
+        month partition (transaction-local settings) and the first page the rows
+        can go to. A backend keeps filling the page it wrote last, then extends
+        the table: so the rows go to pages from min(the partition's size, the last
+        page this connection wrote to it) on, unless the heap reuses free space of
+        earlier pages. Validation scans those pages only (a TID range) and checks
+        that it saw every stored row, else it validates the day's other rows too."""
         cur.execute("select set_config(%s, %s, true), set_config(%s, %s, true), "
-                    "(pg_relation_size(%s::regclass) / current_setting('block_size')::int)::text",
+                    "pg_relation_size(%s::regclass) / current_setting('block_size')::int",
                     (DAY_SETTING, self.day.isoformat(), FILE_SETTING, self.mf.name, self.tq))
-        self.start = f"({cur.fetchone()[2]},0)"
+        size = cur.fetchone()[2]
+        last = _LAST_PAGE.setdefault(self.conn, {}).get(self.part)
+        self.start = f"({max(0, size - 1) if last is None else min(size, last)},0)"
+
+    def _note_last_page(self, max_tid: str | None) -> None:
+        if max_tid:
+            page = int(max_tid.strip("()").split(",")[0])
+            pages = _LAST_PAGE.setdefault(self.conn, {})
+            pages[self.part] = max(page, pages.get(self.part, 0)) if "{TIDS}" in self.scope else page
 
     def run(self) -> FileResult:
         self._tick()
@@ -512,13 +523,19 @@ class _FileLoader:
         deleted = 0
         if copied:
             moved, counts, seen = self._validate()
-            if seen != copied:  # some rows went to free space of earlier pages: validate those too
-                self.scope = "_batch_date = {DAY} and ctid < {START}"
+            self._tick("validate")
+            if seen != copied:  # some rows went to free space of earlier pages: find them (one scan), validate them
+                stray = self.conn.execute(_sql(f"select array_agg(ctid)::text[] from {self.tq} "
+                                               "where _batch_date = {DAY} and ctid < {START}", DAY="date",
+                                               START="tid"), self._params()).fetchone()[0] or []
+                self.tids = "{" + ",".join(f'"{t}"' for t in stray) + "}"
+                self.scope = "ctid = any({TIDS}) and _batch_date = {DAY}"
                 moved2, counts2, seen2 = self._validate()
+                self._tick("validate_rest")
                 moved += moved2
                 counts.update(counts2)
                 seen += seen2
-                self.scope = "_batch_date = {DAY}"
+                self.scope = "_batch_date = {DAY} and (ctid >= {START} or ctid = any({TIDS}))"
                 if seen != copied:
                     raise self.refuse(f"validation saw {seen} rows of {copied} stored (loader bug; nothing loaded)")
             by_rule.update(counts)
@@ -655,7 +672,7 @@ class _FileLoader:
                 f"{r.lit(r.JSON_SYNTAX)}, format('%s line %s: rule %s: not a JSON object: %s', {{WHERE}}, d._line, "
                 f"{r.lit(r.JSON_SYNTAX)}::text, left(d.doc, 200)) from {DOC_TABLE} d where not exists "
                 f"(select 1 from {self.tq} t where t._line = d._line and t._batch_date = {{DAY}})",
-                FEED="text", DAY="date", FILE="text", WHERE="text", START="tid"), self._params()).rowcount
+                FEED="text", DAY="date", FILE="text", WHERE="text", START="tid", TIDS="tid[]"), self._params()).rowcount
         return copied
 
     # -- validation ------------------------------------------------------------
@@ -676,12 +693,13 @@ class _FileLoader:
         q = _VALIDATE_SQL.get(key)
         if q is None:
             q = _VALIDATE_SQL[key] = self._validate_sql()
-        deleted, counts, seen = self.conn.execute(q, self._params(), prepare=True).fetchone()
+        deleted, counts, (seen, max_tid) = self.conn.execute(q, self._params(), prepare=True).fetchone()
+        self._note_last_page(max_tid)
         out: Counter[str] = Counter(counts)
         if deleted != sum(counts.values()):
             raise self.refuse(f"validation moved {sum(counts.values())} rows to quarantine but deleted {deleted} "
                               f"(loader bug; nothing loaded)")
-        return deleted, out, seen
+        return deleted, out, int(seen)
 
     def _validate_sql(self) -> str:
         checks = r.checks(self.ff, self.version)
@@ -729,24 +747,25 @@ class _FileLoader:
             select (select count(*) from d),
                    coalesce((select jsonb_object_agg(rule, n) from (select rule, count(*) n from q group by rule) s),
                             '{{}}'::jsonb),
-                   (select count(*) from {self.tq} where {scope})
+                   (select array[count(*)::text, max(ctid)::text] from {self.tq} where {scope})
         """
-        return _sql(sql_text, FEED="text", DAY="date", FILE="text", WHERE="text", START="tid")
+        return _sql(sql_text, FEED="text", DAY="date", FILE="text", WHERE="text", START="tid", TIDS="tid[]")
 
     def _duplicates(self, candidates: list[int]) -> int:
         """Quarantine rows identical (all delivered values) to an earlier row of the file."""
         cols = list(self.ff.column_names) + ["_extra"]
         same = " and ".join(f"e.{_q(n)} is not distinct from c.{_q(n)}" for n in cols)
         k = _q(self.ff.key[0])
-        scope_e = self.scope.replace("_batch_date", "e._batch_date").replace("ctid", "e.ctid")
+        # this file's rows: TID scans only (the new pages, and rows found before them, if any)
+        rows = (f"(select ctid as tid, * from {self.tq} where _batch_date = {{DAY}} and ctid >= {{START}} union all "
+                f"select ctid as tid, * from {self.tq} where _batch_date = {{DAY}} and ctid = any({{TIDS}}))")
         sql_text = f"""
             with cand as materialized (
-                select ctid as tid, * from {self.tq} where {self.scope} and _line = any({r.lit(candidates)}::int[])
+                select * from {rows} f where _line = any({r.lit(candidates)}::int[])
             ), dup as (
                 select distinct on (c.tid) c.tid, c._line, e._line as first_line, c.rec
                 from (select cand.*, {self._record_expr()} as rec from cand) c
-                join {self.tq} e on coalesce(e.{k}, '') = coalesce(c.{k}, '') and e._line < c._line and {same}
-                     and {scope_e}
+                join {rows} e on coalesce(e.{k}, '') = coalesce(c.{k}, '') and e._line < c._line and {same}
                 order by c.tid, e._line
             ), q as (
                 insert into raw.quarantine (feed, batch_date, file, line, raw_record, rule, message)
@@ -757,7 +776,7 @@ class _FileLoader:
             )
             delete from {self.tq} where ctid = any(array(select tid from dup))
         """
-        q = _sql(sql_text, FEED="text", DAY="date", FILE="text", WHERE="text", START="tid")
+        q = _sql(sql_text, FEED="text", DAY="date", FILE="text", WHERE="text", START="tid", TIDS="tid[]")
         return self.conn.execute(q, self._params()).rowcount
 
 
@@ -789,6 +808,7 @@ def _session(url: str | None) -> psycopg.Connection:
 
 
 _PARTITIONS: weakref.WeakKeyDictionary[psycopg.Connection, set[str]] = weakref.WeakKeyDictionary()
+_LAST_PAGE: weakref.WeakKeyDictionary[psycopg.Connection, dict[str, int]] = weakref.WeakKeyDictionary()
 
 
 def _ensure_partitions(conn: psycopg.Connection, feed: str, day: date) -> None:
