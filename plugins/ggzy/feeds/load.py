@@ -802,7 +802,7 @@ def _session(url: str | None) -> psycopg.Connection:
     statements (planning, not rows, is what a small daily file costs), a temp
     table for JSONL lines."""
     conn = db.connect(url, autocommit=True)  # transactions are explicit: BEGIN and COMMIT ride along
-    conn.execute("set jit = off; set max_parallel_workers_per_gather = 0; set plan_cache_mode = force_generic_plan; "
+    conn.execute("set jit = off; set max_parallel_workers_per_gather = 0; set plan_cache_mode = force_generic_plan; set enable_sort = off; "
                  f"create temp table if not exists {DOC_TABLE.split('.')[1]} (_line integer, doc text)")
     return conn
 

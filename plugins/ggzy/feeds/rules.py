@@ -2,21 +2,20 @@
 
 Each contract column gets at most two checks: `required` (if the contract says
 so) and one check of its kind. A check is a SQL predicate over the raw text
-value (the loader runs them set-based on the freshly COPYed batch table) plus a
-stable rule id (`raw.quarantine.rule`) and a sentence for the message.
+value (the loader runs them set-based on the rows a file just COPYed into raw)
+plus a stable rule id (`raw.quarantine.rule`) and a sentence for the message.
 
-Why two strategies: check digits, regions, dates and project codes are costly
-per value in SQL but their columns repeat a lot (a bidder bids hundreds of
-times), so they are checked once per *distinct* value (`per_distinct`), and
-rows are then matched against the few bad values. Cheap checks (required, enum,
-bool, money, timestamps via pg_input_is_valid) run per row in one scan.
+Why two strategies: check digits, regions, dates, numbers, timestamps and
+project codes cost more per value in SQL but their columns repeat a lot (a
+bidder bids hundreds of times, a day's scores share one evaluation time), so
+they are checked once per *distinct* value (`per_distinct`), and rows are then
+matched against the few bad values. Cheap checks (required, enum, bool, money)
+run per row in the same scan.
 
 The Python functions at the bottom are the reference implementations (using
-python-stdnum for the check digits); tests compare the SQL with them. For CSV
-files the loader uses them for the per-distinct kinds of CLIENT_KINDS (exact
-twins of the SQL): the client sees every field anyway, checks each distinct
-value once per process and sends only the few bad values into the SQL, which
-saves a distinct scan per column and file (see ggzy.feeds.load).
+python-stdnum for the check digits); tests compare the SQL with them.
+`client_check` gives exact Python twins of some SQL checks; the loader no
+longer uses them (it validates in SQL only), they are kept for tools and tests.
 
 Decisions (documented here because the contract is silent):
 - empty field = NULL; `required` also fails on whitespace-only text.
@@ -127,7 +126,7 @@ def kind_check(col: c.Column, server_version: int = 160000) -> Check | None:
     if k == c.TIMESTAMP:
         if server_version >= 160000:
             return Check(n, TIMESTAMP, "raw.timestamp_ok_fast({v})",
-                         "not an ISO-8601 timestamp (YYYY-MM-DDTHH:MM:SS+08:00)")
+                         "not an ISO-8601 timestamp (YYYY-MM-DDTHH:MM:SS+08:00)", True)
         return Check(n, TIMESTAMP, "(raw.timestamp_shape_ok({v}) and raw.try_timestamptz({v}))",
                      "not an ISO-8601 timestamp (YYYY-MM-DDTHH:MM:SS+08:00)", True)
     if k == c.MONEY:
