@@ -70,7 +70,7 @@ from ggzy.feeds.raw import DAY_SETTING, FILE_SETTING, merge_daily_partitions, pa
 
 BLOCK = 1 << 20  # bytes read per step; memory stays flat whatever the file size
 MAX_RECORD_LINES = 10_000  # an unterminated quote would otherwise swallow the file
-DOC_TABLE = "pg_temp.ggzy_load_doc"  # session temp table for JSONL lines
+DOC_PREFIX = "ggzy_doc_"  # session temp tables for JSONL lines, one per JSONL contract file, emptied at commit
 _CTRL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\r(?!\n)")  # cannot occur in a valid JSON line
 _BLANK = re.compile(rb"(?m)^[ \t\r]*$")
 _QUOTED = re.compile(rb'"[^"]*"')  # a quoted stretch: its commas do not separate fields (as in COPY's CSV parser)
@@ -616,7 +616,7 @@ class _FileLoader:
 
     def _copy_jsonl(self) -> int:
         x = self.conn.execute
-        x(f"delete from {DOC_TABLE}")
+        doc_table = f"pg_temp.{_q(DOC_PREFIX + self.ff.table)}"
         h = hashlib.sha256()
         self.json_bad = 0
         with open(self.path, "rb") as fh:
@@ -627,7 +627,7 @@ class _FileLoader:
             try:
                 with ExitStack() as stack:
                     sink = _Sink(lambda: stack.enter_context(self.conn.cursor().copy(
-                        f"copy {DOC_TABLE} (_line, doc) from stdin (format csv, quote e'\\x01', delimiter e'\\x02')")))
+                        f"copy {doc_table} (_line, doc) from stdin (format csv, quote e'\\x01', delimiter e'\\x02')")))
                     streamer = _JsonlStreamer(sink, self.dups, st, self.ff.required_columns)
                     _pump(fh, first, h, streamer, st)
             except psycopg.Error as e:
@@ -643,7 +643,7 @@ class _FileLoader:
         def insert(parse: str) -> str:
             return (f"with ins as (insert into {self.tq} ({cols}, _line, _extra) "
                     f"select {vals}, _line, nullif(j - {keys}::text[], '{{}}'::jsonb) "
-                    f"from (select _line, {parse} as j from {DOC_TABLE}) s where jsonb_typeof(j) = 'object' "
+                    f"from (select _line, {parse} as j from {doc_table}) s where jsonb_typeof(j) = 'object' "
                     f"returning _extra) "
                     f"select count(*), array(select distinct k from ins, jsonb_object_keys(ins._extra) k "
                     f"where ins._extra is not null order by 1) from ins")
@@ -670,7 +670,7 @@ class _FileLoader:
                 f"insert into raw.quarantine (feed, batch_date, file, line, raw_record, rule, message) "
                 f"select {{FEED}}, {{DAY}}, {{FILE}}, d._line, jsonb_build_object('_text', left(d.doc, 10000)), "
                 f"{r.lit(r.JSON_SYNTAX)}, format('%s line %s: rule %s: not a JSON object: %s', {{WHERE}}, d._line, "
-                f"{r.lit(r.JSON_SYNTAX)}::text, left(d.doc, 200)) from {DOC_TABLE} d where not exists "
+                f"{r.lit(r.JSON_SYNTAX)}::text, left(d.doc, 200)) from {doc_table} d where not exists "
                 f"(select 1 from {self.tq} t where t._line = d._line and t._batch_date = {{DAY}})",
                 FEED="text", DAY="date", FILE="text", WHERE="text", START="tid", TIDS="tid[]"), self._params()).rowcount
         return copied
@@ -802,8 +802,10 @@ def _session(url: str | None) -> psycopg.Connection:
     statements (planning, not rows, is what a small daily file costs), a temp
     table for JSONL lines."""
     conn = db.connect(url, autocommit=True)  # transactions are explicit: BEGIN and COMMIT ride along
-    conn.execute("set jit = off; set max_parallel_workers_per_gather = 0; set plan_cache_mode = force_generic_plan; set enable_sort = off; "
-                 f"create temp table if not exists {DOC_TABLE.split('.')[1]} (_line integer, doc text)")
+    conn.execute("set jit = off; set max_parallel_workers_per_gather = 0; set plan_cache_mode = force_generic_plan; "
+                 "set enable_sort = off; " + "; ".join(
+                     f"create temp table if not exists {_q(DOC_PREFIX + ff.table)} (_line integer, doc text) "
+                     "on commit delete rows" for ff in c.FILES if ff.fmt == c.JSONL))
     return conn
 
 
@@ -889,22 +891,21 @@ def _rollback(conn: psycopg.Connection) -> None:
 
 def _load(conn: psycopg.Connection, feed: str, day: date, folder: Path, manifest: Manifest) -> BatchResult:
     files_of = c.files_of(feed)
-    # One round trip opens the batch: lock, the earlier delivery's quarantine and
-    # rows (only if the ledger says the day was loaded: a first load deletes
-    # nothing; a one-time filter skips the scan), prior state.
-    loaded_before = sql.SQL("exists (select 1 from raw.batches where feed = {feed} and batch_date = {day} "
-                            "and status = 'loaded')").format(feed=feed, day=day)
-    deletes = sql.SQL("").join(
-        sql.SQL("delete from raw.{} where _batch_date = {} and {}; ").format(
-            sql.Identifier(ff.table), sql.Literal(day), loaded_before) for ff in files_of)
+    # One round trip opens the batch: lock, prior state. Only a day delivered
+    # before costs a second one: its quarantine and raw rows go (a first load
+    # deletes nothing).
     with conn.cursor() as cur:
         cur.execute(sql.SQL(
             "begin; select pg_advisory_xact_lock(hashtextextended({lock}, 0)); "
-            "delete from raw.quarantine where feed = {feed} and batch_date = {day}; {deletes}"
             "select status from raw.batches where feed = {feed} and batch_date = {day}").format(
-                lock=_lock_key(feed, day), feed=feed, day=day, deletes=deletes).as_string(conn).encode())
+                lock=_lock_key(feed, day), feed=feed, day=day).as_string(conn).encode())
         found = _results(cur)[-1]
         prior = found[0][0] if found else None
+        if prior is not None:
+            cur.execute(sql.SQL("delete from raw.quarantine where feed = {feed} and batch_date = {day}; {deletes}").format(
+                feed=feed, day=day, deletes=sql.SQL("; ").join(
+                    sql.SQL("delete from raw.{} where _batch_date = {}").format(sql.Identifier(ff.table), sql.Literal(day))
+                    for ff in files_of)).as_string(conn).encode())
     batch = _Batch(conn, feed, day)
     files: list[FileResult] = []
     for ff in files_of:
@@ -923,43 +924,43 @@ def _load(conn: psycopg.Connection, feed: str, day: date, folder: Path, manifest
     return BatchResult(feed, day, "loaded", files, replaced=prior == "loaded")
 
 
+_LEDGER_BATCH = """
+    insert into raw.batches as b (feed, batch_date, status, produced_at, manifest, rows_delivered, rows_loaded,
+                                  rows_quarantined, refusal, deliveries, loaded_at, duration)
+    values (%s, %s, 'loaded', %s, %s::jsonb, %s, %s, %s, null, 1, now(), %s)
+    on conflict (feed, batch_date) do update set
+        status = 'loaded', produced_at = excluded.produced_at, manifest = excluded.manifest,
+        rows_delivered = excluded.rows_delivered, rows_loaded = excluded.rows_loaded,
+        rows_quarantined = excluded.rows_quarantined, refusal = null,
+        deliveries = b.deliveries + 1, loaded_at = excluded.loaded_at, duration = excluded.duration"""
+_LEDGER_FILE = """
+    insert into raw.batch_files (feed, batch_date, file, rows_manifest, rows_delivered, rows_loaded,
+                                 rows_quarantined, quarantined_by_rule, extra_columns, blank_lines, bytes, sha256)
+    values (%s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s::text[], %s, %s, %s)"""
+_LEDGER_EVENT = """
+    insert into raw.batch_events (feed, batch_date, event, message, rows_delivered, rows_loaded,
+                                  rows_quarantined, duration, manifest)
+    values (%s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)"""
+
+
 def _record_load(conn: psycopg.Connection, res: BatchResult, manifest: Manifest) -> None:
-    """The ledger and COMMIT in one round trip."""
+    """The ledger and COMMIT in one round trip (a pipeline of prepared statements)."""
     duration = timedelta(seconds=res.seconds)
-    L = sql.Literal
-    raw_manifest = L(json.dumps(manifest.raw, ensure_ascii=False))
-    stmts: list[str] = []
-    stmts.append(sql.SQL(
-        """insert into raw.batches as b (feed, batch_date, status, produced_at, manifest, rows_delivered, rows_loaded,
-                                    rows_quarantined, refusal, deliveries, loaded_at, duration)
-           values ({feed}, {day}, 'loaded', {produced}, {manifest}::jsonb, {dl}, {ld}, {qu}, null, 1, now(), {dur})
-           on conflict (feed, batch_date) do update set
-               status = 'loaded', produced_at = excluded.produced_at, manifest = excluded.manifest,
-               rows_delivered = excluded.rows_delivered, rows_loaded = excluded.rows_loaded,
-               rows_quarantined = excluded.rows_quarantined, refusal = null,
-               deliveries = b.deliveries + 1, loaded_at = excluded.loaded_at, duration = excluded.duration""").format(
-        feed=L(res.feed), day=L(res.batch_date), produced=L(manifest.produced_at), manifest=raw_manifest,
-        dl=L(res.delivered), ld=L(res.loaded), qu=L(res.quarantined), dur=L(duration)).as_string(conn))
-    stmts.append(sql.SQL("delete from raw.batch_files where feed = {} and batch_date = {}").format(
-        L(res.feed), L(res.batch_date)).as_string(conn))
-    rows = [sql.SQL("({})").format(sql.SQL(", ").join([
-        L(res.feed), L(res.batch_date), L(f.name), L(f.rows_manifest), L(f.delivered), L(f.loaded), L(f.quarantined),
-        sql.SQL("{}::jsonb").format(L(json.dumps(f.quarantined_by_rule))),
-        sql.SQL("{}::text[]").format(L(f.extra_columns)), L(f.blank_lines), L(f.bytes), L(f.sha256)]))
-        for f in res.files if not f.absent]
-    if rows:
-        stmts.append(sql.SQL(
-            """insert into raw.batch_files (feed, batch_date, file, rows_manifest, rows_delivered, rows_loaded,
-                   rows_quarantined, quarantined_by_rule, extra_columns, blank_lines, bytes, sha256) values {}""").format(
-            sql.SQL(", ").join(rows)).as_string(conn))
-    stmts.append(sql.SQL(
-        """insert into raw.batch_events (feed, batch_date, event, message, rows_delivered, rows_loaded,
-               rows_quarantined, duration, manifest) values ({}, {}, {}, {}, {}, {}, {}, {}, {}::jsonb)""").format(
-        L(res.feed), L(res.batch_date), L("reloaded" if res.replaced else "loaded"),
-        L(f"quarantined by rule: {res.quarantined_by_rule}" if res.quarantined else None),
-        L(res.delivered), L(res.loaded), L(res.quarantined), L(duration), raw_manifest).as_string(conn))
-    stmts.append("commit")
-    conn.execute("; ".join(stmts).encode())
+    raw_manifest = json.dumps(manifest.raw, ensure_ascii=False)
+    key = (res.feed, res.batch_date)
+    with conn.pipeline(), conn.cursor() as cur:
+        cur.execute(_LEDGER_BATCH, (*key, manifest.produced_at, raw_manifest, res.delivered, res.loaded,
+                                    res.quarantined, duration), prepare=True)
+        cur.execute("delete from raw.batch_files where feed = %s and batch_date = %s", key, prepare=True)
+        for f in res.files:
+            if not f.absent:
+                cur.execute(_LEDGER_FILE, (*key, f.name, f.rows_manifest, f.delivered, f.loaded, f.quarantined,
+                                           json.dumps(f.quarantined_by_rule), f.extra_columns, f.blank_lines,
+                                           f.bytes, f.sha256), prepare=True)
+        cur.execute(_LEDGER_EVENT, (*key, "reloaded" if res.replaced else "loaded",
+                                    f"quarantined by rule: {res.quarantined_by_rule}" if res.quarantined else None,
+                                    res.delivered, res.loaded, res.quarantined, duration, raw_manifest), prepare=True)
+        cur.execute("commit")
 
 
 def _record_refusal(conn: psycopg.Connection, e: BatchRefused, manifest: Manifest | None, seconds: float) -> None:
