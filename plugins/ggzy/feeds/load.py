@@ -66,7 +66,7 @@ from ggzy import db
 from ggzy.feeds import contract as c
 from ggzy.feeds import rules as r
 from ggzy.feeds.manifest import ENCODINGS, BatchRefused, Manifest, ManifestFile, batch_dir, read_manifest
-from ggzy.feeds.raw import DAY_SETTING, FILE_SETTING, merge_daily_partitions, partition_ddl, partition_name
+from ggzy.feeds.raw import DAY_SETTING, merge_daily_partitions, partition_ddl, partition_defaults_ddl, partition_name
 
 BLOCK = 1 << 20  # bytes read per step; memory stays flat whatever the file size
 MAX_RECORD_LINES = 10_000  # an unterminated quote would otherwise swallow the file
@@ -440,8 +440,9 @@ def _read_header(first: bytes, enc: str, where: tuple[str, date, str]) -> tuple[
 class _Batch:
     """State shared by the files of one batch (one transaction)."""
 
-    def __init__(self, conn: psycopg.Connection, feed: str, day: date) -> None:
+    def __init__(self, conn: psycopg.Connection, feed: str, day: date, sizes: dict[str, int]) -> None:
         self.conn, self.feed, self.day = conn, feed, day
+        self.sizes = sizes  # month partition -> its size in pages when the batch began
         self.quarantine: list[tuple[str, int, str, str, str]] = []  # client-side bad rows: file, line, rule, msg, text
 
 
@@ -485,18 +486,15 @@ class _FileLoader:
         return {"day": self.day, "start": self.start, "tids": self.tids, "feed": self.ff.feed, "file": self.mf.name,
                 "where": self._where_text()}
 
-    def _open(self, cur: psycopg.Cursor) -> None:
-        """Before the first row of this file is stored: the metadata defaults of the
-        month partition (transaction-local settings) and the first page the rows
-        can go to. A backend keeps filling the page it wrote last, then extends
-        the table: so the rows go to pages from min(the partition's size, the last
-        page this connection wrote to it) on, unless the heap reuses free space of
-        earlier pages. Validation scans those pages only (a TID range) and checks
-        that it saw every stored row, else it validates the day's other rows too."""
-        cur.execute("select set_config(%s, %s, true), set_config(%s, %s, true), "
-                    "pg_relation_size(%s::regclass) / current_setting('block_size')::int",
-                    (DAY_SETTING, self.day.isoformat(), FILE_SETTING, self.mf.name, self.tq))
-        size = cur.fetchone()[2]
+    def _open(self) -> None:
+        """Before the first row of this file is stored: the first page the rows can
+        go to. A backend keeps filling the page it wrote last, then extends the
+        table: so the rows go to pages from min(the partition's size when the batch
+        began, the last page this connection wrote to it) on, unless the heap
+        reuses free space of earlier pages. Validation scans those pages only (a
+        TID range) and checks that it saw every stored row, else it also finds and
+        validates the day's rows before them."""
+        size = self.b.sizes[self.part]
         last = _LAST_PAGE.setdefault(self.conn, {}).get(self.part)
         self.start = f"({max(0, size - 1) if last is None else min(size, last)},0)"
 
@@ -592,7 +590,7 @@ class _FileLoader:
 
                 def open_copy() -> Any:
                     cur = self.copy_cur = self.conn.cursor()
-                    self._open(cur)
+                    self._open()
                     return stack.enter_context(cur.copy(copy_sql))
             try:
                 with ExitStack() as stack:
@@ -608,7 +606,7 @@ class _FileLoader:
             sel = ", ".join(f"c{i}" for i, n in enumerate(names) if n in known)
             cols_known = ", ".join(_q(n) for n in names if n in known)
             with self.conn.cursor() as cur:
-                self._open(cur)
+                self._open()
                 cur.execute((f"insert into {self.tq} (_line, {cols_known}, _extra) select _line, {sel}, "
                              f"nullif(jsonb_strip_nulls(jsonb_build_object({pairs})), '{{}}'::jsonb) "
                              f"from {target}").encode())
@@ -652,7 +650,7 @@ class _FileLoader:
         # parse line by line.
         parse = "doc::jsonb"
         with self.conn.cursor() as cur:
-            self._open(cur)
+            self._open()
             try:
                 cur.execute(f"savepoint ggzy_json; {insert(parse)}; release savepoint ggzy_json".encode())
             except psycopg.errors.DataError:
@@ -825,6 +823,7 @@ def _ensure_partitions(conn: psycopg.Connection, feed: str, day: date) -> None:
             with conn.transaction():
                 for ff in need:
                     conn.execute(partition_ddl(ff, day))
+                    conn.execute(partition_defaults_ddl(ff, day))
             break
         except psycopg.errors.InvalidObjectDefinition:  # overlaps a day partition of the older layout
             for ff in need:
@@ -895,18 +894,22 @@ def _load(conn: psycopg.Connection, feed: str, day: date, folder: Path, manifest
     # before costs a second one: its quarantine and raw rows go (a first load
     # deletes nothing).
     with conn.cursor() as cur:
+        parts = [partition_name(ff, day) for ff in files_of]
         cur.execute(sql.SQL(
-            "begin; select pg_advisory_xact_lock(hashtextextended({lock}, 0)); "
-            "select status from raw.batches where feed = {feed} and batch_date = {day}").format(
-                lock=_lock_key(feed, day), feed=feed, day=day).as_string(conn).encode())
-        found = _results(cur)[-1]
-        prior = found[0][0] if found else None
+            "begin; select pg_advisory_xact_lock(hashtextextended({lock}, 0)), set_config({setting}, {day}, true); "
+            "select (select status from raw.batches where feed = {feed} and batch_date = {day}), "
+            "array[{sizes}]").format(
+                lock=_lock_key(feed, day), setting=DAY_SETTING, feed=feed, day=day.isoformat(),
+                sizes=sql.SQL(", ").join(
+                    sql.SQL("pg_relation_size({}::regclass) / current_setting('block_size')::int").format(
+                        f"raw.{_q(p)}") for p in parts)).as_string(conn).encode())
+        prior, sizes = _results(cur)[-1][0]
         if prior is not None:
             cur.execute(sql.SQL("delete from raw.quarantine where feed = {feed} and batch_date = {day}; {deletes}").format(
                 feed=feed, day=day, deletes=sql.SQL("; ").join(
                     sql.SQL("delete from raw.{} where _batch_date = {}").format(sql.Identifier(ff.table), sql.Literal(day))
                     for ff in files_of)).as_string(conn).encode())
-    batch = _Batch(conn, feed, day)
+    batch = _Batch(conn, feed, day, dict(zip(parts, sizes, strict=True)))
     files: list[FileResult] = []
     for ff in files_of:
         mf = manifest.file(ff.name)

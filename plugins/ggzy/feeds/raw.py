@@ -16,10 +16,10 @@ when the ledger says the day was loaded before, so a first load pays nothing).
 Late and out-of-order days land in their own month's partition and touch only
 their own rows.
 
-A month partition's `_batch_date` and `_file` default to the loader's
-transaction-local settings `ggzy.load_batch_date` / `ggzy.load_file` and
-`_loaded_at` to now(), so the loader's COPY sends only `_line` and the
-delivered columns. Inserting through the parent needs every metadata value
+A month partition's `_batch_date` defaults to the loader's transaction-local
+setting `ggzy.load_batch_date`, `_file` to the contract file's name (the only
+name a delivered file can have) and `_loaded_at` to now(), so the loader's COPY
+sends only `_line` and the delivered columns. Inserting through the parent needs every metadata value
 explicitly, as before. Partitions left by the older layout (one per day,
 `..._YYYYMMDD`) are merged into their month by `merge_daily_partitions`
 (run by ensure_raw_tables, and by the loader if it meets one).
@@ -48,7 +48,6 @@ METADATA_DDL = (
     "_extra jsonb",
 )
 DAY_SETTING = "ggzy.load_batch_date"
-FILE_SETTING = "ggzy.load_file"
 _DAILY = re.compile(r"_(\d{4})(\d{2})(\d{2})$")
 
 
@@ -70,8 +69,16 @@ def partition_ddl(ff: c.FeedFile, batch_date: date) -> str:
     days = ", ".join(f"'{date(y, m, d).isoformat()}'" for d in range(1, calendar.monthrange(y, m)[1] + 1))
     return (f"create table if not exists raw.{_q(partition_name(ff, batch_date))} partition of raw.{_q(ff.table)} "
             f"(_batch_date default current_setting('{DAY_SETTING}')::date, "
-            f"_file default current_setting('{FILE_SETTING}'), _loaded_at default now()) "
+            f"_file default {sql.Literal(ff.name).as_string(None)}, _loaded_at default now()) "
             f"for values in ({days})")
+
+
+def partition_defaults_ddl(ff: c.FeedFile, batch_date: date) -> str:
+    """The loader's defaults of a month partition, set again (idempotent): a
+    partition created by an earlier version of the loader gets them too."""
+    return (f"alter table raw.{_q(partition_name(ff, batch_date))} "
+            f"alter _batch_date set default current_setting('{DAY_SETTING}')::date, "
+            f"alter _file set default {sql.Literal(ff.name).as_string(None)}, alter _loaded_at set default now()")
 
 
 def _q(name: str) -> str:
