@@ -305,3 +305,15 @@ def test_day_partitions_of_the_older_layout_are_merged(tmp_path, conn, warehouse
     got = conn.execute("select _batch_date, count(*) from raw.tax__taxpayers where _batch_date in (%s, %s) "
                        "group by 1 order by 1", (d1, d2)).fetchall()
     assert got == [(d1, 1), (d2, 3)]
+
+
+def test_bootstrap_sets_the_loader_defaults_of_month_partitions(conn):
+    from ggzy.feeds.raw import ensure_raw_tables
+
+    conn.execute("create table raw.tax__taxpayers_202202 partition of raw.tax__taxpayers "
+                 "(_file default 'x') for values in ('2022-02-01', '2022-02-02')")
+    ensure_raw_tables(conn)
+    default = conn.execute("select pg_get_expr(d.adbin, d.adrelid) from pg_attrdef d join pg_attribute a "
+                           "on a.attrelid = d.adrelid and a.attnum = d.adnum where d.adrelid = "
+                           "'raw.tax__taxpayers_202202'::regclass and a.attname = '_file'").fetchone()[0]
+    assert default == "'taxpayers.csv'::text"

@@ -16,9 +16,10 @@ import click
 @click.option("--feed", "feeds", multiple=True, help="Feed(s) to load (default: all four).")
 @click.option("--skip-unchanged", is_flag=True,
               help="Skip a batch whose manifest and files are exactly those already loaded.")
-@click.option("--workers", type=int, default=2, show_default=True, help="Feeds loaded at the same time.")
+@click.option("--workers", type=int, default=2, show_default=True,
+              help="Batches loaded at the same time, one connection each.")
 def load(landing: str | None, day, start, end, feeds: tuple[str, ...], skip_unchanged: bool, workers: int) -> None:
-    """Load batches: manifest check, COPY, validation, quarantine, partition swap.
+    """Load batches: manifest check, COPY, validation, quarantine, the day's rows replaced.
 
     Prints one line per batch (loaded / quarantined by rule / refused and why).
     Exit code 1 if any batch was refused.

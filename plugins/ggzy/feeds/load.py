@@ -66,7 +66,7 @@ from ggzy import db
 from ggzy.feeds import contract as c
 from ggzy.feeds import rules as r
 from ggzy.feeds.manifest import ENCODINGS, BatchRefused, Manifest, ManifestFile, batch_dir, read_manifest
-from ggzy.feeds.raw import DAY_SETTING, merge_daily_partitions, partition_ddl, partition_defaults_ddl, partition_name
+from ggzy.feeds.raw import DAY_SETTING, merge_daily_partitions, partition_ddl, partition_name
 
 BLOCK = 1 << 20  # bytes read per step; memory stays flat whatever the file size
 MAX_RECORD_LINES = 10_000  # an unterminated quote would otherwise swallow the file
@@ -823,12 +823,12 @@ def _ensure_partitions(conn: psycopg.Connection, feed: str, day: date) -> None:
             with conn.transaction():
                 for ff in need:
                     conn.execute(partition_ddl(ff, day))
-                    conn.execute(partition_defaults_ddl(ff, day))
             break
         except psycopg.errors.InvalidObjectDefinition:  # overlaps a day partition of the older layout
             for ff in need:
                 merge_daily_partitions(conn, ff)
-        except (psycopg.errors.DuplicateTable, psycopg.errors.UniqueViolation):  # created concurrently
+        except (psycopg.errors.DuplicateTable, psycopg.errors.UniqueViolation,  # created concurrently
+                psycopg.errors.DeadlockDetected):
             if attempt == 2:
                 raise
     known.update(partition_name(ff, day) for ff in need)

@@ -49,6 +49,7 @@ METADATA_DDL = (
 )
 DAY_SETTING = "ggzy.load_batch_date"
 _DAILY = re.compile(r"_(\d{4})(\d{2})(\d{2})$")
+_MONTHLY = re.compile(r"_(\d{4})(\d{2})$")
 
 
 def partition_name(ff: c.FeedFile, batch_date: date) -> str:
@@ -74,8 +75,8 @@ def partition_ddl(ff: c.FeedFile, batch_date: date) -> str:
 
 
 def partition_defaults_ddl(ff: c.FeedFile, batch_date: date) -> str:
-    """The loader's defaults of a month partition, set again (idempotent): a
-    partition created by an earlier version of the loader gets them too."""
+    """The loader's defaults of a month partition, set again (idempotent; run by
+    ensure_raw_tables, so a partition made by an earlier version gets them too)."""
     return (f"alter table raw.{_q(partition_name(ff, batch_date))} "
             f"alter _batch_date set default current_setting('{DAY_SETTING}')::date, "
             f"alter _file set default {sql.Literal(ff.name).as_string(None)}, alter _loaded_at set default now()")
@@ -139,5 +140,12 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
         conn.commit()
     for ff in c.FILES:
         merge_daily_partitions(conn, ff)
+        months = conn.execute(
+            "select c.relname::text from pg_inherits i join pg_class c on c.oid = i.inhrelid "
+            "where i.inhparent = %s::regclass", (f"raw.{ff.table}",)).fetchall()
+        for (name,) in months:
+            m = _MONTHLY.search(name)
+            if m and name == f"{ff.table}_{m.group(1)}{m.group(2)}":
+                conn.execute(partition_defaults_ddl(ff, date(int(m.group(1)), int(m.group(2)), 1)))
     if not conn.autocommit:
         conn.commit()
