@@ -759,7 +759,7 @@ class _FileLoader:
                 f"select ctid as tid, * from {self.tq} where _batch_date = {{DAY}} and ctid = any({{TIDS}}))")
         sql_text = f"""
             with cand as materialized (
-                select * from {rows} f where _line = any({r.lit(candidates)}::int[])
+                select * from {rows} f where _line = any({{CANDS}})
             ), dup as (
                 select distinct on (c.tid) c.tid, c._line, e._line as first_line, c.rec
                 from (select cand.*, {self._record_expr()} as rec from cand) c
@@ -774,8 +774,9 @@ class _FileLoader:
             )
             delete from {self.tq} where ctid = any(array(select tid from dup))
         """
-        q = _sql(sql_text, FEED="text", DAY="date", FILE="text", WHERE="text", START="tid", TIDS="tid[]")
-        return self.conn.execute(q, self._params()).rowcount
+        q = _sql(sql_text, FEED="text", DAY="date", FILE="text", WHERE="text", START="tid", TIDS="tid[]",
+                 CANDS="int[]")
+        return self.conn.execute(q, {**self._params(), "cands": candidates}, prepare=True).rowcount
 
 
 def _pg_error(e: psycopg.Error) -> str:
