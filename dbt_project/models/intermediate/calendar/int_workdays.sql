@@ -1,8 +1,8 @@
 -- grain: one row per calendar day, from the first exported day to two years past the analysis date
 {{ config(
     post_hook=[
-        "create unique index if not exists {{ this.name }}_date_day_idx on {{ this }} (date_day) include (workday_seq, is_workday)",
-        "create index if not exists {{ this.name }}_seq_idx on {{ this }} (workday_seq) include (date_day) where is_workday",
+        "{{ table_index(this, 'date_day', 'date_day', unique=true, include='workday_seq, is_workday') }}",
+        "{{ table_index(this, 'seq', 'workday_seq', include='date_day', where='is_workday') }}",
         "analyze {{ this }}",
     ],
 ) }}

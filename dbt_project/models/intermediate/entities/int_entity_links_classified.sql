@@ -1,8 +1,8 @@
 -- grain: one row per entity_id x link_type x linked_id
 {{ config(
     post_hook=[
-        "create index if not exists {{ this.name }}_entity_idx on {{ this }} (entity_id)",
-        "create index if not exists {{ this.name }}_party_idx on {{ this }} (linked_party_key)",
+        "{{ table_index(this, 'entity', 'entity_id') }}",
+        "{{ table_index(this, 'party', 'linked_party_key') }}",
     ],
 ) }}
 

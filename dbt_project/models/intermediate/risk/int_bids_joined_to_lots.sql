@@ -1,8 +1,8 @@
 -- grain: one row per bid, with the attributes of its lot and whether it won
 {{ config(
     post_hook=[
-        "create index if not exists {{ this.name }}_tender_idx on {{ this }} (tender_id)",
-        "create index if not exists {{ this.name }}_bidder_idx on {{ this }} (bidder_id)",
+        "{{ table_index(this, 'tender', 'tender_id') }}",
+        "{{ table_index(this, 'bidder', 'bidder_id') }}",
         "analyze {{ this }}",
     ],
 ) }}

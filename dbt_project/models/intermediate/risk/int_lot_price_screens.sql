@@ -2,7 +2,7 @@
 -- and their percentiles within a comparable population (formulas in _risk__models.yml)
 {{ config(
     post_hook=[
-        "create unique index if not exists {{ this.name }}_tender_idx on {{ this }} (tender_id)",
+        "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
         "analyze {{ this }}",
     ],
 ) }}

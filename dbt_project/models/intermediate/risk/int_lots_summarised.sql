@@ -1,7 +1,7 @@
 -- grain: one row per tender (lot), with its bids counted and its winning bid
 {{ config(
     post_hook=[
-        "create unique index if not exists {{ this.name }}_tender_idx on {{ this }} (tender_id)",
+        "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
         "analyze {{ this }}",
     ],
 ) }}

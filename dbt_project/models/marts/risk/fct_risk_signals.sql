@@ -3,8 +3,8 @@
 -- responsible for looking at it. A signal is a reason to look, not a finding.
 {{ config(
     post_hook=[
-        "create unique index if not exists {{ this.name }}_id_idx on {{ this }} (signal_id)",
-        "create index if not exists {{ this.name }}_tender_idx on {{ this }} (tender_id)",
+        "{{ table_index(this, 'id', 'signal_id', unique=true) }}",
+        "{{ table_index(this, 'tender', 'tender_id') }}",
         "analyze {{ this }}",
     ],
 ) }}

@@ -6,7 +6,7 @@
 -- be checked; lots with a participant on the key-watch list are tagged for tracking.
 {{ config(
     post_hook=[
-        "create unique index if not exists {{ this.name }}_tender_idx on {{ this }} (tender_id)",
+        "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
         "analyze {{ this }}",
     ],
 ) }}
