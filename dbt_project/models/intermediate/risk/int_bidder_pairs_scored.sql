@@ -5,12 +5,14 @@
 -- two bidders choosing their lots independently: X ~ Hypergeometric(N, K = lots of a,
 -- n = lots of b), whose mean is that E (exact for small populations, where a Poisson
 -- approximation is far too lenient).
--- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
--- take minutes on a province-year of bids)
+-- Each bidder of a lot carries its population's N and its own counts into the self-join (no
+-- join of the pairs back to per-bidder counts: misestimated, that join multiplied the bidders
+-- of a population by each other), and the tail of the p-value is summed per pair in a
+-- subquery reading ln k! from an array (no joins per term).
 {{ config(
-    pre_hook=["set local enable_nestloop = off"],
+    pre_hook=["set local work_mem = '256MB'"],
     post_hook=[
-        "create index if not exists {{ this.name }}_a_idx on {{ this }} (bidder_a, bidder_b)",
+        "{{ table_index(this, 'a', 'bidder_a, bidder_b') }}",
         "analyze {{ this }}",
     ],
 ) }}
@@ -45,16 +47,26 @@ population_sizes as (
 
 ),
 
-participation as (
+-- every bidder of a lot with the size of its population and its own lots and wins there
+-- (lots without a category or prefecture belong to no population)
+lot_bidders_counted as (
 
     select
-        category,
-        prefecture_code,
-        bidder_id,
-        count(*) as n_lots_bid,
-        count(*) filter (where won) as n_wins
+        lot_bidders.tender_id,
+        lot_bidders.bidder_id,
+        lot_bidders.category,
+        lot_bidders.prefecture_code,
+        lot_bidders.won,
+        population_sizes.n_lots,
+        count(*) over bidder_in_population as n_lots_bid,
+        count(*) filter (where lot_bidders.won) over bidder_in_population as n_wins
     from lot_bidders
-    group by category, prefecture_code, bidder_id
+    inner join population_sizes
+        on lot_bidders.category = population_sizes.category
+        and lot_bidders.prefecture_code = population_sizes.prefecture_code
+    window bidder_in_population as (
+        partition by lot_bidders.category, lot_bidders.prefecture_code, lot_bidders.bidder_id
+    )
 
 ),
 
@@ -65,11 +77,16 @@ co_bids as (
         a.prefecture_code,
         a.bidder_id as bidder_a,
         b.bidder_id as bidder_b,
+        min(a.n_lots) as n_lots,
+        min(a.n_lots_bid) as n_lots_a,
+        min(b.n_lots_bid) as n_lots_b,
+        min(a.n_wins) as n_wins_a,
+        min(b.n_wins) as n_wins_b,
         count(*) as observed,
         count(*) filter (where a.won) as joint_wins_a,
         count(*) filter (where b.won) as joint_wins_b
-    from lot_bidders as a
-    inner join lot_bidders as b
+    from lot_bidders_counted as a
+    inner join lot_bidders_counted as b
         on a.tender_id = b.tender_id
         and a.bidder_id < b.bidder_id
     group by a.category, a.prefecture_code, a.bidder_id, b.bidder_id
@@ -80,125 +97,78 @@ expected as (
 
     select
         co_bids.*,
-        population_sizes.n_lots,
-        pa.n_lots_bid as n_lots_a,
-        pb.n_lots_bid as n_lots_b,
-        pa.n_wins as n_wins_a,
-        pb.n_wins as n_wins_b,
-        pa.n_lots_bid::float8 * pb.n_lots_bid / population_sizes.n_lots as expected
+        co_bids.n_lots_a::float8 * co_bids.n_lots_b / co_bids.n_lots as expected
     from co_bids
-    inner join population_sizes
-        on co_bids.category = population_sizes.category
-        and co_bids.prefecture_code = population_sizes.prefecture_code
-    inner join participation as pa
-        on co_bids.category = pa.category
-        and co_bids.prefecture_code = pa.prefecture_code
-        and co_bids.bidder_a = pa.bidder_id
-    inner join participation as pb
-        on co_bids.category = pb.category
-        and co_bids.prefecture_code = pb.prefecture_code
-        and co_bids.bidder_b = pb.bidder_id
 
 ),
 
--- ln(k!) for every k up to the largest population
-ln_factorials as (
+-- ln(k!) for every k up to the largest population, as an array: ln_facts[k + 1] = ln(k!)
+ln_factorials as materialized (
 
-    select
-        k,
-        sum(ln(greatest(k, 1))) over (order by k) as ln_fact
-    from generate_series(0, (select coalesce(max(n_lots), 0) from population_sizes)) as k
-
-),
-
--- the pair's constant part of ln P(X = k) for X ~ Hypergeometric(N lots, K = lots of a,
--- n = lots of b): ln K! + ln (N-K)! + ln n! + ln (N-n)! - ln N!
-pair_constants as (
-
-    select
-        e.category,
-        e.prefecture_code,
-        e.bidder_a,
-        e.bidder_b,
-        e.observed,
-        e.n_lots,
-        e.n_lots_a,
-        e.n_lots_b,
-        f_k.ln_fact + f_nk.ln_fact + f_n.ln_fact + f_nn.ln_fact - f_all.ln_fact as ln_const
-    from expected as e
-    inner join ln_factorials as f_k on e.n_lots_a = f_k.k
-    inner join ln_factorials as f_nk on e.n_lots - e.n_lots_a = f_nk.k
-    inner join ln_factorials as f_n on e.n_lots_b = f_n.k
-    inner join ln_factorials as f_nn on e.n_lots - e.n_lots_b = f_nn.k
-    inner join ln_factorials as f_all on e.n_lots = f_all.k
-    where e.observed >= 2 and e.observed > e.expected
+    select array_agg(ln_fact order by k) as ln_facts
+    from (
+        select
+            k,
+            sum(ln(greatest(k, 1))) over (order by k) as ln_fact
+        from generate_series(0, (select coalesce(max(n_lots), 0) from population_sizes)) as k
+    ) as running
 
 ),
 
--- P(X >= observed): the terms k = observed .. min(K, n), at most 60 of them (past the mode
--- they fall fast; the rest is negligible for a screen)
-tail_terms as (
-
-    select
-        c.category,
-        c.prefecture_code,
-        c.bidder_a,
-        c.bidder_b,
-        exp(c.ln_const - f1.ln_fact - f2.ln_fact - f3.ln_fact - f4.ln_fact) as term
-    from pair_constants as c
-    cross join lateral generate_series(c.observed, least(c.n_lots_a, c.n_lots_b, c.observed + 60)) as t (k)
-    inner join ln_factorials as f1 on t.k = f1.k
-    inner join ln_factorials as f2 on c.n_lots_a - t.k = f2.k
-    inner join ln_factorials as f3 on c.n_lots_b - t.k = f3.k
-    inner join ln_factorials as f4 on c.n_lots - c.n_lots_a - c.n_lots_b + t.k = f4.k
-
-),
-
+-- P(X >= observed) for X ~ Hypergeometric(N lots, K = lots of a, n = lots of b), where it can
+-- be small (observed >= 2 and above expected): the terms k = observed .. min(K, n), at most 60
+-- of them (past the mode they fall fast; the rest is negligible for a screen), each
+-- P(X = k) = exp(ln K! + ln (N-K)! + ln n! + ln (N-n)! - ln N! - ln k! - ln (K-k)! - ln (n-k)!
+-- - ln (N-K-n+k)!)
 tails as (
 
     select
-        category,
-        prefecture_code,
-        bidder_a,
-        bidder_b,
-        least(1, sum(term)) as p_value
-    from tail_terms
-    group by category, prefecture_code, bidder_a, bidder_b
+        e.*,
+        tail.p_value
+    from expected as e
+    cross join lateral (
+        select
+            least(1, sum(exp(
+                f.ln_facts[e.n_lots_a + 1] + f.ln_facts[e.n_lots - e.n_lots_a + 1]
+                + f.ln_facts[e.n_lots_b + 1] + f.ln_facts[e.n_lots - e.n_lots_b + 1]
+                - f.ln_facts[e.n_lots + 1]
+                - f.ln_facts[t.k + 1] - f.ln_facts[e.n_lots_a - t.k + 1] - f.ln_facts[e.n_lots_b - t.k + 1]
+                - f.ln_facts[e.n_lots - e.n_lots_a - e.n_lots_b + t.k + 1]
+            ))) as p_value
+        from ln_factorials as f
+        cross join generate_series(e.observed, least(e.n_lots_a, e.n_lots_b, e.observed + 60)) as t (k)
+        where e.observed >= 2 and e.observed > e.expected
+    ) as tail
 
 ),
 
 final as (
 
     select
-        expected.category,
-        expected.prefecture_code,
-        expected.bidder_a,
-        expected.bidder_b,
-        expected.n_lots,
-        expected.n_lots_a,
-        expected.n_lots_b,
-        expected.n_wins_a,
-        expected.n_wins_b,
-        expected.observed,
-        expected.expected,
-        expected.joint_wins_a,
-        expected.joint_wins_b,
+        category,
+        prefecture_code,
+        bidder_a,
+        bidder_b,
+        n_lots,
+        n_lots_a,
+        n_lots_b,
+        n_wins_a,
+        n_wins_b,
+        observed,
+        expected,
+        joint_wins_a,
+        joint_wins_b,
         -- no tail computed: one joint lot only, or no more joint lots than expected
-        coalesce(tails.p_value, 1.0) as p_value,
+        coalesce(p_value, 1.0) as p_value,
         -- evidence of a recurring pair, -log10 p, counted from the second joint lot on (meeting
         -- once is what any two bidders of a lot do, however rare they are)
-        case when expected.observed >= {{ var('net_min_cobids', 2) }}
-                then least(15, -log(greatest(coalesce(tails.p_value, 1.0), 1e-15)))
+        case when observed >= {{ var('net_min_cobids', 2) }}
+                then least(15, -log(greatest(coalesce(p_value, 1.0), 1e-15)))
             else 0
         end as surprise,
-        expected.observed >= {{ var('net_min_cobids', 2) }}
-        and coalesce(tails.p_value, 1) < {{ var('net_pair_max_p', 0.001) }} as is_recurrent
-    from expected
-    left join tails
-        on expected.category = tails.category
-        and expected.prefecture_code = tails.prefecture_code
-        and expected.bidder_a = tails.bidder_a
-        and expected.bidder_b = tails.bidder_b
+        observed >= {{ var('net_min_cobids', 2) }}
+        and coalesce(p_value, 1) < {{ var('net_pair_max_p', 0.001) }} as is_recurrent
+    from tails
 
 )
 

@@ -1,11 +1,11 @@
 -- grain: one row per tender (lot) with at least 2 bidders: how much its bidders are a
 -- recurring group (co-bidding network) and whether the win rotates within that group
--- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
--- take minutes on a province-year of bids)
+-- (nested loops off: the planner underestimates the join of a lot's pairs to their scores, on
+-- four keys, and would nest loops over the lots on the result)
 {{ config(
-    pre_hook=["set local enable_nestloop = off"],
+    pre_hook=["set local enable_nestloop = off", "set local work_mem = '256MB'"],
     post_hook=[
-        "create unique index if not exists {{ this.name }}_tender_idx on {{ this }} (tender_id)",
+        "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
         "analyze {{ this }}",
     ],
 ) }}
@@ -38,15 +38,36 @@ lot_bidders as (
 
 ),
 
-lot_pairs as (
+-- every pair of bidders of a lot (materialised, so that the pairs' scores are joined to the
+-- self-join of the lot's bidders and not the other way round: misestimated, the planner would
+-- first join each bidder to all its pairs of the population)
+lot_bidder_pairs as materialized (
 
     select
         a.tender_id,
         a.winner_id,
+        a.category,
+        a.prefecture_code,
         a.bidder_id as bidder_a,
         b.bidder_id as bidder_b,
         a.won as a_won,
-        b.won as b_won,
+        b.won as b_won
+    from lot_bidders as a
+    inner join lot_bidders as b
+        on a.tender_id = b.tender_id
+        and a.bidder_id < b.bidder_id
+
+),
+
+lot_pairs as (
+
+    select
+        lot_bidder_pairs.tender_id,
+        lot_bidder_pairs.winner_id,
+        lot_bidder_pairs.bidder_a,
+        lot_bidder_pairs.bidder_b,
+        lot_bidder_pairs.a_won,
+        lot_bidder_pairs.b_won,
         pairs.observed,
         pairs.expected,
         pairs.p_value,
@@ -54,15 +75,12 @@ lot_pairs as (
         pairs.is_recurrent,
         pairs.joint_wins_a,
         pairs.joint_wins_b
-    from lot_bidders as a
-    inner join lot_bidders as b
-        on a.tender_id = b.tender_id
-        and a.bidder_id < b.bidder_id
+    from lot_bidder_pairs
     inner join pairs
-        on a.category = pairs.category
-        and a.prefecture_code = pairs.prefecture_code
-        and a.bidder_id = pairs.bidder_a
-        and b.bidder_id = pairs.bidder_b
+        on lot_bidder_pairs.category = pairs.category
+        and lot_bidder_pairs.prefecture_code = pairs.prefecture_code
+        and lot_bidder_pairs.bidder_a = pairs.bidder_a
+        and lot_bidder_pairs.bidder_b = pairs.bidder_b
 
 ),
 
@@ -88,7 +106,9 @@ lot_pair_stats as (
         count(*) filter (
             where observed >= {{ var('net_min_cobids', 2) }}
             and ((a_won and joint_wins_b >= 1) or (b_won and joint_wins_a >= 1))
-        ) as n_rotating_partners
+        ) as n_rotating_partners,
+        array_agg(bidder_a) filter (where observed >= {{ var('net_min_cobids', 2) }}) as recurring_bidders_a,
+        array_agg(bidder_b) filter (where observed >= {{ var('net_min_cobids', 2) }}) as recurring_bidders_b
     from lot_pairs
     group by tender_id
 
@@ -109,15 +129,17 @@ lot_scores as (
 
 ),
 
+-- the bidders of the lot's recurring pairs
 ring_members as (
 
     select
-        lot_pairs.tender_id,
-        array_agg(distinct m.bidder_id order by m.bidder_id) as ring_member_ids
-    from lot_pairs
-    cross join lateral (values (lot_pairs.bidder_a), (lot_pairs.bidder_b)) as m (bidder_id)
-    where lot_pairs.observed >= {{ var('net_min_cobids', 2) }}
-    group by lot_pairs.tender_id
+        tender_id,
+        (
+            select array_agg(distinct m.bidder_id order by m.bidder_id)
+            from unnest(recurring_bidders_a || recurring_bidders_b) as m (bidder_id)
+        ) as ring_member_ids
+    from lot_pair_stats
+    where recurring_bidders_a is not null
 
 ),
 
