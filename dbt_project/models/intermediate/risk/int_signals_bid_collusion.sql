@@ -5,7 +5,7 @@
 -- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
 -- take minutes on a province-year of bids)
 {{ config(
-    pre_hook=["set local enable_nestloop = off"],
+    pre_hook=["set local enable_nestloop = off", "set local work_mem = '256MB'"],
 ) }}
 
 with bids as (
@@ -14,8 +14,8 @@ with bids as (
 
 ),
 
--- one row per bid and traced field, with the value normalised for comparison and the
--- value as shown in the evidence (personal data masked)
+-- one row per bid and traced field, with the value normalised for comparison and the value as
+-- entered (shown in the evidence, masked, only for the values found shared)
 traces as (
 
     select
@@ -26,7 +26,7 @@ traces as (
         t.field,
         t.rule_id,
         t.norm_value,
-        t.shown_value
+        t.raw_value
     from bids
     cross join
         lateral (
@@ -42,12 +42,12 @@ traces as (
             (
                 'bond_account', 'a40_same_bond_account',
                 nullif(regexp_replace(bids.bond_account, '[[:space:]-]', '', 'g'), ''),
-                {{ mask_account('bids.bond_account') }}
+                bids.bond_account
             ),
             (
                 'project_manager_id_no', 'a40_same_project_manager',
                 bids.project_manager_id_no,
-                {{ mask_id_no('bids.project_manager_id_no') }}
+                bids.project_manager_id_no
             ),
             (
                 'bid_price', 'a40_identical_price',
@@ -59,25 +59,47 @@ traces as (
                 end,
                 bids.bid_price::text
             )
-        ) as t (field, rule_id, norm_value, shown_value)
+        ) as t (field, rule_id, norm_value, raw_value)
     where t.norm_value is not null
+
+),
+
+-- the values shared by different bidders of a lot (hashed: no sort of every trace)
+shared_keys as (
+
+    select
+        tender_id,
+        rule_id,
+        norm_value
+    from traces
+    group by tender_id, rule_id, norm_value
+    having min(bidder_id) <> max(bidder_id)
 
 ),
 
 shared_values as (
 
     select
-        tender_id,
-        rule_id,
-        field,
-        norm_value,
-        min(shown_value) as shown_value,
-        min(bid_date) as first_bid_date,
-        array_agg(distinct bidder_id order by bidder_id) as bidder_ids,
-        array_agg(distinct bid_id order by bid_id) as bid_ids
+        traces.tender_id,
+        traces.rule_id,
+        traces.field,
+        traces.norm_value,
+        min(
+            case traces.field
+                when 'bond_account' then {{ mask_account('traces.raw_value') }}
+                when 'project_manager_id_no' then {{ mask_id_no('traces.raw_value') }}
+                else traces.raw_value
+            end
+        ) as shown_value,
+        min(traces.bid_date) as first_bid_date,
+        array_agg(distinct traces.bidder_id order by traces.bidder_id) as bidder_ids,
+        array_agg(distinct traces.bid_id order by traces.bid_id) as bid_ids
     from traces
-    group by tender_id, rule_id, field, norm_value
-    having count(distinct bidder_id) >= 2
+    inner join shared_keys
+        on traces.tender_id = shared_keys.tender_id
+        and traces.rule_id = shared_keys.rule_id
+        and traces.norm_value = shared_keys.norm_value
+    group by traces.tender_id, traces.rule_id, traces.field, traces.norm_value
 
 ),
 

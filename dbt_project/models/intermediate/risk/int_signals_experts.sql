@@ -1,8 +1,8 @@
 -- grain: one row per rule x tender (lot), for the evaluation-expert rules (ex_*)
 -- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
--- take minutes on a province-year of bids)
+-- take minutes on a province-year of bids; memory for the sorts of a year of expert scores)
 {{ config(
-    pre_hook=["set local enable_nestloop = off"],
+    pre_hook=["set local enable_nestloop = off", "set local work_mem = '256MB'"],
 ) }}
 
 with evaluations as (
@@ -201,23 +201,39 @@ pair_counts as (
 
 ),
 
-pair_expected as (
+-- the populations where the expert sat on panels, for each pair that met often enough
+-- (materialised, so that the expectation is summed from the few pairs out: misestimated, the
+-- planner would first join every winner of a population to every expert of it)
+pair_groups as materialized (
 
     select
         pair_counts.expert_id,
         pair_counts.winner_id,
         pair_counts.observed,
-        sum(winner_wins.n_wins::float8 * expert_panels.n_panels / group_sizes.n_lots) as expected
+        expert_panels.category,
+        expert_panels.prefecture_code,
+        expert_panels.n_panels
     from pair_counts
-    inner join winner_wins on pair_counts.winner_id = winner_wins.winner_id
-    inner join expert_panels
-        on pair_counts.expert_id = expert_panels.expert_id
-        and winner_wins.category = expert_panels.category
-        and winner_wins.prefecture_code = expert_panels.prefecture_code
+    inner join expert_panels on pair_counts.expert_id = expert_panels.expert_id
+
+),
+
+pair_expected as (
+
+    select
+        pair_groups.expert_id,
+        pair_groups.winner_id,
+        pair_groups.observed,
+        sum(winner_wins.n_wins::float8 * pair_groups.n_panels / group_sizes.n_lots) as expected
+    from pair_groups
+    inner join winner_wins
+        on pair_groups.winner_id = winner_wins.winner_id
+        and pair_groups.category = winner_wins.category
+        and pair_groups.prefecture_code = winner_wins.prefecture_code
     inner join group_sizes
         on winner_wins.category = group_sizes.category
         and winner_wins.prefecture_code = group_sizes.prefecture_code
-    group by pair_counts.expert_id, pair_counts.winner_id, pair_counts.observed
+    group by pair_groups.expert_id, pair_groups.winner_id, pair_groups.observed
 
 ),
 
@@ -260,10 +276,9 @@ pair_tests as (
                 sum(exp(-e.expected + f.k * ln(e.expected) - f.ln_fact)) filter (where f.k < e.observed), 0
             ))
         end as p_value,
-        min(pairs_tested.n_tested) as n_tested
+        (select pairs_tested.n_tested from pairs_tested) as n_tested
     from pair_expected as e
     inner join ln_factorials as f on f.k <= e.observed + 40
-    cross join pairs_tested
     where e.observed > e.expected
     group by e.expert_id, e.winner_id
 
