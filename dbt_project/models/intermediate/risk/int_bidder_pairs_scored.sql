@@ -41,8 +41,14 @@ population_sizes as (
     select
         category,
         prefecture_code,
-        count(distinct tender_id) as n_lots
-    from lot_bidders
+        count(*) as n_lots
+    from (
+        select distinct
+            category,
+            prefecture_code,
+            tender_id
+        from lot_bidders
+    ) as lots
     group by category, prefecture_code
 
 ),
@@ -116,16 +122,43 @@ ln_factorials as materialized (
 ),
 
 -- P(X >= observed) for X ~ Hypergeometric(N lots, K = lots of a, n = lots of b), where it can
--- be small (observed >= 2 and above expected): the terms k = observed .. min(K, n), at most 60
+-- be small (observed >= 2 and above expected): the terms k = observed .. min(K, n), at most 61
 -- of them (past the mode they fall fast; the rest is negligible for a screen), each
 -- P(X = k) = exp(ln K! + ln (N-K)! + ln n! + ln (N-n)! - ln N! - ln k! - ln (K-k)! - ln (n-k)!
--- - ln (N-K-n+k)!)
+-- - ln (N-K-n+k)!). The ratio of successive terms P(k+1)/P(k) = (K-k)(n-k)/((k+1)(N-K-n+k+1))
+-- falls as k grows, so with r = that ratio at k = observed (r < 1) the terms left out after m
+-- terms sum to at most P(observed) r^m / (1 - r): only the m terms that bring this below 1e-12
+-- of the sum are added (the p-value exact to 1e-12 relative, from fewer terms)
+tail_ratios as (
+
+    select
+        e.*,
+        (e.n_lots_a - e.observed)::float8 * (e.n_lots_b - e.observed)
+        / ((e.observed + 1) * (e.n_lots - e.n_lots_a - e.n_lots_b + e.observed + 1)) as ratio
+    from expected as e
+
+),
+
+tail_lengths as (
+
+    select
+        tail_ratios.*,
+        case
+            when tail_ratios.ratio <= 0 then 1
+            when tail_ratios.ratio < 1
+                then least(61, ceil(ln(1e-12 * (1 - tail_ratios.ratio)) / ln(tail_ratios.ratio)))::bigint
+            else 61
+        end as n_terms
+    from tail_ratios
+
+),
+
 tails as (
 
     select
         e.*,
         tail.p_value
-    from expected as e
+    from tail_lengths as e
     cross join lateral (
         select
             least(1, sum(exp(
@@ -136,7 +169,8 @@ tails as (
                 - f.ln_facts[e.n_lots - e.n_lots_a - e.n_lots_b + t.k + 1]
             ))) as p_value
         from ln_factorials as f
-        cross join generate_series(e.observed, least(e.n_lots_a, e.n_lots_b, e.observed + 60)) as t (k)
+        cross join
+            generate_series(e.observed, least(e.n_lots_a, e.n_lots_b, e.observed + e.n_terms - 1)) as t (k)
         where e.observed >= 2 and e.observed > e.expected
     ) as tail
 

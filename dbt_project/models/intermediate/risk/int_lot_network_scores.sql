@@ -1,9 +1,10 @@
 -- grain: one row per tender (lot) with at least 2 bidders: how much its bidders are a
 -- recurring group (co-bidding network) and whether the win rotates within that group
--- (nested loops off: the planner underestimates the join of a lot's pairs to their scores, on
--- four keys, and would nest loops over the lots on the result)
+-- (nested loops and merge joins off: the planner underestimates the join of a lot's pairs to
+-- their scores, on four keys, and would nest loops over the lots on the result, or sort all the
+-- lots' pairs to disk to merge them with the scores; hashed, the scores are read once)
 {{ config(
-    pre_hook=["set local enable_nestloop = off", "set local work_mem = '256MB'"],
+    pre_hook=["set local enable_nestloop = off", "set local enable_mergejoin = off", "set local work_mem = '256MB'"],
     post_hook=[
         "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
         "analyze {{ this }}",
