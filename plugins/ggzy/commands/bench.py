@@ -306,7 +306,8 @@ def bench_load(scale: float, landing: str | None, start, end, runs: int, workers
     batch_s = sum(res.seconds for res in results) - file_s
     click.echo("ggzy load, last run, seconds summed over its workers' batches: "
                + ", ".join(f"{k} {v:.2f}" for k, v in phases.items())
-               + f"; per batch (manifest, lock, delete of an earlier delivery, quarantine, ledger, commit) {batch_s:.2f}")
+               + f"; per batch before its ledger and COMMIT (manifest, lock, delete of an earlier delivery, "
+               f"client-side quarantine) {batch_s:.2f}")
     click.echo("")
     click.echo(f"ggzy load: {len(results)} batches ({len(refused)} refused), {loaded:,} rows loaded, "
                f"{quarantined:,} quarantined; peak RSS = whole client process while the method ran")
