@@ -5,7 +5,7 @@
 -- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
 -- take minutes on a province-year of bids)
 {{ config(
-    pre_hook=["set local enable_nestloop = off"],
+    pre_hook=["set local enable_nestloop = off", "set local work_mem = '256MB'"],
 ) }}
 
 with bids as (
@@ -104,18 +104,36 @@ keyed as (
 
 ),
 
-shared as (
+-- the keys shared by different bidders of a lot (hashed: no sort of every bidder's keys)
+shared_keys as (
 
     select
         tender_id,
         rule_id,
-        key_value,
-        min(bid_date) as bid_date,
-        array_agg(distinct bidder_id order by bidder_id) as bidder_ids,
-        jsonb_object_agg(bidder_id, share_pct) filter (where share_pct is not null) as share_pct_by_bidder
+        key_value
     from keyed
     group by tender_id, rule_id, key_value
-    having count(distinct bidder_id) >= 2
+    having min(bidder_id) <> max(bidder_id)
+
+),
+
+shared as (
+
+    select
+        keyed.tender_id,
+        keyed.rule_id,
+        keyed.key_value,
+        min(keyed.bid_date) as bid_date,
+        array_agg(distinct keyed.bidder_id order by keyed.bidder_id) as bidder_ids,
+        jsonb_object_agg(keyed.bidder_id, keyed.share_pct) filter (
+            where keyed.share_pct is not null
+        ) as share_pct_by_bidder
+    from keyed
+    inner join shared_keys
+        on keyed.tender_id = shared_keys.tender_id
+        and keyed.rule_id = shared_keys.rule_id
+        and keyed.key_value = shared_keys.key_value
+    group by keyed.tender_id, keyed.rule_id, keyed.key_value
 
 ),
 
