@@ -317,3 +317,15 @@ def test_bootstrap_sets_the_loader_defaults_of_month_partitions(conn):
                            "on a.attrelid = d.adrelid and a.attnum = d.adnum where d.adrelid = "
                            "'raw.tax__taxpayers_202202'::regclass and a.attname = '_file'").fetchone()[0]
     assert default == "'taxpayers.csv'::text"
+
+
+def test_a_record_longer_than_a_page_is_stored(tmp_path, conn, warehouse_url):
+    day = date(2024, 7, 1)
+    folder = tmp_path / "tax" / day.isoformat()
+    name = "云南" * 6000  # ~36 kB in UTF-8: needs TOAST
+    write_csv(folder, TAX, [dict(valid_row(TAX, 1), entity_id=USCC, entity_name=name)])
+    finish(folder, "tax", day)
+    res = load_batch("tax", day, tmp_path, warehouse_url)
+    assert (res.loaded, res.quarantined) == (1, 0)
+    got = conn.execute("select entity_name from raw.tax__taxpayers where _batch_date = %s", (day,)).fetchone()[0]
+    assert got == name

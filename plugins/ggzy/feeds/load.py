@@ -66,7 +66,7 @@ from ggzy import db
 from ggzy.feeds import contract as c
 from ggzy.feeds import rules as r
 from ggzy.feeds.manifest import ENCODINGS, BatchRefused, Manifest, ManifestFile, batch_dir, read_manifest
-from ggzy.feeds.raw import DAY_SETTING, merge_daily_partitions, partition_ddl, partition_name
+from ggzy.feeds.raw import DAY_SETTING, extended_storage, merge_daily_partitions, partition_ddl, partition_name
 
 BLOCK = 1 << 20  # bytes read per step; memory stays flat whatever the file size
 MAX_RECORD_LINES = 10_000  # an unterminated quote would otherwise swallow the file
@@ -823,6 +823,7 @@ def _ensure_partitions(conn: psycopg.Connection, feed: str, day: date) -> None:
         try:
             with conn.transaction():
                 for ff in need:
+                    extended_storage(conn, ff)  # a warehouse bootstrapped by an older version
                     conn.execute(partition_ddl(ff, day))
             break
         except psycopg.errors.InvalidObjectDefinition:  # overlaps a day partition of the older layout

@@ -82,6 +82,19 @@ def partition_defaults_ddl(ff: c.FeedFile, batch_date: date) -> str:
             f"alter _file set default {sql.Literal(ff.name).as_string(None)}, alter _loaded_at set default now()")
 
 
+def extended_storage(conn: psycopg.Connection, ff: c.FeedFile) -> None:
+    """Default (EXTENDED) storage for the raw table's text and jsonb columns. The
+    older layout kept them PLAIN (no TOAST table per day partition), which would
+    refuse a record longer than a page; partitions inherit the parent's storage."""
+    plain = conn.execute(
+        "select array_agg(attname::text) from pg_attribute where attrelid = %s::regclass and attnum > 0 "
+        "and not attisdropped and attstorage = 'p' and atttypid in ('text'::regtype, 'jsonb'::regtype)",
+        (f"raw.{ff.table}",)).fetchone()[0]
+    if plain:
+        conn.execute(sql.SQL("alter table raw.{} {}").format(sql.Identifier(ff.table), sql.SQL(", ").join(
+            sql.SQL("alter {} set storage extended").format(sql.Identifier(n)) for n in plain)))
+
+
 def _q(name: str) -> str:
     return sql.Identifier(name).as_string(None)
 
@@ -127,13 +140,7 @@ def ensure_raw_tables(conn: psycopg.Connection) -> None:
         for n in ff.column_names:
             conn.execute(sql.SQL("alter table raw.{} add column if not exists {} text").format(
                 sql.Identifier(ff.table), sql.Identifier(n)))
-        plain = conn.execute(
-            "select array_agg(attname::text) from pg_attribute where attrelid = %s::regclass and attnum > 0 "
-            "and not attisdropped and attstorage = 'p' and atttypid in ('text'::regtype, 'jsonb'::regtype)",
-            (f"raw.{ff.table}",)).fetchone()[0]
-        if plain:  # the older layout kept PLAIN storage (no TOAST per day partition); months need none of that
-            conn.execute(sql.SQL("alter table raw.{} {}").format(sql.Identifier(ff.table), sql.SQL(", ").join(
-                sql.SQL("alter {} set storage extended").format(sql.Identifier(n)) for n in plain)))
+        extended_storage(conn, ff)
         desc = f"{ff.feed}/{ff.name}: {ff.description}; key {', '.join(ff.key)}. As delivered (text), valid rows only."
         conn.execute(sql.SQL("comment on table raw.{} is {}").format(sql.Identifier(ff.table), sql.Literal(desc)))
     if not conn.autocommit:
