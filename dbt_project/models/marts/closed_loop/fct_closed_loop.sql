@@ -1,7 +1,7 @@
 -- grain: one row per tender (tender lot, 标段)
 {{ config(
     post_hook=[
-        "create unique index if not exists {{ this.name }}_tender_idx on {{ this }} (tender_id)",
+        "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
         "analyze {{ this }}",
     ],
 ) }}

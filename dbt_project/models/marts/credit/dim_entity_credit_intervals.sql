@@ -1,8 +1,8 @@
 -- grain: one row per credit record (record_id) with the interval it is in force
 {{ config(
     post_hook=[
-        "create unique index if not exists {{ this.name }}_record_idx on {{ this }} (record_id)",
-        "create index if not exists {{ this.name }}_entity_idx on {{ this }} (entity_id, list_type)",
+        "{{ table_index(this, 'record', 'record_id', unique=true) }}",
+        "{{ table_index(this, 'entity', 'entity_id, list_type') }}",
         "analyze {{ this }}",
     ],
 ) }}

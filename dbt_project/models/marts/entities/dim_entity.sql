@@ -1,7 +1,7 @@
 -- grain: one row per entity (market entity, 市场主体, by USCC)
 {{ config(
     post_hook=[
-        "create unique index if not exists {{ this.name }}_entity_idx on {{ this }} (entity_id)",
+        "{{ table_index(this, 'entity', 'entity_id', unique=true) }}",
         "analyze {{ this }}",
     ],
 ) }}

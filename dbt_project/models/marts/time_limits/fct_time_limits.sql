@@ -1,7 +1,7 @@
 -- grain: one row per rule_id x item_id (complaint, case or tender against one time limit)
 {{ config(
     post_hook=[
-        "create unique index if not exists {{ this.name }}_key_idx on {{ this }} (rule_id, item_id)",
+        "{{ table_index(this, 'key', 'rule_id, item_id', unique=true) }}",
         "analyze {{ this }}",
     ],
 ) }}
