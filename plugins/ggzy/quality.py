@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 
 NUMERIC = {c.MONEY: "float", c.NUMBER: "float", c.INTEGER: "float"}
 MAX_QUARANTINE_RATE = float(os.environ.get("GGZY_MAX_QUARANTINE_RATE", "0.05"))
+# the quarantine rate fails the gate only for files of at least this many rows (a warning
+# below): one bad row in a two-row file is 50% and says nothing about the feed
+GATE_MIN_ROWS = int(os.environ.get("GGZY_GATE_MIN_ROWS", "20"))
 
 
 def _frame(conn, sql: str, params: tuple):
@@ -58,9 +61,11 @@ def _ledger_frame(conn, batch_date: dt.date):
         conn,
         """select feed, file, status, rows_delivered, rows_loaded, rows_quarantined,
                   case when rows_delivered > 0 then rows_quarantined::float / rows_delivered else 0 end
-                      as quarantine_rate
+                      as quarantine_rate,
+                  case when rows_delivered >= %s then rows_quarantined::float / rows_delivered end
+                      as quarantine_rate_gated
            from raw.batch_file_summary where batch_date = %s""",
-        (batch_date,),
+        (GATE_MIN_ROWS, batch_date),
     )
 
 

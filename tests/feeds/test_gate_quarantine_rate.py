@@ -1,0 +1,46 @@
+"""The quality gate's quarantine-rate rule (GX suite batch_ledger): critical for a file of
+at least GGZY_GATE_MIN_ROWS rows, a warning for a smaller one (one bad row of two is 50%)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from feeds_helpers import finish, valid_row, write_csv
+
+from ggzy.feeds import contract as c
+from ggzy.feeds.load import load_batch
+from ggzy.quality import GATE_MIN_ROWS, MAX_QUARANTINE_RATE, run_gate
+
+TAX = c.feed_file("tax", "taxpayers")
+
+
+def _deliver(tmp_path, day: dt.date, good: int, bad: int) -> None:
+    folder = tmp_path / "tax" / day.isoformat()
+    rows = [valid_row(TAX, i, day) for i in range(good)]
+    rows += [dict(valid_row(TAX, 1000 + i, day), taxpayer_status="suspended") for i in range(bad)]
+    write_csv(folder, TAX, rows)
+    finish(folder, "tax", day)
+    res = load_batch("tax", day, tmp_path)
+    assert (res.loaded, res.quarantined) == (good, bad)
+
+
+def _ledger_verdict(conn, day):
+    return conn.execute("select passed, details->'batch_ledger' from ops.quality_gate where batch_date = %s "
+                        "order by checked_at desc limit 1", (day,)).fetchone()
+
+
+def test_small_file_warns_large_file_fails(tmp_path, conn, warehouse_url):
+    assert GATE_MIN_ROWS > 2 and MAX_QUARANTINE_RATE < 0.2
+    small, large = dt.date(2024, 5, 1), dt.date(2024, 5, 2)
+    _deliver(tmp_path, small, good=1, bad=1)
+    _deliver(tmp_path, large, good=GATE_MIN_ROWS * 2, bad=GATE_MIN_ROWS // 2)
+
+    assert run_gate(warehouse_url, small, run_id="test")["passed"] is True
+    passed, ledger = _ledger_verdict(conn, small)
+    assert passed is True and ledger["critical"] == []
+    assert [w["column"] for w in ledger["warnings"]] == ["quarantine_rate"]
+
+    assert run_gate(warehouse_url, large, run_id="test")["passed"] is False
+    passed, ledger = _ledger_verdict(conn, large)
+    assert passed is False
+    assert [f["column"] for f in ledger["critical"]] == ["quarantine_rate_gated"]
