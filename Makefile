@@ -50,6 +50,12 @@ lint: ## ruff + sqlfluff
 	$(VENV)/bin/ruff check plugins dags tests tools
 	cd dbt_project && ../$(VENV)/bin/sqlfluff lint models
 
+dashboards-check: ## every chart of every dashboard queried through Superset's API (after make demo)
+	PYTHONPATH=plugins $(SVENV)/bin/python -m ggzy_superset.check
+
+screenshots: ## headless-Chromium screenshots of the dashboards into docs/screenshots (after make demo)
+	PYTHONPATH=plugins $(SVENV)/bin/python -m ggzy_superset.screenshot
+
 docs: ## dbt docs (catalog of every model and column)
 	$(VENV)/bin/ggzy dbt docs generate
 
