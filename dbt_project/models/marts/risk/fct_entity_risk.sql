@@ -65,7 +65,7 @@ explained as (
             ) order by contribution desc, rule_id asc
         ) as explanation,
         string_agg(
-            rule_id || ' x' || n_signals || ' = ' || round(contribution, 2), '; '
+            rule_name_zh || ' ×' || n_signals || ' = ' || round(contribution, 2), '；'
             order by contribution desc, rule_id asc
         ) as explanation_text
     from by_rule

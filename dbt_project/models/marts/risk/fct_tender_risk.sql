@@ -92,7 +92,8 @@ explained as (
                 'contribution', round(contribution, 3)
             ) order by contribution desc, rule_id asc
         ) as explanation,
-        string_agg(rule_id || ' ' || round(contribution, 2), ' + ' order by contribution desc, rule_id asc)
+        -- for readers of the dashboards: the rules' Chinese names (ids are in rule_ids)
+        string_agg(rule_name_zh || ' ' || round(contribution, 2), ' + ' order by contribution desc, rule_id asc)
             as explanation_text
     from contributions
     group by tender_id
