@@ -22,18 +22,22 @@ Why this shape:
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import datetime as dt
 import decimal
 import hashlib
 import html
+import itertools
 import json
 import os
 import re
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -227,6 +231,8 @@ class _Scanner:
         key = (bool(_ACCOUNT_COLUMN.search(column)), value)
         hits = self._seen.get(key)
         if hits is None:
+            if len(self._seen) >= 200_000:  # memory stays bounded on any table size
+                self._seen.clear()
             hits = self._seen[key] = scan_value(value, column, self.names)
         return hits
 
@@ -244,13 +250,24 @@ def _scan_rows(where: str, columns: Sequence[str], rows: Iterable[Sequence[objec
     return found
 
 
+@contextlib.contextmanager
+def _stream(conn: psycopg.Connection, query: sql.Composable, name: str) -> Iterator[tuple[list[Any], Iterable[tuple]]]:
+    """A server-side cursor over `query` (rows fetched 2,000 at a time, so an export or a
+    scan holds a bounded number of rows whatever the table's size): (description, rows)."""
+    with conn.transaction(), conn.cursor(name=name) as cur:
+        cur.itersize = 2000
+        cur.execute(query)
+        yield list(cur.description or []), cur
+
+
 def scan_table(conn: psycopg.Connection, relation: str, names: NameIndex | _Scanner) -> list[Finding]:
     schema, table = relation.split(".", 1)
-    cur = conn.execute(sql.SQL("select * from {}.{}").format(sql.Identifier(schema), sql.Identifier(table)))
-    columns = [d.name for d in cur.description]
-    return _scan_rows(relation, columns, cur, names)
+    q = sql.SQL("select * from {}.{}").format(sql.Identifier(schema), sql.Identifier(table))
+    with _stream(conn, q, "ggzy_scan") as (desc, rows):
+        return _scan_rows(relation, [d.name for d in desc], rows, names)
 
 
+_XLSX_ROW = re.compile(r"<row\b[^>]*/>|<row\b.*?</row>", re.DOTALL)
 _XLSX_CELL = re.compile(r'<c r="([A-Z]+)([0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.DOTALL)
 _XLSX_TEXT = re.compile(r"<t(?: [^>]*)?>(.*?)</t>", re.DOTALL)
 _XLSX_VALUE = re.compile(r"<v>(.*?)</v>", re.DOTALL)
@@ -280,21 +297,20 @@ def _number(text: str) -> object:
             return text
 
 
-def xlsx_rows(path: Path) -> list[list[object]]:
-    """Every cell of every worksheet of an .xlsx as text, read straight from its XML parts
-    (shared strings, inline strings, values). A scanner must see everything in the file,
-    and this is ~10x faster than building openpyxl cells."""
-    import zipfile
-
-    rows: dict[tuple[int, int], list[object]] = {}
-    with zipfile.ZipFile(path) as z:
-        names = z.namelist()
-        shared: list[str] = []
-        if "xl/sharedStrings.xml" in names:
-            shared = [_xml_text(m) for m in _XLSX_SST_ITEM.findall(z.read("xl/sharedStrings.xml").decode("utf-8"))]
-        sheets = sorted(n for n in names if re.fullmatch(r"xl/worksheets/sheet[0-9]+\.xml", n))
-        for s_no, sheet in enumerate(sheets):
-            for col, row, attrs, body in _XLSX_CELL.findall(z.read(sheet).decode("utf-8")):
+def _sheet_rows(chunks: Iterable[bytes], shared: list[str]) -> Iterator[list[object]]:
+    """The rows of one worksheet's XML, as it streams in (cut at row ends)."""
+    buf = ""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for chunk in itertools.chain(chunks, [b""]):
+        buf += decoder.decode(chunk, final=not chunk)
+        end = buf.rfind("</row>") if chunk else len(buf)
+        if end < 0:
+            continue
+        cut = end + len("</row>") if chunk else end
+        block, buf = buf[:cut], buf[cut:]
+        for row_xml in _XLSX_ROW.findall(block):
+            cells: list[object] = []
+            for col, _row, attrs, body in _XLSX_CELL.findall(row_xml):
                 body = body or ""
                 if 't="s"' in attrs:
                     v = _XLSX_VALUE.search(body)
@@ -307,27 +323,45 @@ def xlsx_rows(path: Path) -> list[list[object]]:
                 else:  # a number (dates are numbers too): typed as openpyxl would read it
                     v = _XLSX_VALUE.search(body)
                     text = _number(v.group(1)) if v else None
-                cells = rows.setdefault((s_no, int(row)), [])
                 i = _column_index(col)
                 cells.extend([None] * (i + 1 - len(cells)))
                 cells[i] = text
-    return [rows[k] for k in sorted(rows)]
+            yield cells
+
+
+def xlsx_rows(path: Path) -> Iterator[list[object]]:
+    """Every cell of every worksheet of an .xlsx as text, read straight from its XML parts
+    (shared strings, inline strings, values) and streamed row by row. A scanner must see
+    everything in the file, and this is ~10x faster than building openpyxl cells."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        names = z.namelist()
+        shared: list[str] = []
+        if "xl/sharedStrings.xml" in names:
+            shared = [_xml_text(m) for m in _XLSX_SST_ITEM.findall(z.read("xl/sharedStrings.xml").decode("utf-8"))]
+        sheets = sorted((n for n in names if re.fullmatch(r"xl/worksheets/sheet[0-9]+\.xml", n)),
+                        key=lambda n: int(re.sub(r"[^0-9]", "", n)))
+        for sheet in sheets:
+            with z.open(sheet) as fh:
+                yield from _sheet_rows(iter(lambda: fh.read(1 << 20), b""), shared)
 
 
 def scan_file(path: Path, names: NameIndex | _Scanner) -> list[Finding]:
-    """Scan an exported CSV or XLSX (headers included: they are text too)."""
+    """Scan an exported CSV or XLSX (headers included: they are text too), streamed."""
     path = Path(path)
-    if path.suffix == ".csv":
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            rows: list = list(csv.reader(fh))
-    elif path.suffix == ".xlsx":
-        rows = xlsx_rows(path)
-    else:
+    if path.suffix not in (".csv", ".xlsx"):
         return []
-    if not rows:
-        return []
-    header = [str(h) if h is not None else "" for h in rows[0]]
-    return _scan_rows(str(path), header, rows, names, first_row=1)
+    with contextlib.ExitStack() as stack:
+        if path.suffix == ".csv":
+            rows: Iterator = iter(csv.reader(stack.enter_context(open(path, encoding="utf-8-sig", newline=""))))
+        else:
+            rows = xlsx_rows(path)
+        first = next(rows, None)
+        if first is None:
+            return []
+        header = [str(h) if h is not None else "" for h in first]
+        return _scan_rows(str(path), header, itertools.chain([first], rows), names, first_row=1)
 
 
 def disclosure_relations(conn: psycopg.Connection, schema: str = SCHEMA) -> list[str]:
@@ -410,11 +444,14 @@ def table_specs(conn: psycopg.Connection, relations: Sequence[str] | None = None
     return specs
 
 
-def _fetch(conn: psycopg.Connection, spec: TableSpec) -> list[tuple]:
+def _export_query(spec: TableSpec) -> sql.Composed:
     order = sql.SQL(", ").join(sql.Literal(i + 1) for i in range(len(spec.columns)))
     schema, table = spec.relation.split(".", 1)
-    q = sql.SQL("select * from {}.{} order by {}").format(sql.Identifier(schema), sql.Identifier(table), order)
-    return conn.execute(q).fetchall()
+    return sql.SQL("select * from {}.{} order by {}").format(sql.Identifier(schema), sql.Identifier(table), order)
+
+
+# Excel number formats by PostgreSQL type oid: date, timestamp, timestamptz
+_DATE_FORMATS = {1082: "yyyy-mm-dd", 1114: "yyyy-mm-dd hh:mm:ss", 1184: "yyyy-mm-dd hh:mm:ss"}
 
 
 def _csv_value(v: object) -> str:
@@ -449,34 +486,29 @@ def _sheet_title(title: str) -> str:
     return re.sub(r"[\[\]:*?/\\]", "", title)[:31] or "sheet"
 
 
-def write_table(spec: TableSpec, rows: Sequence[tuple], out: Path) -> list[Path]:
-    """<table>.csv (UTF-8 with BOM) and <table>.xlsx, both with Chinese headers."""
+def write_table(spec: TableSpec, rows: Iterable[tuple], out: Path,
+                formats: dict[int, str] | None = None) -> tuple[list[Path], int]:
+    """<table>.csv (UTF-8 with BOM) and <table>.xlsx, both with Chinese headers, written in
+    one pass over `rows` (streamed: neither file is held in memory). `formats`: Excel
+    number format by column index (dates). Returns the two paths and the row count."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
+    formats = formats or {}
     headers = [c.header for c in spec.columns]
+    it = iter(rows)
+    head = list(itertools.islice(it, 200))  # column widths from the first rows
     csv_path = out / f"{spec.table}.csv"
-    with open(csv_path, "w", encoding="utf-8-sig", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(headers)
-        for r in rows:
-            w.writerow([_csv_value(v) for v in r])
-
     xlsx_path = out / f"{spec.table}.xlsx"
-    # write-only workbook: rows are streamed to the file instead of kept as cell objects
+    # write-only workbook: rows go to the file as they come instead of staying as cell objects
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(_sheet_title(spec.title))
     ws.freeze_panes = "A2"
-    formats: dict[int, str] = {}
     for i, h in enumerate(headers):
-        width = max([len(h) * 2] + [len(_csv_value(r[i])) for r in rows[:200]]) + 2
+        width = max([len(h) * 2] + [len(_csv_value(r[i])) for r in head]) + 2
         ws.column_dimensions[get_column_letter(i + 1)].width = min(60, max(8, width))
-        kind = type(next((r[i] for r in rows if r[i] is not None), None))
-        fmt = {dt.datetime: "yyyy-mm-dd hh:mm:ss", dt.date: "yyyy-mm-dd"}.get(kind)
-        if fmt:
-            formats[i] = fmt
     bold = Font(bold=True)
     header_cells = []
     for h in headers:
@@ -484,17 +516,23 @@ def write_table(spec: TableSpec, rows: Sequence[tuple], out: Path) -> list[Path]
         cell.font = bold
         header_cells.append(cell)
     ws.append(header_cells)
-    for r in rows:
-        values = [_xlsx_value(v) for v in r]
-        for i, fmt in formats.items():
-            if values[i] is not None:
-                cell = WriteOnlyCell(ws, value=values[i])
-                cell.number_format = fmt
-                values[i] = cell
-        ws.append(values)
+    n = 0
+    with open(csv_path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(headers)
+        for r in itertools.chain(head, it):
+            n += 1
+            w.writerow([_csv_value(v) for v in r])
+            values = [_xlsx_value(v) for v in r]
+            for i, fmt in formats.items():
+                if values[i] is not None:
+                    cell = WriteOnlyCell(ws, value=values[i])
+                    cell.number_format = fmt
+                    values[i] = cell
+            ws.append(values)
     wb.properties.title = spec.title
     wb.save(xlsx_path)
-    return [csv_path, xlsx_path]
+    return [csv_path, xlsx_path], n
 
 
 def sha256(path: Path) -> str:
@@ -622,10 +660,12 @@ def publish(batch_date: dt.date, *, force: bool = False, url: str | None = None,
             files: list[dict] = []
             written: list[Path] = []
             for spec in specs:
-                rows = _fetch(conn, spec)
-                for p in write_table(spec, rows, tmp):
+                with _stream(conn, _export_query(spec), "ggzy_export") as (desc, rows):
+                    formats = {i: _DATE_FORMATS[d.type_code] for i, d in enumerate(desc) if d.type_code in _DATE_FORMATS}
+                    paths, n_rows = write_table(spec, rows, tmp, formats)
+                for p in paths:
                     written.append(p)
-                    files.append({"name": p.name, "table": spec.relation, "title": spec.title, "rows": len(rows),
+                    files.append({"name": p.name, "table": spec.relation, "title": spec.title, "rows": n_rows,
                                   "bytes": p.stat().st_size, "sha256": sha256(p)})
             findings = scan_for_pii(conn, relations=[], files=written, names=names)
             if findings:

@@ -211,7 +211,7 @@ def test_file_scan_reads_every_cell_of_an_xlsx(tmp_path):
         ws.append(row)
     wb.save(streamed)
 
-    assert xlsx_rows(shared)[2] == ["联系 13812345678 & 其他", "6222 0202 0011 2233", 3]
+    assert list(xlsx_rows(shared))[2] == ["联系 13812345678 & 其他", "6222 0202 0011 2233", 3]
     found = {(f.row, f.column, f.kind) for f in scan_file(shared, names)}
     assert found == {(3, "说明", "phone"), (3, "保证金账户", "account"), (4, "说明", "person_name")}
     assert {(f.row, f.column, f.kind) for f in scan_file(streamed, names)} == {(2, "说明", "person_name")}
