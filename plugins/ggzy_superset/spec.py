@@ -152,7 +152,8 @@ WATCH = Dataset(
     calcs=[
         Calc("party_type_name", "对象类型", L.case("party_type", {"entity": "市场主体", "expert": "评标专家"})),
         Calc("party_label", "对象", "coalesce(nullif(party_name, ''), party_id)"),
-        Calc("reasons_zh", "列入原因", "array_to_string(reasons, '；')"),
+        Calc("reasons_zh", "列入原因", "replace(replace(array_to_string(reasons, '；'), 'verified', '预警经核实'), "
+                                      "'repeated', '多个标段反复出现风险信号')"),
         Calc("rules_zh", "命中规则", "array_to_string(rule_ids, '；')"),
     ],
     metrics=[Metric("party_count", "名单数", "count(*)", ",d")],
@@ -336,7 +337,7 @@ BATCHES = Dataset(
         Metric("loaded", "入库行数", "sum(rows_loaded)", ",d"),
         Metric("quarantined", "隔离行数", "sum(rows_quarantined)", ",d"),
         Metric("redelivered", "重新交付批次", "count(*) filter (where deliveries > 1)", ",d"),
-        Metric("load_seconds", "平均入库耗时（秒）", "avg(load_seconds)", ",.1f"),
+        Metric("load_seconds", "平均入库耗时（秒）", "avg(load_seconds)", ",.3f"),
     ],
 )
 
