@@ -235,10 +235,17 @@ class _CsvStreamer:
 
     def body(self, data: bytes) -> None:
         """`data`: complete lines (ends with b'\\n')."""
+        crlf = b"\r" in data
+        if crlf and self.pending is None and b'"' not in data:
+            # CRLF line ends (RFC 4180, Excel): with no quote in the block every
+            # CR LF ends a record; COPY gets LF only, so that the last record
+            # (often without a line end) and any LF-only line agree with the rest.
+            data = data.replace(b"\r\n", b"\n")
+            crlf = b"\r" in data
         lines = data.split(b"\n")
         lines.pop()
         n = len(lines)
-        if self.pending is None and b'"' not in data:
+        if self.pending is None and not crlf and b'"' not in data:
             # No quotes: every line is one record (or blank). Lines with the wrong
             # number of commas are set aside one by one; the rest goes out in runs.
             cc = list(map(bytes.count, lines, repeat(b",")))
@@ -281,6 +288,8 @@ class _CsvStreamer:
         for ln in lines:
             self.line += 1
             if self.pending is not None:
+                # inside quotes a CR LF is data and stays; _record drops the CR
+                # that ends the record
                 self.pending.append(ln)
                 if ln.count(b'"') % 2:
                     self._record(self.pending, self.pending_start, out, recs, rec_lines)
@@ -292,6 +301,8 @@ class _CsvStreamer:
             if q % 2:
                 self.pending, self.pending_start = [ln], self.line
                 continue
+            if ln.endswith(b"\r"):
+                ln = ln[:-1]
             nf = (ln.count(b",") if not q else _QUOTED.sub(b"", ln).count(b",")) + 1
             if nf == want:  # the common case, inline
                 self.st.records += 1
@@ -300,7 +311,7 @@ class _CsvStreamer:
                 recs.append(ln)
                 rec_lines.append(self.line)
                 continue
-            if ln == b"" or ln == b"\r":
+            if ln == b"":
                 self.st.blank_lines += 1
                 continue
             self._record([ln], self.line, out, recs, rec_lines, nf)
@@ -312,6 +323,8 @@ class _CsvStreamer:
                 rec_lines: list[int], nf: int | None = None) -> None:
         self.st.records += 1
         raw = b"\n".join(lines)
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
         if nf is None:  # a record spanning lines: count its fields as PostgreSQL's CSV parser will
             nf = _QUOTED.sub(b"", raw).count(b",") + 1
         if nf == self.want:
@@ -346,9 +359,13 @@ class _JsonlStreamer:
     def body(self, data: bytes) -> None:
         for k in [k for k, pat in self.missing.items() if pat in data]:
             del self.missing[k]
+        crlf = b"\r" in data
+        if crlf:  # CR LF line ends: COPY gets LF only (a JSON text holds no raw CR)
+            data = data.replace(b"\r\n", b"\n")
+            crlf = b"\r" in data
         lines = data.split(b"\n")
         lines.pop()
-        if not _CTRL.search(data) and not _BLANK.search(data, 0, len(data) - 1):
+        if not crlf and not _CTRL.search(data) and not _BLANK.search(data, 0, len(data) - 1):
             n = len(lines)
             first = self.line + 1
             self.sink.write(b"".join(map(b"%d\x02%b\n".__mod__, zip(range(first, first + n), lines, strict=True))))
@@ -366,7 +383,8 @@ class _JsonlStreamer:
                 self.st.blank_lines += 1
                 continue
             self.st.records += 1
-            if _CTRL.search(ln.rstrip(b"\r")):
+            ln = ln.rstrip(b"\r")
+            if _CTRL.search(ln):
                 self.st.quarantine.append((self.line, r.JSON_SYNTAX, "raw control character in the line (not valid JSON)",
                                            ln.decode("utf-8", "replace")))
                 continue
@@ -418,10 +436,14 @@ def _results(cur: psycopg.Cursor) -> list[list[tuple]]:
 
 
 def _read_header(first: bytes, enc: str, where: tuple[str, date, str]) -> tuple[list[str], bytes]:
+    """`first`: the file's first block (all of it if shorter than BLOCK: then a
+    header without a line end is the whole file, as empty exports often are)."""
     feed, day, file = where
     cut = first.find(b"\n")
+    if cut < 0 and len(first) < BLOCK:
+        cut = len(first)
     if cut < 0:
-        raise BatchRefused(feed, day, file, "line 1: no complete header line")
+        raise BatchRefused(feed, day, file, f"line 1: no line end in the first {BLOCK} bytes (no header line)")
     raw = first[:cut]
     text = raw.rstrip(b"\r").decode(enc, "replace")
     if text.startswith("\ufeff"):
@@ -561,6 +583,9 @@ class _FileLoader:
         with open(self.path, "rb") as fh:
             first = fh.read(BLOCK)
             h.update(first)
+            if not first:  # a zero-byte export: no header, no rows (the manifest must say rows 0)
+                self.st = _Stream(sha256=h.hexdigest())
+                return 0
             names, rest = _read_header(first, enc, self.where)
             missing = [n for n in self.ff.required_columns if n not in names]
             if missing:
