@@ -44,3 +44,21 @@ def test_small_file_warns_large_file_fails(tmp_path, conn, warehouse_url):
     passed, ledger = _ledger_verdict(conn, large)
     assert passed is False
     assert [f["column"] for f in ledger["critical"]] == ["quarantine_rate_gated"]
+
+
+def test_a_delta_with_nothing_changed_passes(tmp_path, conn, warehouse_url):
+    """Every weekend: each trading-centre file is delivered with its header and no rows.
+    The day's gate passes (it failed on bids' uniqueness proportion of nothing) and
+    says why the row suites did not run."""
+    day = dt.date(2024, 5, 4)
+    folder = tmp_path / "trading_centre" / day.isoformat()
+    for ff in c.files_of("trading_centre"):
+        write_csv(folder, ff, [])
+    finish(folder, "trading_centre", day)
+    assert load_batch("trading_centre", day, tmp_path).loaded == 0
+
+    assert run_gate(warehouse_url, day, run_id="test")["passed"] is True
+    details = conn.execute("select details from ops.quality_gate where batch_date = %s order by checked_at desc "
+                           "limit 1", (day,)).fetchone()[0]
+    assert details["trading_centre__bids"] == {"checked": False, "rows": 0, "reason": "delivered without data rows"}
+    assert details["tax__taxpayers"]["reason"] == "no batch loaded for this date"
