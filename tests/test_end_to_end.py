@@ -67,3 +67,27 @@ def test_outputs_alerts_disclosure_and_ledger(nightly, warehouse_url):
     assert ledger[0][1].get("dbt_build") == "success"
     gate = q(warehouse_url, "select passed from ops.quality_gate where batch_date = %s", DAY)
     assert gate, "the quality gate recorded no verdict"
+
+
+def test_every_published_table_has_a_chinese_title_and_headers(nightly, warehouse_url):
+    """What the public downloads: one CSV and one XLSX per table of schema disclosure
+    (the 双随机一公开 tables too), each titled and headed in Chinese."""
+    import re
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    pub = q(warehouse_url, "select published, files, export_dir from ops.publications where batch_date = %s "
+                           "order by published_at desc nulls last limit 1", DAY)
+    assert pub and pub[0][0], pub
+    files, folder = pub[0][1], Path(pub[0][2])
+    tables = {r[0] for r in q(warehouse_url, "select schemaname || '.' || tablename from pg_tables "
+                                             "where schemaname = 'disclosure'")}
+    assert {f["table"] for f in files} == tables and len(files) == 2 * len(tables) >= 16
+    for f in files:
+        assert cjk.search(f["title"]), f
+        if f["name"].endswith(".xlsx"):
+            wb = load_workbook(folder / f["name"], read_only=True)
+            header = next(wb.active.iter_rows(max_row=1, values_only=True))
+            assert all(cjk.search(h) for h in header), (f["name"], header)
