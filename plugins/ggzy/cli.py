@@ -11,11 +11,28 @@ import importlib
 import pkgutil
 
 import click
+import psycopg
 
 from ggzy import commands as _commands_pkg
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """A warehouse that cannot be reached is a one-line error saying what to do, not
+    a traceback (the commands connect lazily, deep inside)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except psycopg.OperationalError as e:
+            if not str(e).startswith("connection"):
+                raise
+            first = str(e).strip().splitlines()[0]
+            raise click.ClickException(
+                f"cannot reach the warehouse ({first}). Start the embedded one with `ggzy warehouse start` "
+                "(or `make demo`), or set GGZY_WAREHOUSE_URL to a running PostgreSQL.") from e
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ggzy-watch")
 def main() -> None:
     """GGZY Watch: 公共资源交易协同监管数据仓库 (the supervision warehouse).

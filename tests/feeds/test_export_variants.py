@@ -76,7 +76,7 @@ def test_csv_crlf_bom_reordered_columns_and_rfc4180_quoting(tmp_path, conn, ware
 
 
 def test_jsonl_typed_values_nulls_key_order_and_crlf(tmp_path, conn, warehouse_url):
-    """JSON Lines as a Java or .NET exporter writes them: numbers as JSON numbers,
+    """JSON Lines as a Java or .NET exporter writes them: a BOM, numbers as JSON numbers,
     absent and null keys for empty values, keys in any order, CRLF, no final newline."""
     day = date(2024, 5, 7)
     folder = tmp_path / "approval" / day.isoformat()
@@ -93,7 +93,7 @@ def test_jsonl_typed_values_nulls_key_order_and_crlf(tmp_path, conn, warehouse_u
         random.Random(i).shuffle(keys)
         objs.append({k: o[k] for k in keys})
     data = "\r\n".join(json.dumps(o, ensure_ascii=bool(i % 2)) for i, o in enumerate(objs))
-    (folder / PROJ.name).write_bytes(data.encode("utf-8"))
+    (folder / PROJ.name).write_bytes(b"\xef\xbb\xbf" + data.encode("utf-8"))  # with a BOM, as Windows tools write
     _manifest(folder, "approval", day, {PROJ.name: len(objs)})
 
     res = load_batch("approval", day, tmp_path, warehouse_url)

@@ -646,6 +646,8 @@ class _FileLoader:
             first = fh.read(BLOCK)
             h.update(first)
             self.st = st = _Stream(bytes=len(first))
+            if first.startswith(b"\xef\xbb\xbf"):  # a UTF-8 BOM (Windows exporters): not part of line 1's JSON
+                first = first[3:]
             self.dups = _Dups(self.path.stat().st_size)
             try:
                 with ExitStack() as stack:
