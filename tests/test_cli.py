@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import socket
+
 from click.testing import CliRunner
 
-from conftest import free_port
 from ggzy.cli import main
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def test_every_command_has_help():
