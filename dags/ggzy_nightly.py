@@ -33,6 +33,7 @@ from cosmos.profiles import PostgresUserPasswordProfileMapping
 from ggzy.dag_support import (
     DBT_PROJECT_DIR,
     FEEDS,
+    HISTORY_START,
     WAREHOUSE_POOL,
     batch_date_of,
     default_args,
@@ -53,7 +54,7 @@ profile = ProfileConfig(
 @dag(
     dag_id="ggzy_nightly",
     schedule=CronDataIntervalTimetable("0 2 * * *", timezone="Asia/Shanghai"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    start_date=pendulum.datetime(*HISTORY_START, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
     tags=["ggzy", "nightly", "supervision"],

@@ -23,13 +23,13 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import CronTriggerTimetable, dag, task
 
-from ggzy.dag_support import default_args, notify_failure, warehouse_url
+from ggzy.dag_support import HISTORY_START, default_args, notify_failure, warehouse_url
 
 
 @dag(
     dag_id="ggzy_sampling",
     schedule=CronTriggerTimetable("0 9 1 * *", timezone="Asia/Shanghai"),
-    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
+    start_date=pendulum.datetime(*HISTORY_START, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
     tags=["ggzy", "sampling", "monthly"],

@@ -3,6 +3,8 @@ import time (the DAG processor parses them every 30 s)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import os
 import subprocess
 import sys
@@ -33,6 +35,9 @@ def test_every_dag_has_tags_retries_docs_and_a_static_start(dagbag):
         assert dag.tags, f"{dag_id} has no tags"
         assert dag.doc_md and len(dag.doc_md) > 200, f"{dag_id} lacks doc_md saying what it does and how to backfill"
         assert dag.start_date is not None and dag.start_date.tzinfo is not None
+        # a run dated before start_date runs no task and is marked successful: every date
+        # of the working-day calendar (2018 on) must be runnable and backfillable
+        assert dag.start_date.date() <= dt.date(2018, 1, 1), f"{dag_id} cannot run batches before {dag.start_date}"
         for task in dag.tasks:
             if task.task_id.startswith("wait_"):
                 continue  # sensors: the deadline, not retries, decides

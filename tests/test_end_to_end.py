@@ -62,9 +62,12 @@ def test_outputs_alerts_disclosure_and_ledger(nightly, warehouse_url):
     (n_public,), = q(warehouse_url, "select count(*) from disclosure.tender_results")
     assert n_public > 0
     # the session warehouse is shared with the operations tests, which run days of their own
-    ledger = q(warehouse_url, "select batch_date, task_states from ops.run_ledger where batch_date = %s", DAY)
+    ledger = q(warehouse_url, "select batch_date, task_states, started_at, finished_at, now() "
+                              "from ops.run_ledger where batch_date = %s", DAY)
     assert [r[0] for r in ledger] == [DAY]
     assert ledger[0][1].get("dbt_build") == "success"
+    started, finished, now = ledger[0][2:]
+    assert now - dt.timedelta(hours=1) < started < finished <= now  # the run's real start, not its logical date
     gate = q(warehouse_url, "select passed from ops.quality_gate where batch_date = %s", DAY)
     assert gate, "the quality gate recorded no verdict"
 

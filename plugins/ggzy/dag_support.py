@@ -27,6 +27,13 @@ NOTIFY_CONN_ID = "ggzy_notify"
 WAREHOUSE_POOL = "ggzy_warehouse_build"  # one slot; created by `ggzy airflow up` / ggzy.services  # AIRFLOW_CONN_GGZY_NOTIFY: an http(s) webhook or smtp connection
 
 
+# The first batch date the DAGs run for: the first year of the working-day calendar.
+# A DagRun whose logical date is before its DAG's start_date gets no task instances and
+# is marked successful with nothing done, so the start must reach back as far as any
+# backfill can (catchup is off: the scheduler never runs these past dates by itself).
+HISTORY_START = (2018, 1, 1)
+
+
 def default_args() -> dict[str, Any]:
     return {
         "owner": "ggzy-data-engineering",
@@ -162,7 +169,10 @@ def record_run(context: dict[str, Any]) -> None:
         except Exception:
             details[task_id] = None
     dag_run = context.get("dag_run")
-    started = getattr(dag_run, "start_date", None)
+    # `airflow dags test` (ggzy run / ggzy backfill) starts the DagRun "at" its logical
+    # date; a real run never starts before it is due (run_after): the later of the two
+    started = max((t for t in (getattr(dag_run, "start_date", None), getattr(dag_run, "run_after", None))
+                   if t is not None), default=None)
     pipeline.record_run(warehouse_url(), run_id, batch_date_of(context), states, started, details)
     failed = [t for t, s in states.items() if s in ("failed", "upstream_failed")]
     if failed:

@@ -44,17 +44,31 @@ def run_dates(dates: list[dt.date], env_extra: dict[str, str] | None = None) -> 
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     out = []
     for d in dates:
+        began = dt.datetime.now(dt.UTC)
         proc = subprocess.run([airflow_bin(), "dags", "test", DAG_ID, logical_date(d)], env=_env(env_extra),
                               capture_output=True, text=True)
         log_dir = config.home() / "run"
         log_dir.mkdir(parents=True, exist_ok=True)
         (log_dir / f"dags-test-{d.isoformat()}.log").write_text(proc.stdout + proc.stderr)
         state = run_state(d, env_extra) or ("success" if proc.returncode == 0 else "failed")
+        if state == "success" and not _ledger_written(d, began):
+            # Airflow marks a run without task instances successful (e.g. a logical date
+            # before the DAG's start_date): nothing was loaded or built, so say so.
+            state = "failed: no task ran (record_run wrote no ledger row)"
         if state != "success":
             tail = (proc.stdout + proc.stderr)[-4000:]
             print(tail)
         out.append((d, state))
     return out
+
+
+def _ledger_written(d: dt.date, since: dt.datetime) -> bool:
+    from ggzy import db
+
+    with db.connect() as conn:
+        row = conn.execute("select 1 from ops.run_ledger where batch_date = %s and finished_at >= %s",
+                           (d, since)).fetchone()
+    return row is not None
 
 
 def run_state(d: dt.date, env_extra: dict[str, str] | None = None) -> str | None:
