@@ -4,7 +4,6 @@ import time (the DAG processor parses them every 30 s)."""
 from __future__ import annotations
 
 import datetime as dt
-
 import os
 import subprocess
 import sys

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import requests
-
 from ggzy_superset.screenshot import CDP, launch
 
 
