@@ -42,14 +42,15 @@ final as (
         in_force.effective_until,
         in_force.measures,
         array_to_string(array(
-            select case trim(m)
-                when 'bid_ban' then '禁止参与招标投标'
-                when 'procurement_ban' then '禁止参加政府采购'
-                when 'land_ban' then '限制取得土地使用权'
-                when 'financing_limit' then '限制融资'
-                when 'public_notice' then '公开曝光'
-                else '其他惩戒措施'
-            end
+            select
+                case trim(m)
+                    when 'bid_ban' then '禁止参与招标投标'
+                    when 'procurement_ban' then '禁止参加政府采购'
+                    when 'land_ban' then '限制取得土地使用权'
+                    when 'financing_limit' then '限制融资'
+                    when 'public_notice' then '公开曝光'
+                    else '其他惩戒措施'
+                end
             from unnest(string_to_array(in_force.measures, ';')) as m
             where trim(m) <> ''
         ), '；') as measures_zh,

@@ -67,13 +67,13 @@ forwarding as (
         ) as forwarded_count,
         count(*) filter (
             where
-                received.forwarded_on is not null and received.forwarded_on <= {{ as_of_date() }}
-                and received.forwarded_on <= {{ add_workdays('received.received_on', 'limits.forward_workdays') }}
+            received.forwarded_on is not null and received.forwarded_on <= {{ as_of_date() }}
+            and received.forwarded_on <= {{ add_workdays('received.received_on', 'limits.forward_workdays') }}
         ) as forwarded_on_time_count,
         count(*) filter (
             where
-                (received.forwarded_on is null or received.forwarded_on > {{ as_of_date() }})
-                and {{ as_of_date() }} <= {{ add_workdays('received.received_on', 'limits.forward_workdays') }}
+            (received.forwarded_on is null or received.forwarded_on > {{ as_of_date() }})
+            and {{ as_of_date() }} <= {{ add_workdays('received.received_on', 'limits.forward_workdays') }}
         ) as forward_pending_count
     from received
     left join limits on received.received_by = limits.department_code
@@ -93,13 +93,15 @@ answering as (
         ) as answered_count,
         count(*) filter (
             where
-                received.feedback_on is not null and received.feedback_on <= {{ as_of_date() }}
-                and received.feedback_on <= {{ add_workdays('coalesce(received.accepted_on, received.forwarded_on)', 'limits.answer_workdays') }}
+            received.feedback_on is not null and received.feedback_on <= {{ as_of_date() }}
+            and received.feedback_on
+            <= {{ add_workdays('coalesce(received.accepted_on, received.forwarded_on)', 'limits.answer_workdays') }}
         ) as answered_on_time_count,
         count(*) filter (
             where
-                (received.feedback_on is null or received.feedback_on > {{ as_of_date() }})
-                and {{ as_of_date() }} <= {{ add_workdays('coalesce(received.accepted_on, received.forwarded_on)', 'limits.answer_workdays') }}
+            (received.feedback_on is null or received.feedback_on > {{ as_of_date() }})
+            and {{ as_of_date() }}
+            <= {{ add_workdays('coalesce(received.accepted_on, received.forwarded_on)', 'limits.answer_workdays') }}
         ) as answer_pending_count,
         count(*) filter (where received.outcome in ('upheld', 'partly_upheld')) as upheld_count,
         count(*) filter (where received.outcome = 'rejected') as rejected_count,
@@ -113,9 +115,15 @@ answering as (
 
 keys as (
 
-    select department_code, stat_month from forwarding
+    select
+        department_code,
+        stat_month
+    from forwarding
     union
-    select department_code, stat_month from answering
+    select
+        department_code,
+        stat_month
+    from answering
 
 ),
 

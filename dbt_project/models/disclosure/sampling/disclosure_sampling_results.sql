@@ -60,12 +60,12 @@ final as (
         t.team as inspection_team,
         f.inspected_on,
         case when f.published_on is not null then
-            case f.outcome
-                when 'no_issue' then '未发现问题'
-                when 'issue_found' then '发现问题'
-                when 'referred' then '移交处理'
-                when 'not_inspected' then '未检查'
-            end
+                case f.outcome
+                    when 'no_issue' then '未发现问题'
+                    when 'issue_found' then '发现问题'
+                    when 'referred' then '移交处理'
+                    when 'not_inspected' then '未检查'
+                end
         end as outcome_zh,
         case when f.published_on is not null then f.finding end as finding,
         f.published_on

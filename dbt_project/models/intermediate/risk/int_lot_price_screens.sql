@@ -22,6 +22,13 @@
 {#- the order in which values grow more suspicious: 'desc' = a low value is suspicious
     (low CV, SPD, SKEW under cover bidding), 'asc' = a high value is (DIFFP, RD, KURT, KS);
     the suspicion percentile is the percent_rank in that order (1 = most suspicious) -#}
+{#- the reference populations, narrowest first: (level, partition) -#}
+{%- set levels = [
+    (1, 'category, prefecture_code, lot_year'),
+    (2, 'category, lot_year'),
+    (3, 'category'),
+    (4, 'null::int'),
+] -%}
 
 with bids as (
 
@@ -81,9 +88,10 @@ ks_terms as (
         )) as ks
     from priced
     inner join moments on priced.tender_id = moments.tender_id
-    cross join lateral (
-        select (priced.price - moments.b1) / nullif(moments.b_max - moments.b1, 0) as f
-    ) as u
+    cross join
+        lateral (  -- noqa: ST05
+            select (priced.price - moments.b1) / nullif(moments.b_max - moments.b1, 0) as f
+        ) as u
     where priced.n >= 3
     group by priced.tender_id
 
@@ -102,9 +110,9 @@ screens as (
         (moments.b2 - moments.b1) / nullif(moments.b1, 0) as diffp,
         (moments.b2 - moments.b1) / nullif(moments.sd_losing, 0) as rd,
         case when moments.n_bids >= 4 then
-            moments.n_bids * (moments.n_bids + 1.0)
-            / ((moments.n_bids - 1.0) * (moments.n_bids - 2.0) * (moments.n_bids - 3.0)) * moments.sum_z4
-            - 3.0 * power(moments.n_bids - 1.0, 2) / ((moments.n_bids - 2.0) * (moments.n_bids - 3.0))
+                moments.n_bids * (moments.n_bids + 1.0)
+                / ((moments.n_bids - 1.0) * (moments.n_bids - 2.0) * (moments.n_bids - 3.0)) * moments.sum_z4
+                - 3.0 * power(moments.n_bids - 1.0, 2) / ((moments.n_bids - 2.0) * (moments.n_bids - 3.0))
         end as kurt,
         moments.n_bids / ((moments.n_bids - 1.0) * (moments.n_bids - 2.0)) * moments.sum_z3 as skew,
         ks_terms.ks
@@ -119,17 +127,17 @@ populations as (
 
     select
         screens.*,
-        count(*) over (partition by category, prefecture_code, lot_year) as n_pop_1,
-        count(*) over (partition by category, lot_year) as n_pop_2,
-        count(*) over (partition by category) as n_pop_3,
+        count(*) over (partition by screens.category, screens.prefecture_code, screens.lot_year) as n_pop_1,
+        count(*) over (partition by screens.category, screens.lot_year) as n_pop_2,
+        count(*) over (partition by screens.category) as n_pop_3,
         count(*) over () as n_pop_4
         {%- for s, direction in screens.items() %}
-        {%- for level, parts in [(1, 'category, prefecture_code, lot_year'), (2, 'category, lot_year'), (3, 'category'), (4, 'null::int')] %},
+        {%- for level, parts in levels %},
         case when {{ s }} is not null then
-            percent_rank() over (partition by {{ parts }}, {{ s }} is null order by {{ s }} {{ direction }})
+                percent_rank() over (partition by {{ parts }}, {{ s }} is null order by {{ s }} {{ direction }})
         end as {{ s }}_pr_{{ level }}
         {%- endfor %}
-        {%- endfor %}
+            {%- endfor %}
     from screens
 
 ),
@@ -139,9 +147,9 @@ ranked as (
     select
         populations.*,
         case
-            when n_pop_1 >= {{ var('ps_min_population', 30) }} then 1
-            when n_pop_2 >= {{ var('ps_min_population', 30) }} then 2
-            when n_pop_3 >= {{ var('ps_min_population', 30) }} then 3
+            when populations.n_pop_1 >= {{ var('ps_min_population', 30) }} then 1
+            when populations.n_pop_2 >= {{ var('ps_min_population', 30) }} then 2
+            when populations.n_pop_3 >= {{ var('ps_min_population', 30) }} then 3
             else 4
         end as population_level
     from populations
@@ -182,7 +190,8 @@ final as (
             {%- for s in screens %}
             (case when {{ s }} is not null then {{ weights[s] }} else 0 end){% if not loop.last %} +{% endif %}
             {%- endfor %}
-        , 0) as screen_score
+            , 0  -- noqa: LT04
+        ) as screen_score
     from ranked
 
 )

@@ -178,11 +178,12 @@ progressions as (
         array[priced.prev_price, priced.bid_price, priced.next_price] as prices,
         priced.bid_date
     from priced
-    cross join lateral (
-        values
+    cross join
+        lateral (
+            values
             ('arithmetic', 2 * priced.bid_price - priced.prev_price),
             ('geometric', priced.bid_price * priced.bid_price / priced.prev_price)
-    ) as k (kind, predicted)
+        ) as k (kind, predicted)
     where
         priced.prev_price < priced.bid_price
         and priced.bid_price < priced.next_price

@@ -118,7 +118,9 @@ tax_signals as (
 
 contract_amounts as (
 
-    select tender_id, sum(contract_amount) as contract_amount
+    select
+        tender_id,
+        sum(contract_amount) as contract_amount
     from contracts
     group by tender_id
 
@@ -165,8 +167,8 @@ final as (
         'tender' as subject_type,
         tender_id as subject_id,
         tender_id,
-        entity_ids::text [] as entity_ids,
-        cast(null as text []) as expert_ids,
+        entity_ids::text[] as entity_ids,
+        null::text[] as expert_ids,
         signal_date::date as signal_date,
         score::numeric as score,
         evidence

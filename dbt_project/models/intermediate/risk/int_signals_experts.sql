@@ -31,7 +31,10 @@ lots as (
 
 panels as (
 
-    select tender_id, expert_id, min({{ local_date('evaluated_at') }}) as evaluated_on
+    select
+        tender_id,
+        expert_id,
+        min({{ local_date('evaluated_at') }}) as evaluated_on
     from evaluations
     group by tender_id, expert_id
 
@@ -91,7 +94,10 @@ deviations as (
 
 leniency as (
 
-    select tender_id, expert_id, percentile_cont(0.5) within group (order by deviation) as leniency
+    select
+        tender_id,
+        expert_id,
+        percentile_cont(0.5) within group (order by deviation) as leniency
     from deviations
     group by tender_id, expert_id
 
@@ -113,7 +119,7 @@ favoured as (
 
     select
         excess.*,
-        count(*) over (partition by expert_id, bidder_id) as pair_lots
+        count(*) over (partition by excess.expert_id, excess.bidder_id) as pair_lots
     from excess
     where excess >= {{ var('ex_favour_points', 10) }}
 
@@ -145,7 +151,12 @@ favour_signals as (
 -- counts when p x (pairs tested) < var ex_affinity_alpha (Bonferroni over every pair that met).
 lot_groups as (
 
-    select tender_id, category, prefecture_code, winner_id, awarded_on
+    select
+        tender_id,
+        category,
+        prefecture_code,
+        winner_id,
+        awarded_on
     from lots
     where winner_id is not null
 
@@ -167,7 +178,10 @@ expert_lots as (
 
 group_sizes as (
 
-    select category, prefecture_code, count(*) as n_lots
+    select
+        category,
+        prefecture_code,
+        count(*) as n_lots
     from lot_groups
     group by category, prefecture_code
 
@@ -175,7 +189,11 @@ group_sizes as (
 
 winner_wins as (
 
-    select category, prefecture_code, winner_id, count(*) as n_wins
+    select
+        category,
+        prefecture_code,
+        winner_id,
+        count(*) as n_wins
     from lot_groups
     group by category, prefecture_code, winner_id
 
@@ -183,7 +201,11 @@ winner_wins as (
 
 expert_panels as (
 
-    select category, prefecture_code, expert_id, count(*) as n_panels
+    select
+        category,
+        prefecture_code,
+        expert_id,
+        count(*) as n_panels
     from expert_lots
     group by category, prefecture_code, expert_id
 
@@ -273,8 +295,8 @@ pair_tests as (
             when min(e.observed) > 2 * min(e.expected) + 5
                 then sum(exp(-e.expected + f.k * ln(e.expected) - f.ln_fact)) filter (where f.k >= e.observed)
             else greatest(0, 1 - coalesce(
-                sum(exp(-e.expected + f.k * ln(e.expected) - f.ln_fact)) filter (where f.k < e.observed), 0
-            ))
+                    sum(exp(-e.expected + f.k * ln(e.expected) - f.ln_fact)) filter (where f.k < e.observed), 0
+                ))
         end as p_value,
         (select pairs_tested.n_tested from pairs_tested) as n_tested
     from pair_expected as e
@@ -320,8 +342,8 @@ final as (
         'tender' as subject_type,
         tender_id as subject_id,
         tender_id,
-        entity_ids::text [] as entity_ids,
-        expert_ids::text [] as expert_ids,
+        entity_ids::text[] as entity_ids,
+        expert_ids::text[] as expert_ids,
         signal_date::date as signal_date,
         ({{ score }})::numeric as score,
         {{ evidence }} as evidence

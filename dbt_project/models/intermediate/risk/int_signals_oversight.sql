@@ -24,12 +24,13 @@ closed_loop_flags as (
         closed_loop.tender_id,
         jsonb_strip_nulls(to_jsonb(closed_loop)) as doc
     from closed_loop
-    cross join lateral (
-        values
-        {%- for r in cl_rules %}
+    cross join
+        lateral (
+            values
+            {%- for r in cl_rules %}
             ('{{ r }}', closed_loop.{{ r }}){% if not loop.last %},{% endif %}
-        {%- endfor %}
-    ) as flags (rule_id, flagged)
+            {%- endfor %}
+        ) as flags (rule_id, flagged)
     where flags.flagged
 
 ),
@@ -42,12 +43,17 @@ closed_loop_signals as (
         tender_id as subject_id,
         tender_id,
         array_remove(array[doc ->> 'tenderer_id', doc ->> 'winner_id'], null) as entity_ids,
-        cast(null as text []) as expert_ids,
+        null::text[] as expert_ids,
         coalesce((doc ->> 'award_date')::date, (doc ->> 'as_of_date')::date) as signal_date,
         1.0::numeric as score,
         -- the lot's closed-loop record, without the flag columns themselves
-        doc - array[{% for r in cl_rules %}'{{ r }}', {% endfor %}'flag_count', 'flagged_rule_ids'] as evidence,
-        cast(null as text) as department_code
+        doc
+        - array[
+            {% for r in cl_rules %}'{{ r }}',
+            {% endfor %}'flag_count',
+            'flagged_rule_ids'
+        ] as evidence,
+        null::text as department_code
     from closed_loop_flags
 
 ),
@@ -59,8 +65,8 @@ time_limit_signals as (
         item_type as subject_type,
         item_id as subject_id,
         tender_id,
-        cast(null as text []) as entity_ids,
-        cast(null as text []) as expert_ids,
+        null::text[] as entity_ids,
+        null::text[] as expert_ids,
         coalesce(done_date, due_date) as signal_date,
         1.0::numeric as score,
         jsonb_strip_nulls(jsonb_build_object(

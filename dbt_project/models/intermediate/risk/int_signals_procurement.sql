@@ -26,7 +26,8 @@ minimums as (
 -- newest bid of each bidder of a lot
 latest_bids as (
 
-    select * from bids where bidder_bid_seq = 1
+    select * from bids
+    where bidder_bid_seq = 1
 
 ),
 
@@ -100,7 +101,7 @@ lowest_rejected as (
             'winner_bid_price', lots.winner_bid_price
         ) as evidence
     from lots
-    inner join (
+    inner join (  -- noqa: ST05
         select
             latest_bids.*,
             min(latest_bids.bid_price) over (partition by latest_bids.tender_id) as lot_min_price
@@ -135,12 +136,13 @@ short_period as (
     inner join minimums
         on lots.category = minimums.category
         and lots.procurement_method = minimums.procurement_method
-    cross join lateral (
-        select case minimums.period_unit
-            when 'workdays' then {{ workdays_between('lots.announced_on', 'lots.deadline_on') }}
-            else lots.deadline_on - lots.announced_on
-        end as period
-    ) as p
+    cross join
+        lateral (  -- noqa: ST05
+            select case minimums.period_unit
+                when 'workdays' then {{ workdays_between('lots.announced_on', 'lots.deadline_on') }}
+                else lots.deadline_on - lots.announced_on
+            end as period
+        ) as p
     where p.period < minimums.min_period
 
 ),
@@ -249,8 +251,8 @@ final as (
         'tender' as subject_type,
         tender_id as subject_id,
         tender_id,
-        entity_ids::text [] as entity_ids,
-        cast(null as text []) as expert_ids,
+        entity_ids::text[] as entity_ids,
+        null::text[] as expert_ids,
         signal_date::date as signal_date,
         1.0::numeric as score,
         evidence

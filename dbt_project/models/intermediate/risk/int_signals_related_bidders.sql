@@ -53,9 +53,9 @@ entity_keys as (
 
     select
         entity_id,
-        'a34_shared_legal_rep',
-        linked_id,
-        null::numeric
+        'a34_shared_legal_rep' as rule_id,
+        linked_id as key_value,
+        null::numeric as share_pct
     from entity_links
     where link_type = 'legal_rep' and linked_id is not null
 
@@ -63,9 +63,9 @@ entity_keys as (
 
     select
         entity_id,
-        'a34_shared_phone',
-        regexp_replace(regexp_replace(contact_phone, '[^0-9]', '', 'g'), '^(0086|86)(1[0-9]{10})$', '\2'),
-        null::numeric
+        'a34_shared_phone' as rule_id,
+        regexp_replace(regexp_replace(contact_phone, '[^0-9]', '', 'g'), '^(0086|86)(1[0-9]{10})$', '\2') as key_value,
+        null::numeric as share_pct
     from entities
     where length(regexp_replace(contact_phone, '[^0-9]', '', 'g')) >= 7
 
@@ -73,8 +73,8 @@ entity_keys as (
 
     select
         entity_id,
-        'a34_controlling_shareholder',
-        linked_id,
+        'a34_controlling_shareholder' as rule_id,
+        linked_id as key_value,
         share_pct
     from entity_links
     where link_type = 'shareholder' and share_pct > 50 and linked_id is not null
@@ -83,9 +83,9 @@ entity_keys as (
 
     select
         entity_id,
-        'a34_controlling_shareholder',
-        entity_id,
-        100::numeric
+        'a34_controlling_shareholder' as rule_id,
+        entity_id as key_value,
+        100::numeric as share_pct
     from entities
 
 ),

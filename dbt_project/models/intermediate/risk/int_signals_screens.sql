@@ -111,9 +111,17 @@ rotation_signals as (
 -- perennial losers: many bids, no win, mostly in lots won by a recurrent co-bidding partner
 partner_links as (
 
-    select bidder_a as bidder_id, bidder_b as partner_id from pairs where is_recurrent
+    select
+        bidder_a as bidder_id,
+        bidder_b as partner_id
+    from pairs
+    where is_recurrent
     union
-    select bidder_b, bidder_a from pairs where is_recurrent
+    select
+        bidder_b,
+        bidder_a
+    from pairs
+    where is_recurrent
 
 ),
 
@@ -179,8 +187,8 @@ final as (
         'tender' as subject_type,
         tender_id as subject_id,
         tender_id,
-        entity_ids::text [] as entity_ids,
-        cast(null as text []) as expert_ids,
+        entity_ids::text[] as entity_ids,
+        null::text[] as expert_ids,
         signal_date::date as signal_date,
         score::numeric as score,
         evidence
@@ -192,9 +200,9 @@ final as (
         'net_perennial_loser' as rule_id,
         'entity' as subject_type,
         bidder_id as subject_id,
-        cast(null as text) as tender_id,
-        entity_ids::text [] as entity_ids,
-        cast(null as text []) as expert_ids,
+        null::text as tender_id,
+        entity_ids::text[] as entity_ids,
+        null::text[] as expert_ids,
         signal_date::date as signal_date,
         score::numeric as score,
         evidence

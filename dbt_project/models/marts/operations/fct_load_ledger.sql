@@ -40,7 +40,7 @@ final as (
         f.extra_columns,
         g.gate_passed,
         case when f.rows_delivered > 0
-            then round(f.rows_quarantined::numeric / f.rows_delivered, 4)
+                then round(f.rows_quarantined::numeric / f.rows_delivered, 4)
         end as quarantine_rate
     from batch_files as f
     inner join batches as b

@@ -35,7 +35,7 @@ involvements as (
     union all
 
     select
-        'expert',
+        'expert' as party_type,
         x.party_id,
         signals.signal_id,
         signals.rule_id,

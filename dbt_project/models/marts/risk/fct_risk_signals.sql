@@ -39,14 +39,30 @@ signals as (
     ] %}
     {%- for m in signal_models %}
     select
-        rule_id, subject_type, subject_id, tender_id, entity_ids, expert_ids, signal_date, score, evidence,
-        cast(null as text) as department_code
+        rule_id,
+        subject_type,
+        subject_id,
+        tender_id,
+        entity_ids,
+        expert_ids,
+        signal_date,
+        score,
+        evidence,
+        null::text as department_code
     from {{ ref(m) }}
 
     union all
     {% endfor %}
     select
-        rule_id, subject_type, subject_id, tender_id, entity_ids, expert_ids, signal_date, score, evidence,
+        rule_id,
+        subject_type,
+        subject_id,
+        tender_id,
+        entity_ids,
+        expert_ids,
+        signal_date,
+        score,
+        evidence,
         department_code
     from {{ ref('int_signals_oversight') }}
 
@@ -63,8 +79,8 @@ final as (
         signals.subject_type,
         signals.subject_id,
         signals.tender_id,
-        coalesce(signals.entity_ids, array[]::text []) as entity_ids,
-        coalesce(signals.expert_ids, array[]::text []) as expert_ids,
+        coalesce(signals.entity_ids, array[]::text[]) as entity_ids,
+        coalesce(signals.expert_ids, array[]::text[]) as expert_ids,
         signals.signal_date,
         rules.severity,
         rules.deterministic,

@@ -113,11 +113,23 @@ entity_credit as (
 -- where an entity trades: its main (category, industry), for strata and responsibility
 participation as (
 
-    select tenderer_id as entity_id, category, industry from tenders
+    select
+        tenderer_id as entity_id,
+        category,
+        industry
+    from tenders
     union all
-    select agency_id as entity_id, category, industry from tenders where agency_id is not null
+    select
+        agency_id as entity_id,
+        category,
+        industry
+    from tenders
+    where agency_id is not null
     union all
-    select b.bidder_id as entity_id, t.category, t.industry
+    select
+        b.bidder_id as entity_id,
+        t.category,
+        t.industry
     from bids as b
     inner join tenders as t on b.tender_id = t.tender_id
 
@@ -138,7 +150,7 @@ entity_main_line as (
         from participation
         group by entity_id, category, coalesce(industry, 'other')
     ) as counted
-    order by entity_id, n_lots desc, category, industry
+    order by entity_id asc, n_lots desc, category asc, industry asc
 
 ),
 

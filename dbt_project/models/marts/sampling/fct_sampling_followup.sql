@@ -62,7 +62,7 @@ latest_results as (
 
     select distinct on (draw_id, object_type, object_id) *
     from inspection_results
-    order by draw_id, object_type, object_id, recorded_at desc, result_id desc
+    order by draw_id asc, object_type asc, object_id asc, recorded_at desc, result_id desc
 
 ),
 
