@@ -29,15 +29,17 @@ departments as (
 
 signals as (
 
+    {#- (model, its department_code): only the oversight rules name the department themselves -#}
     {%- set signal_models = [
-        'int_signals_bid_collusion',
-        'int_signals_related_bidders',
-        'int_signals_procurement',
-        'int_signals_credit',
-        'int_signals_experts',
-        'int_signals_screens',
+        ('int_signals_bid_collusion', 'null::text'),
+        ('int_signals_related_bidders', 'null::text'),
+        ('int_signals_procurement', 'null::text'),
+        ('int_signals_credit', 'null::text'),
+        ('int_signals_experts', 'null::text'),
+        ('int_signals_screens', 'null::text'),
+        ('int_signals_oversight', 'department_code'),
     ] %}
-    {%- for m in signal_models %}
+    {%- for m, department in signal_models %}
     select
         rule_id,
         subject_type,
@@ -48,23 +50,13 @@ signals as (
         signal_date,
         score,
         evidence,
-        null::text as department_code
+        {{ department }} as department_code
     from {{ ref(m) }}
+    {%- if not loop.last %}
 
     union all
-    {% endfor %}
-    select
-        rule_id,
-        subject_type,
-        subject_id,
-        tender_id,
-        entity_ids,
-        expert_ids,
-        signal_date,
-        score,
-        evidence,
-        department_code
-    from {{ ref('int_signals_oversight') }}
+    {% endif %}
+    {%- endfor %}
 
 ),
 
