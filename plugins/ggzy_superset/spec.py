@@ -320,6 +320,17 @@ FOLLOWUP = Dataset(
 )
 
 # The data engineers' dashboard reads the ledger marts built from the loader's own records.
+FEED_NAME = Calc("feed_name", "数据源", L.case("feed", {"trading_centre": "交易中心", "approval": "投资项目审批",
+                                                     "credit_china": "信用中国", "tax": "税务"}))
+# the loader's validation rules (ggzy.feeds.rules.RULES) as leaders read them
+RULE_NAMES_ZH = {
+    "required": "必填项缺失", "uscc_check_digit": "统一社会信用代码校验位错误", "id_check_digit": "身份证号校验位错误",
+    "region_code": "行政区划代码无效", "project_code_format": "项目代码格式错误", "enum": "取值不在规定范围",
+    "date": "日期无效", "timestamp": "时间无效", "money": "金额无效", "number": "数值无效", "integer": "整数无效",
+    "bool": "是否值无效", "party_id": "主体证件号无效", "duplicate_row": "重复行", "json_syntax": "JSON 格式错误",
+    "column_count": "字段个数不符",
+}
+
 BATCHES = Dataset(
     table="fct_batch_ledger",
     schema="marts",
@@ -328,8 +339,7 @@ BATCHES = Dataset(
     labels={"feed": "数据源", "batch_date": "批次日期", "status": "状态", "rows_delivered": "交付行数",
             "rows_loaded": "入库行数", "rows_quarantined": "隔离行数", "refusal": "拒收原因", "loaded_at": "入库时间",
             "deliveries": "交付次数"},
-    calcs=[Calc("feed_name", "数据源", L.case("feed", {"trading_centre": "交易中心", "approval": "投资项目审批",
-                                                     "credit_china": "信用中国", "tax": "税务"}))],
+    calcs=[FEED_NAME],
     metrics=[
         Metric("batch_count", "批次数", "count(*)", ",d"),
         Metric("refused", "拒收批次", "count(*) filter (where status = 'refused')", ",d"),
@@ -348,8 +358,7 @@ QUARANTINE = Dataset(
     description="隔离区：未通过校验的行及其规则。",
     labels={"feed": "数据源", "batch_date": "批次日期", "file": "文件", "first_line": "首个行号", "rule": "校验规则",
             "rows_quarantined": "隔离行数"},
-    calcs=[Calc("feed_name", "数据源", L.case("feed", {"trading_centre": "交易中心", "approval": "投资项目审批",
-                                                     "credit_china": "信用中国", "tax": "税务"}))],
+    calcs=[FEED_NAME, Calc("rule_name", "校验规则", L.case("rule", RULE_NAMES_ZH))],
     metrics=[Metric("rows", "隔离行数", "sum(rows_quarantined)", ",d")],
 )
 
@@ -525,7 +534,7 @@ CHARTS: list[Chart] = [
     Chart("op_by_feed", "各数据源批次状态", "fct_batch_ledger", "table", groupby=["feed_name"],
           metrics=["batch_count", "refused", "redelivered", "delivered", "loaded", "quarantined", "load_seconds"],
           order_by=[("batch_count", False)]),
-    Chart("op_quarantine_rules", "隔离原因（校验规则）", "fct_quarantine_by_rule", "echarts_timeseries_bar", x="rule",
+    Chart("op_quarantine_rules", "隔离原因（校验规则）", "fct_quarantine_by_rule", "echarts_timeseries_bar", x="rule_name",
           metrics=["rows"], groupby=["feed_name"], extra={"orientation": "horizontal", "stack": "Stack"}),
     Chart("op_refusals", "拒收批次与原因", "fct_batch_ledger", "table",
           columns=["feed_name", "batch_date", "status", "refusal", "loaded_at"], where=["status <> 'loaded'"],
