@@ -125,8 +125,9 @@ def test_quarantine_rules_are_named_in_chinese(tree):
     import sys
 
     sys.path.insert(0, str(REPO / "plugins"))
-    from ggzy.feeds.rules import RULES
     from ggzy_superset.spec import RULE_NAMES_ZH
+
+    from ggzy.feeds.rules import RULES
 
     assert set(RULE_NAMES_ZH) == set(RULES) and all(CJK.search(v) for v in RULE_NAMES_ZH.values())
     chart = next(c for c in tree["charts"].values() if c["slice_name"] == "隔离原因（校验规则）")
