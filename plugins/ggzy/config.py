@@ -80,3 +80,26 @@ def dbt_project_dir() -> Path:
 
 def expectations_dir() -> Path:
     return REPO / "expectations"
+
+
+# Limits of the loader (ggzy.feeds): bounded work and memory per row and per file,
+# whatever a producer delivers. A row over a limit is quarantined, never loaded.
+def max_line_bytes() -> int:
+    """GGZY_MAX_LINE_BYTES: longest physical line (a CSV record, a JSON line), default 1 MiB."""
+    return int(os.environ.get("GGZY_MAX_LINE_BYTES", str(1 << 20)))
+
+
+def max_field_bytes() -> int:
+    """GGZY_MAX_FIELD_BYTES: longest single value (CSV field, JSON string), default 64 KiB."""
+    return int(os.environ.get("GGZY_MAX_FIELD_BYTES", str(64 << 10)))
+
+
+def max_json_depth() -> int:
+    """GGZY_MAX_JSON_DEPTH: deepest nesting of objects/arrays in a JSON line, default 32."""
+    return int(os.environ.get("GGZY_MAX_JSON_DEPTH", "32"))
+
+
+def load_ahead_days() -> int:
+    """GGZY_LOAD_AHEAD_DAYS: batch dates up to this many days after today (Asia/Shanghai)
+    are loaded; later ones are held. Default 1 (tomorrow)."""
+    return int(os.environ.get("GGZY_LOAD_AHEAD_DAYS", "1"))
