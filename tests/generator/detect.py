@@ -58,6 +58,7 @@ def load(landing: Path) -> dict[str, pd.DataFrame]:
                         vals = next(csv.reader(io.StringIO(line)))
                         rows.append({c: (v or None) for c, v in zip(ff.column_names, vals, strict=True)})
         df = pd.DataFrame(rows, columns=list(ff.column_names), dtype=object)
+        out[ff.stem + "_versions"] = df  # every version: statuses are judged as of the act
         if ff.version_column and len(df):
             df = df.sort_values(ff.version_column, kind="stable").drop_duplicates(list(ff.key), keep="last")
         out[ff.stem] = df.reset_index(drop=True)
@@ -166,10 +167,17 @@ def detect(landing: Path, as_of: str) -> dict[str, set[str]]:
         end = min(pd.Timestamp(x) for x in (r.effective_until, r.revoked_on, "2999-01-01") if x)
         hit = mine[(mine["sub"] >= start) & (mine["sub"] < end)]
         found["cr_banned_bidder"] |= set(hit.tender_id)
-    tax = d["taxpayers"].set_index("entity_id")
-    wt = a.merge(tax, left_on="winner_id", right_index=True, how="left", suffixes=("", "_tax"))
+    # the taxpayer version in force when the lot was awarded (newest with updated_at <= awarded_at)
+    tv = d["taxpayers_versions"].assign(vts=lambda x: _ts(x.updated_at)).sort_values("vts")
+    tv = tv.drop_duplicates(["entity_id", "vts"], keep="last")
+    aw_ts = aw.assign(ats=_ts(aw.awarded_at)).dropna(subset=["ats", "winner_id"]).sort_values("ats")
+    at_award = pd.merge_asof(aw_ts[["tender_id", "winner_id", "ats"]], tv.drop(columns=["entity_name"]),
+                             left_on="ats", right_on="vts", left_by="winner_id", right_by="entity_id")
+    at_award = at_award.set_index("tender_id")
+    wt = a.join(at_award[["taxpayer_status", "credit_rating"]], on="tender_id")
     found["cr_tax_abnormal_winner"] |= set(wt[(wt.taxpayer_status == "abnormal") | (wt.credit_rating == "D")].tender_id)
-    ws = c.join(tax, on="winner_id").join(e[["established_on"]], on="winner_id")
+    tax = at_award[["tax_paid_last_year", "insured_employees"]]
+    ws = c.join(tax, on="tender_id").join(e[["established_on"]], on="winner_id")
     young = (ws.awd - _day(ws.established_on + "T00:00:00+08:00")) < an.SHELL_MAX_AGE_DAYS
     shell = young & (ws.insured_employees.astype(float) == 0) & (
         money(ws.tax_paid_last_year) < an.SHELL_MAX_TAX_SHARE * money(ws.contract_amount.fillna("nan")))

@@ -75,3 +75,21 @@ def test_volume_is_linear_in_scale_and_days():
     for small in (volume(0.005, 30), volume(0.01, 15)):
         for a, b in zip(small, base, strict=True):
             assert 1.4 <= b / a <= 2.8, (small, base)
+
+
+def test_near_misses_look_like_anomalies_today_but_not_on_the_date_of_the_act(landing):
+    """A winner whose tax status turned bad after its award is listed as a near-miss: its
+    newest version is abnormal or D-rated (a rule reading today's status would fire), and
+    the reference detector, which reads the version of the award date, stays quiet."""
+    from detect import load
+
+    near = [r for r in read_truth(landing, "near_misses.csv") if r["rule_id"] == "cr_tax_abnormal_winner"]
+    assert near, "the fixture has tax near-misses"
+    d = load(landing)
+    newest = d["taxpayers"].set_index("entity_id")
+    winners = d["awards"].set_index("tender_id").winner_id
+    for r in near:
+        now = newest.loc[winners[r["subject_id"]]]
+        assert now.taxpayer_status == "abnormal" or now.credit_rating == "D", r
+    found = compare(landing, END.isoformat())["cr_tax_abnormal_winner"]
+    assert not {r["subject_id"] for r in near} & found[1], "near-miss flagged"

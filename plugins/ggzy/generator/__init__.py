@@ -7,6 +7,8 @@ and the risk-rule anomalies defined in anomalies.py, and writes what it injected
 `<landing>/_ground_truth/`:
 
 - `anomalies.csv` — `rule_id,subject_type,subject_id,detail`, as of the last day;
+- `near_misses.csv` — same columns: subjects made to look like an anomaly of `rule_id`
+  without being one (a status that changed after the act, ...); a correct rule stays quiet;
 - `bad_rows.csv` — `feed,batch_date,file,line,rule` for every injected bad row;
 - `messy_values.csv` — `feed,batch_date,file,line,column,value,normalised,detail`: project
   codes typed with spaces / full-width characters that are *not* bad rows (they normalise);
@@ -72,7 +74,7 @@ def generate(landing: Path, start: dt.date, end: dt.date, scale: float = 0.05, s
     world, tables = build_world(day_number(start), day_number(end), scale, seed, anomaly_rate)
     t1 = time.perf_counter()
     stats = write_batches(landing, tables, day_number(start), day_number(end), seed, bad_row_rate, progress)
-    write_ground_truth(landing, world.truth, stats)
+    write_ground_truth(landing, world.truth, stats, world.near_misses)
     t2 = time.perf_counter()
     return Summary(landing=landing, start=start, end=end, scale=scale, seed=seed, batches=stats.batches,
                    rows=dict(stats.rows), bad_rows=dict(Counter(b[4] for b in stats.bad)),

@@ -40,7 +40,7 @@ ground truth then lists too.
 | pf_late_winning_bid | the winning bid submitted 5–90 minutes after `bid_deadline` | bids ≥ 10 minutes before the deadline |
 | pf_split_lots | one tenderer's project split into 3–4 construction lots, each 3.6–3.99 M yuan (just under the 4 M mandatory-tender threshold), announced within 14 days; every lot listed | no clean construction control price in [3.6 M, 4 M) |
 | cr_banned_bidder | a company on the serious-dishonest list with `bid_ban` (effective, not revoked) bids; half of them win | banned companies do not bid during the ban; after 信用修复 (`revoked_on`) or expiry they bid again and are not flagged |
-| cr_tax_abnormal_winner | winner is a 非正常户 (`abnormal`) or D-rated taxpayer | winners are normal taxpayers rated A/B/M/C; abnormal/D taxpayers never win |
+| cr_tax_abnormal_winner | winner is a 非正常户 (`abnormal`) or D-rated taxpayer | winners are normal taxpayers rated A/B/M/C when they win; abnormal/D taxpayers never win. Near-miss: a few winners turn abnormal/D 1-30 days after their last award (a new taxpayer version) |
 | cr_shell_winner | winner established 60–300 days before the award, 0 insured employees, tax paid < 0.1 % of the contract | regular companies have ≥ 5 insured employees |
 | ex_employed_by_bidder | a panel expert's `employer_id` is a bidder of the lot | panels exclude experts employed by any bidder of the lot (回避) |
 | ex_favouritism | a (special) expert gives one company a tech score 12–18 points above the rest of the panel's mean for it, in 2–4 lots of that company (comprehensive evaluation); the favoured company often wins | expert leniency sd 1.2 + noise sd 1.8 points: a deviation > 10 happens by chance in ~0.05 % of lots, never repeatedly for one pair |
@@ -90,5 +90,7 @@ RATES: dict[str, float] = {
     "ex_employed_by_bidder": 0.004, "ex_favouritism": 0.004, "ex_winner_affinity": 0.004,
 }
 COMPLAINT_RATES: dict[str, float] = {"tl_complaint_forward_late": 0.10, "tl_complaint_answer_late": 0.10}
-GUEST_CASES_RATE = 0.0015  # tl_guest_notice_late cases per lot
+GUEST_CASES_RATE = 0.0015
+# Near-misses (`_ground_truth/near_misses.csv`), per lot: winners whose tax status turns bad after the award
+TAX_CHANGE_AFTER_AWARD_RATE = 0.002  # tl_guest_notice_late cases per lot
 RINGS_PER_SCALE = 20  # rings at scale 1 (at least 3)

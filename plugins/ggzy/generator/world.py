@@ -239,6 +239,8 @@ class World:
         self.projects: list[Project] = []
         self.lots: list[Lot] = []
         self.truth: list[tuple[str, str, str, str]] = []
+        # subjects made to look like an anomaly without being one: a correct rule stays quiet
+        self.near_misses: list[tuple[str, str, str, str]] = []
         self.credit: list[dict] = []
         self.complaints: list[dict] = []
         self.cases: list[dict] = []
@@ -1550,6 +1552,32 @@ class World:
                 row["rating_year"] = y
                 uts = self.ts(d)
                 rows.add(uts, **row, updated_at=uts)
+        self.tax_changes_after_award(rows)
+
+    def tax_changes_after_award(self, rows: Rows) -> None:
+        """Near-miss of cr_tax_abnormal_winner: a few regular winners become 非正常户 (or are
+        rated D) 1-30 days after their last award. The status on the award date was normal, so
+        a detector that reads today's status instead of the award date's is wrong on them."""
+        rng = stream(self.seed, "tax_after_award")  # own stream: the other tax rows stay as they were
+        last_win: dict[int, tuple[int, int]] = {}
+        for k, lot in enumerate(self.lots):
+            if lot.winner >= 0 and lot.outcome == "awarded" and lot.award_day <= self.e:
+                ent = int(self.bid_cols["ent"][lot.winner])
+                if lot.award_day >= last_win.get(ent, (-1, -1))[0]:
+                    last_win[ent] = (lot.award_day, k)
+        cands = sorted(i for i, (d, _) in last_win.items()
+                       if self.entities[i].kind == "regular" and d + 2 <= self.e)
+        n = min(len(cands), max(2, round(an.TAX_CHANGE_AFTER_AWARD_RATE * len(self.lots))))
+        for i in (rng.choice(cands, n, replace=False) if n else []):
+            e, day = self.entities[int(i)], last_win[int(i)][0]
+            change = day + int(rng.integers(1, min(30, self.e - day) + 1))
+            status, rating = ("abnormal", e.rating) if rng.random() < 0.6 else ("normal", "D")
+            uts = self.ts(change)
+            rows.add(uts, entity_id=e.uscc, entity_name=e.name, taxpayer_status=status, credit_rating=rating,
+                     rating_year=to_date(change).year - 1, tax_paid_last_year=int(e.revenue * 0.03),
+                     invoiced_revenue_last_year=e.revenue, insured_employees=e.employees, updated_at=uts)
+            self.near_misses.append(("cr_tax_abnormal_winner", "tender", self.lots[last_win[int(i)][1]].tender_id,
+                                     f"winner {e.uscc} became {status}/{rating} on {to_date(change)}, after the award"))
 
     # ------------------------------------------------------------------ evaluation arrays
     def evaluation_table(self) -> Table:

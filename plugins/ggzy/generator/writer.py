@@ -252,11 +252,13 @@ def write_batches(landing: Path, tables: dict[str, Table], start_day: int, end_d
     return stats
 
 
-def write_ground_truth(landing: Path, truth: list[tuple[str, str, str, str]], stats: Stats) -> None:
+def write_ground_truth(landing: Path, truth: list[tuple[str, str, str, str]], stats: Stats,
+                       near_misses: list[tuple[str, str, str, str]] | None = None) -> None:
     gt = landing / GROUND_TRUTH
     gt.mkdir(parents=True, exist_ok=True)
     for name, header, rows in (
         ("anomalies.csv", ("rule_id", "subject_type", "subject_id", "detail"), sorted(truth)),
+        ("near_misses.csv", ("rule_id", "subject_type", "subject_id", "detail"), sorted(near_misses or [])),
         ("bad_rows.csv", ("feed", "batch_date", "file", "line", "rule"), sorted(stats.bad)),
         ("messy_values.csv", ("feed", "batch_date", "file", "line", "column", "value", "normalised", "detail"),
          sorted(stats.messy)),

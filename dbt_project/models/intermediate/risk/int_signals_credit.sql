@@ -23,9 +23,30 @@ credit_intervals as (
 
 ),
 
-taxpayers as (
+taxpayer_intervals as (
 
-    select * from {{ ref('stg_tax__taxpayers') }}
+    select * from {{ ref('int_taxpayer_status_intervals') }}
+
+),
+
+-- the taxpayer version in force at the award, not the newest (a winner that became a
+-- 非正常户 after its award is not flagged for it)
+taxpayers_at_award as (
+
+    select
+        lots.tender_id,
+        taxpayers.entity_id,
+        taxpayers.taxpayer_status,
+        taxpayers.credit_rating,
+        taxpayers.rating_year,
+        taxpayers.tax_paid_last_year,
+        taxpayers.insured_employees,
+        taxpayers.is_tax_untrustworthy,
+        taxpayers.valid_from
+    from lots
+    inner join taxpayer_intervals as taxpayers
+        on lots.winner_id = taxpayers.entity_id
+        and taxpayers.status_during @> lots.awarded_at
 
 ),
 
@@ -106,13 +127,15 @@ tax_signals as (
         1.0 as score,
         jsonb_build_object(
             'winner_id', lots.winner_id,
+            'awarded_at', lots.awarded_at,
             'taxpayer_status', taxpayers.taxpayer_status,
             'credit_rating', taxpayers.credit_rating,
-            'rating_year', taxpayers.rating_year
+            'rating_year', taxpayers.rating_year,
+            'status_since', taxpayers.valid_from
         ) as evidence
     from lots
-    inner join taxpayers on lots.winner_id = taxpayers.entity_id
-    where taxpayers.taxpayer_status = 'abnormal' or taxpayers.credit_rating = 'D'
+    inner join taxpayers_at_award as taxpayers on lots.tender_id = taxpayers.tender_id
+    where taxpayers.is_tax_untrustworthy
 
 ),
 
@@ -144,7 +167,7 @@ shell_signals as (
         ) as evidence
     from lots
     inner join entities on lots.winner_id = entities.entity_id
-    inner join taxpayers on lots.winner_id = taxpayers.entity_id
+    inner join taxpayers_at_award as taxpayers on lots.tender_id = taxpayers.tender_id
     left join contract_amounts on lots.tender_id = contract_amounts.tender_id
     where
         lots.awarded_on - entities.established_on < {{ var('shell_max_age_days', 365) }}
