@@ -106,18 +106,41 @@ def notify(text: str) -> None:
 
     AIRFLOW_CONN_GGZY_NOTIFY may be an http(s) URL (a webhook receiving JSON
     {"text": ...}) or an smtp:// URL with `?to=a@b` (plain e-mail)."""
+    sent = deliver(text)
+    if sent is not None and sent[2] is not None:  # a broken notifier must never fail the pipeline
+        log.error("notification failed: %s", sent[2])
+
+
+def deliver(text: str, fields: dict[str, Any] | None = None) -> tuple[str, str, str | None] | None:
+    """Send `text` (and, to a webhook, the extra JSON `fields`) to AIRFLOW_CONN_GGZY_NOTIFY.
+
+    Returns None when no connection is configured, else (channel, recipient, error):
+    channel 'webhook' or 'email', the recipient without credentials (webhook host and
+    path, or the e-mail address), error None on delivery. Never raises: the caller
+    records the result (ggzy.supervision.notify keeps it in ops.alert_notifications)."""
+    from urllib.parse import parse_qs, urlsplit
+
     raw = os.environ.get("AIRFLOW_CONN_GGZY_NOTIFY")
     if not raw:
-        return
+        return None
+    p = urlsplit(raw)
+    if p.scheme in ("http", "https"):
+        channel, recipient = "webhook", f"{p.scheme}://{p.hostname}{f':{p.port}' if p.port else ''}{p.path}"
+    elif p.scheme in ("smtp", "smtps"):
+        channel, recipient = "email", parse_qs(p.query).get("to", [""])[0]
+    else:
+        return ("webhook", p.scheme or "?", f"unsupported notification connection scheme {p.scheme!r}")
     try:
-        if raw.startswith(("http://", "https://")):
-            req = urllib.request.Request(raw, data=json.dumps({"text": text}).encode(), method="POST",
-                                         headers={"Content-Type": "application/json"})
+        if channel == "webhook":
+            body = json.dumps({"text": text, **(fields or {})}, ensure_ascii=False, default=str).encode()
+            req = urllib.request.Request(raw, data=body, method="POST",
+                                         headers={"Content-Type": "application/json; charset=utf-8"})
             urllib.request.urlopen(req, timeout=10).read()
-        elif raw.startswith(("smtp://", "smtps://")):
+        else:
             _send_mail(raw, text)
-    except Exception as exc:  # a broken notifier must never fail the pipeline
-        log.error("notification failed: %s", exc)
+    except Exception as exc:
+        return (channel, recipient, f"{type(exc).__name__}: {exc}")
+    return (channel, recipient, None)
 
 
 def _send_mail(url: str, text: str) -> None:
