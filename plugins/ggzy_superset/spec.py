@@ -265,7 +265,8 @@ CONCENTRATION = Dataset(
     time_column=None,
     description="中标集中度：按年度、交易类别、州市的HHI与前1/前5名份额。",
     labels={"award_year": "年度", "prefecture_name": "州市", "hhi": "HHI指数", "top1_share": "第一名份额",
-            "top5_share": "前五名份额", "winner_count": "中标人数"},
+            "top5_share": "前五名份额", "winner_count": "中标人数", "lots_awarded": "定标标段数",
+            "award_amount_total": "中标金额（元）", "has_enough_awards": "样本充足"},
     calcs=[Calc("category_name", "交易类别", L.case("category", L.CATEGORY))],
     metrics=[
         Metric("hhi_max", "HHI（最高）", "max(hhi)", ",.0f"),
@@ -520,9 +521,11 @@ CHARTS: list[Chart] = [
     Chart("mk_price", "价格与效率（按类别）", "fct_market_monthly", "table", groupby=["category_name"],
           metrics=["lots", "lots_awarded", "lots_failed", "award_wan", "savings_rate", "bidders_per_lot",
                    "single_bid_share", "award_days"], order_by=[("award_wan", False)]),
-    Chart("mk_concentration", "中标集中度（年度、类别、州市）", "fct_winner_concentration", "table",
-          columns=["award_year", "category_name", "prefecture_name", "winner_count", "top1_share", "top5_share", "hhi"],
-          order_by=[("hhi", False)]),
+    Chart("mk_concentration", "中标集中度（年度、类别、州市；中标人≥5或定标标段≥10，按中标金额排序）",
+          "fct_winner_concentration", "table",
+          columns=["award_year", "category_name", "prefecture_name", "lots_awarded", "award_amount_total",
+                   "winner_count", "top1_share", "top5_share", "hhi"],
+          where=["has_enough_awards"], order_by=[("award_amount_total", False)]),
 
     # ---- 数据运行 (data engineers)
     Chart("op_batches", "批次总数", "fct_batch_ledger", "big_number_total", metrics=["batch_count"]),

@@ -3,7 +3,12 @@
 {# Market concentration of winners (中标集中度) by award amount: the largest winner's
    share, the five largest winners' share and the Herfindahl-Hirschman index
    (HHI = sum of squared percentage shares, 0..10000; above 2500 = highly concentrated
-   in the usual antitrust reading). Awarded lots with a positive award price only. #}
+   in the usual antitrust reading). Awarded lots with a positive award price only.
+   A market of one or two winners has an HHI of 10000 or 5000 by arithmetic, not by
+   concentration: has_enough_awards marks the markets whose index means something. #}
+
+{% set min_winners = 5 %}
+{% set min_lots = 10 %}
 
 with closed_loop as (
 
@@ -60,7 +65,8 @@ final as (
         min(shares.winner_id) filter (where shares.winner_rank = 1) as top1_winner_id,
         round(max(shares.amount_share) filter (where shares.winner_rank = 1), 6) as top1_share,
         round(sum(shares.amount_share) filter (where shares.winner_rank <= 5), 6) as top5_share,
-        round(sum(power(shares.amount_share * 100, 2)), 1) as hhi
+        round(sum(power(shares.amount_share * 100, 2)), 1) as hhi,
+        (count(*) >= {{ min_winners }} or sum(shares.lots_won) >= {{ min_lots }}) as has_enough_awards
     from shares
     left join regions
         on shares.prefecture_code = regions.region_code
