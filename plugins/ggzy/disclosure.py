@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg import sql
 
-from ggzy import config, db
+from ggzy import config, db, spreadsheet
 
 SCHEMA = "disclosure"
 TZ = ZoneInfo(config.TIMEZONE)
@@ -455,6 +455,8 @@ _DATE_FORMATS = {1082: "yyyy-mm-dd", 1114: "yyyy-mm-dd hh:mm:ss", 1184: "yyyy-mm
 
 
 def _csv_value(v: object) -> str:
+    if isinstance(v, str):
+        return spreadsheet.neutralise_text(v)  # only text: numbers such as -12.5 stay numbers
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -524,6 +526,9 @@ def write_table(spec: TableSpec, rows: Iterable[tuple], out: Path,
             n += 1
             w.writerow([_csv_value(v) for v in r])
             values = [_xlsx_value(v) for v in r]
+            for i, v in enumerate(values):
+                if isinstance(v, str) and spreadsheet.formula_risk(v):
+                    values[i] = spreadsheet.text_cell(ws, v)
             for i, fmt in formats.items():
                 if values[i] is not None:
                     cell = WriteOnlyCell(ws, value=values[i])

@@ -158,6 +158,15 @@ def _insert_raw(conn: psycopg.Connection) -> None:
             (ff.feed, BATCH, json.dumps({"feed": ff.feed, "batch_date": BATCH.isoformat()})))
 
 
+def dbt_selection(*within: str) -> list[str]:
+    """What the access warehouse is built of: the disclosure tables, the analyst views and
+    dim_entity (pseudonyms), as of BATCH; `within`: only these models and what they feed."""
+    closure = ["+path:models/disclosure", "+dim_entity"]
+    select = [f"{m}+,{c}" for m in within for c in closure] if within else closure
+    return ["--select", *select, "--exclude", "path:models/disclosure/sampling",
+            "--vars", json.dumps({"as_of_date": BATCH.isoformat()})]
+
+
 @contextmanager
 def _env(values: dict[str, str | None]):
     """Set environment variables for a block only, so the rest of the suite (which has its
@@ -203,9 +212,7 @@ def access_warehouse():
                 _insert_raw(conn)
             # Roles first (as the setup does), so default privileges cover what dbt creates.
             roles.apply(url)
-            rc = run_dbt(["build", "--select", "+path:models/disclosure",
-                          "--exclude", "path:models/disclosure/sampling", "--indirect-selection", "cautious",
-                          "--vars", json.dumps({"as_of_date": BATCH.isoformat()})], url=url, check=False)
+            rc = run_dbt(["build", *dbt_selection(), "--indirect-selection", "cautious"], url=url, check=False)
             assert rc == 0, "dbt build of the disclosure tables failed (see output above)"
             roles.apply(url)  # again: idempotent
         yield url, home / "exports"
