@@ -18,11 +18,15 @@ from ggzy import commands as _commands_pkg
 
 class _Group(click.Group):
     """A warehouse that cannot be reached is a one-line error saying what to do, not
-    a traceback (the commands connect lazily, deep inside)."""
+    a traceback (the commands connect lazily, deep inside). A value the option types did
+    not catch (ggzy.cli_types checks most at parse time) is a usage error, exit 2: the
+    ValueError of date.fromisoformat, int(), a registry lookup ("unknown feed")..."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except ValueError as e:
+            raise click.UsageError(str(e).splitlines()[0] if str(e) else type(e).__name__, ctx) from e
         except psycopg.OperationalError as e:
             if not str(e).startswith("connection"):
                 raise

@@ -7,6 +7,7 @@ import datetime as dt
 
 import click
 
+from ggzy.cli_types import ISO_DATE
 from ggzy.commands.bench import bench
 
 
@@ -28,7 +29,7 @@ def bench_pipeline(scales: tuple[float, ...], keep: bool, write_to: str | None) 
 
 
 @click.command()
-@click.option("--date", "date", required=True, help="batch date YYYY-MM-DD")
+@click.option("--date", "date", required=True, type=ISO_DATE, help="batch date YYYY-MM-DD")
 def gate(date: str) -> None:
     """Run the Great Expectations quality gate on a date's raw batches."""
     from ggzy.quality import run_gate
@@ -40,7 +41,7 @@ def gate(date: str) -> None:
 
 
 @click.command()
-@click.option("--date", "date", required=True, help="batch date YYYY-MM-DD")
+@click.option("--date", "date", required=True, type=ISO_DATE, help="batch date YYYY-MM-DD")
 @click.option("--only", type=click.Choice(["alerts", "publication"]), default=None,
               help="Run one of the two outputs (the benchmark times them separately).")
 def outputs(date: str, only: str | None) -> None:
