@@ -43,7 +43,7 @@ ground truth then lists too.
 | cr_tax_abnormal_winner | winner is a 非正常户 (`abnormal`) or D-rated taxpayer | winners are normal taxpayers rated A/B/M/C when they win; abnormal/D taxpayers never win. Near-miss: a few winners turn abnormal/D 1-30 days after their last award (a new taxpayer version) |
 | cr_shell_winner | winner established 60–300 days before the award, 0 insured employees, tax paid < 0.1 % of the contract | regular companies have ≥ 5 insured employees |
 | ex_employed_by_bidder | a panel expert's `employer_id` is a bidder of the lot | panels exclude experts employed by any bidder of the lot (回避) |
-| ex_favouritism | a (special) expert gives one company a tech score 12–18 points above the rest of the panel's mean for it, in 2–4 lots of that company (comprehensive evaluation); the favoured company often wins | expert leniency sd 1.2 + noise sd 1.8 points: a deviation > 10 happens by chance in ~0.05 % of lots, never repeatedly for one pair |
+| ex_favouritism | a (special) expert gives one company a tech score 12–18 points above the rest of the panel's mean for it, in 2–4 lots of that company (comprehensive evaluation); the favoured company often wins | expert leniency sd 1.2 + noise sd 1.8 points; but `DIVIDED_PANEL_PCT` % of panels disagree widely (noise sd 6): there a 10-point deviation is ordinary (near-misses: such lots with a deviation ≥ 10), never repeatedly for one pair |
 | ex_winner_affinity | one (special) expert sits on the panels of 8–12 lots won by the same company | panels drawn at random from the specialty pool; by chance a pair reaches ~5–6 lots a year at scale 1 in small prefectures |
 
 Subject ids are as delivered: `tender_id`, `complaint_id`, `case_id`.
@@ -92,5 +92,7 @@ RATES: dict[str, float] = {
 COMPLAINT_RATES: dict[str, float] = {"tl_complaint_forward_late": 0.10, "tl_complaint_answer_late": 0.10}
 GUEST_CASES_RATE = 0.0015
 # Near-misses (`_ground_truth/near_misses.csv`), per lot: winners whose tax status turns bad after the award
-TAX_CHANGE_AFTER_AWARD_RATE = 0.002  # tl_guest_notice_late cases per lot
+TAX_CHANGE_AFTER_AWARD_RATE = 0.002
+# ... and comprehensive lots whose panel disagrees widely (tech-score noise sd 6 points, not 1.8)
+DIVIDED_PANEL_PCT = 15  # tl_guest_notice_late cases per lot
 RINGS_PER_SCALE = 20  # rings at scale 1 (at least 3)

@@ -1099,7 +1099,18 @@ class World:
         bias = np.array([self.experts[e].bias for e, _ in panel])
         qq = q[vidx]
         if lot.eval_method == "comprehensive":
-            tech = np.clip(36 + 4.5 * qq[:, None] + bias[None, :] + rng.normal(0, 1.8, (mv, k)), 10, 50).round(1)
+            # a share of panels disagree widely (sd 6 points instead of 1.8): real committees do,
+            # and a favouritism rule must judge a deviation against that panel's spread. Chosen by
+            # a hash of the lot, so the random streams (and everything else) stay as they were.
+            divided = zlib.crc32(f"divided:{self.seed}:{lot.idx}".encode()) % 100 < an.DIVIDED_PANEL_PCT
+            noise_sd = 6.0 if divided and lot.fav[0] < 0 else 1.8
+            tech = np.clip(36 + 4.5 * qq[:, None] + bias[None, :] + rng.normal(0, noise_sd, (mv, k)), 10, 50).round(1)
+            if divided and k >= 3 and mv >= 1:
+                others_mean = (tech.sum(axis=1, keepdims=True) - tech) / (k - 1)
+                if (tech - others_mean).max() >= 10:
+                    self.near_misses.append(("ex_favouritism", "tender", lot.tender_id,
+                                             f"divided panel: an expert {float((tech - others_mean).max()):.1f} "
+                                             "points above the others once, within the panel's spread"))
             comm = np.clip(14 + 1.5 * qq[:, None] + rng.normal(0, 0.8, (mv, k)), 5, 20).round(1)
             ps = np.repeat((30 * best / vp).round(2)[:, None], k, axis=1)
         else:

@@ -58,10 +58,20 @@ employed as (
 
 ),
 
--- favouritism: an expert's score for a bidder against the rest of the panel's for that
--- bidder (leave-one-out mean), net of the expert's own leniency in the lot (the median of
--- those differences over the bidders he scored). Scores: technical (the subjective part),
--- else total.
+-- favouritism (评分畸高), in three steps.
+-- 1. Each score against the rest of the panel for that bidder (leave-one-out mean), net of
+--    the expert's own leniency in the lot (the median of those differences over the bidders
+--    he scored): the excess points. Scores: technical (the subjective part), else total.
+-- 2. The excess as a robust z-score against that panel's spread on that lot: the MAD of all
+--    excesses of the lot (x 1.4826, a standard deviation under normal noise), never below
+--    var ex_favour_min_spread points. Panels that simply disagree have a wide spread, and a
+--    10-point deviation there is ordinary.
+-- 3. Persistence: an expert-bidder pair is an alert when it is a high outlier
+--    (z >= var ex_favour_z) in at least var ex_favour_min_lots of the lots where the expert
+--    scored that bidder, more often than chance: p = P(X >= k), X ~ Binomial(n, p0) with p0
+--    the share of high outliers among all scores (the data's own null, whatever its tails);
+--    Benjamini-Hochberg at var ex_favour_fdr over every pair that met at least
+--    var ex_favour_min_lots times (the pairs tested).
 scored as (
 
     select
@@ -115,13 +125,135 @@ excess as (
 
 ),
 
-favoured as (
+lot_centres as (
+
+    select
+        tender_id,
+        percentile_cont(0.5) within group (order by excess) as centre
+    from excess
+    group by tender_id
+
+),
+
+lot_spreads as (
+
+    select
+        excess.tender_id,
+        lot_centres.centre,
+        greatest(
+            1.4826 * percentile_cont(0.5) within group (order by abs(excess.excess - lot_centres.centre)),
+            {{ var('ex_favour_min_spread', 1.0) }}
+        ) as spread
+    from excess
+    inner join lot_centres on excess.tender_id = lot_centres.tender_id
+    group by excess.tender_id, lot_centres.centre
+
+),
+
+robust_z as (
 
     select
         excess.*,
-        count(*) over (partition by excess.expert_id, excess.bidder_id) as pair_lots
+        lot_spreads.spread,
+        (excess.excess - lot_spreads.centre) / lot_spreads.spread as z,
+        (excess.excess - lot_spreads.centre) / lot_spreads.spread >= {{ var('ex_favour_z', 3.5) }} as is_outlier
     from excess
-    where excess >= {{ var('ex_favour_points', 10) }}
+    inner join lot_spreads on excess.tender_id = lot_spreads.tender_id
+
+),
+
+null_rate as (
+
+    -- share of high outliers among all scores; a floor keeps p0 > 0 on a tiny clean history
+    select greatest(avg(is_outlier::int)::float8, 1e-4) as p0
+    from robust_z
+
+),
+
+favour_pairs as (
+
+    select
+        expert_id,
+        bidder_id,
+        count(distinct tender_id) as n_lots,
+        count(distinct tender_id) filter (where is_outlier) as k_lots
+    from robust_z
+    group by expert_id, bidder_id
+    having count(distinct tender_id) >= {{ var('ex_favour_min_lots', 2) }}
+
+),
+
+favour_ln_factorials as (
+
+    select
+        k,
+        sum(ln(greatest(k, 1))) over (order by k) as ln_fact
+    from generate_series(0, (select coalesce(max(n_lots), 0) from favour_pairs)) as k
+
+),
+
+-- binomial upper tail P(X >= k_lots), computed for the pairs that can reach the minimum
+favour_tests as (
+
+    select
+        pairs.expert_id,
+        pairs.bidder_id,
+        pairs.n_lots,
+        pairs.k_lots,
+        least(1.0, sum(exp(
+            n_fact.ln_fact - j_fact.ln_fact - nj_fact.ln_fact
+            + j_fact.k * ln(null_rate.p0) + (pairs.n_lots - j_fact.k) * ln(1 - null_rate.p0)
+        ))) as p_value
+    from favour_pairs as pairs
+    cross join null_rate
+    inner join favour_ln_factorials as n_fact on pairs.n_lots = n_fact.k
+    inner join favour_ln_factorials as j_fact on j_fact.k between pairs.k_lots and pairs.n_lots
+    inner join favour_ln_factorials as nj_fact on pairs.n_lots - j_fact.k = nj_fact.k
+    where pairs.k_lots >= {{ var('ex_favour_min_lots', 2) }}
+    group by pairs.expert_id, pairs.bidder_id, pairs.n_lots, pairs.k_lots
+
+),
+
+-- Benjamini-Hochberg step-up over all pairs tested (m). Pairs below the minimum of outlier
+-- lots have larger p-values and rank after these, so ranking among these is exact for them.
+favour_ranked as (
+
+    select
+        favour_tests.*,
+        (select count(*) from favour_pairs) as n_tested,
+        row_number() over (order by favour_tests.p_value, favour_tests.expert_id, favour_tests.bidder_id) as p_rank
+    from favour_tests
+
+),
+
+favour_significant as (
+
+    select
+        favour_ranked.*,
+        max(case
+            when favour_ranked.p_value <= favour_ranked.p_rank::float8 / favour_ranked.n_tested * {{ var('ex_favour_fdr', 0.05) }}
+                then favour_ranked.p_rank
+        end) over () as max_rank_passing
+    from favour_ranked
+
+),
+
+favoured as (
+
+    select
+        robust_z.*,
+        favour_significant.n_lots,
+        favour_significant.k_lots,
+        favour_significant.p_value,
+        favour_significant.n_tested,
+        least(1.0, favour_significant.p_value * favour_significant.n_tested / favour_significant.p_rank) as q_value
+    from robust_z
+    inner join favour_significant
+        on robust_z.expert_id = favour_significant.expert_id
+        and robust_z.bidder_id = favour_significant.bidder_id
+    where
+        robust_z.is_outlier
+        and favour_significant.p_rank <= favour_significant.max_rank_passing
 
 ),
 
@@ -132,13 +264,14 @@ favour_signals as (
         min(evaluated_on) as signal_date,
         array_agg(distinct bidder_id) as entity_ids,
         array_agg(distinct expert_id) as expert_ids,
-        -- stronger when larger, and when the same expert favours the same bidder elsewhere
-        least(1.0, max(excess) / 20.0 * case when max(pair_lots) >= 2 then 1.0 else 0.75 end) as score,
+        least(1.0, max(-log(greatest(q_value, 1e-15))) / 10.0) as score,
         jsonb_agg(jsonb_build_object(
             'expert_id', expert_id, 'bidder_id', bidder_id, 'score', round(score::numeric, 2),
             'panel_others_mean', round(others_mean::numeric, 2), 'excess_points', round(excess::numeric, 2),
-            'lots_favoured_by_pair', pair_lots
-        ) order by excess desc) as items
+            'panel_spread', round(spread::numeric, 2), 'z', round(z::numeric, 2),
+            'pair_lots', n_lots, 'pair_outlier_lots', k_lots,
+            'p_value', p_value, 'q_value', q_value, 'pairs_tested', n_tested
+        ) order by z desc) as items
     from favoured
     group by tender_id
 
