@@ -2,8 +2,9 @@
 
 Why a table outside dbt: the marts are rebuilt every night, but an alert is a case file
 that people change (acknowledge, verify, dismiss, transfer) and that must keep its
-history. So `sync_alerts` upserts `marts.fct_risk_signals` into `ops.alerts` by a stable
-id (md5 of rule_id|subject_type|subject_id, = fct_risk_signals.signal_id): a signal seen
+history. So `sync_alerts` upserts `marts.fct_risk_signals` (and the tracking-mode signals of
+`marts.fct_watch_signals`) into `ops.alerts` by a stable id (md5 of
+rule_id|subject_type|subject_id, = the marts' signal_id): a signal seen
 again updates its alert (evidence, score, severity, department) and never raises a second
 one; a signal that disappeared (data corrected) is marked inactive, never deleted. Status
 changes go through `set_status`, which checks the transition table and writes
@@ -20,7 +21,7 @@ from typing import Any
 from ggzy import db
 
 STATUSES = ("new", "acknowledged", "verified", "dismissed", "transferred")
-TRANSFER_TARGETS = ("discipline_inspection", "police")
+TRANSFER_TARGETS = ("discipline_inspection", "police", "procuratorate", "court")  # 050_supervision.sql
 SYNC_ACTOR = "ggzy sync"
 _LOCK = 74290005  # one sync at a time (advisory lock id)
 
@@ -28,12 +29,13 @@ _LOCK = 74290005  # one sync at a time (advisory lock id)
 _CONTENT = ("tender_id", "entity_ids", "expert_ids", "severity", "score", "signal_date", "evidence",
             "legal_basis", "department_code")
 
+# The marts whose rows become alerts: the risk signals and the tracking-mode signals
+# (跟踪模式: watched parties, key projects, 评定分离 lots; ggzy.supervision.watch).
+SIGNAL_MARTS = ("marts.fct_risk_signals", "marts.fct_watch_signals")
+
 _SYNC_SQL = f"""
 with src as (
-    select
-        signal_id as alert_id, rule_id, subject_type, subject_id,
-        {", ".join(_CONTENT)}
-    from marts.fct_risk_signals
+    {{sources}}
 ),
 prev as (
     select
@@ -79,7 +81,7 @@ events as (
     select alert_id, 'reactivated', null, null, %(actor)s, 'signal found again', %(run_id)s
     from prev where not is_active
     union all
-    select alert_id, 'cleared', status, status, %(actor)s, 'signal no longer in marts.fct_risk_signals', %(run_id)s
+    select alert_id, 'cleared', status, status, %(actor)s, 'signal no longer in the marts', %(run_id)s
     from cleared
     returning 1
 )
@@ -97,7 +99,12 @@ def sync_alerts(url: str | None, run_id: str) -> dict[str, int]:
     set-based). Idempotent: a rerun over unchanged marts reports everything unchanged."""
     with db.transaction(url) as conn:
         conn.execute("select pg_advisory_xact_lock(%s)", (_LOCK,))
-        row = conn.execute(_SYNC_SQL, {"run_id": run_id, "actor": SYNC_ACTOR}).fetchone()
+        # a warehouse built before the tracking mart existed syncs the risk signals alone
+        marts = [m for m in SIGNAL_MARTS if conn.execute("select to_regclass(%s)", (m,)).fetchone()[0] is not None]
+        sources = "\n    union all\n    ".join(
+            f"select signal_id as alert_id, rule_id, subject_type, subject_id, {', '.join(_CONTENT)} from {m}"
+            for m in marts)
+        row = conn.execute(_SYNC_SQL.replace("{sources}", sources), {"run_id": run_id, "actor": SYNC_ACTOR}).fetchone()
     raised, updated, unchanged, cleared, _events = row
     return {"raised": raised, "updated": updated, "unchanged": unchanged, "cleared": cleared}
 

@@ -10,7 +10,9 @@ def alerts() -> None:
     """Risk-signal alerts (风险预警): list them, move them along their lifecycle.
 
     Lifecycle: new -> acknowledged -> verified | dismissed; verified -> transferred
-    (--to discipline_inspection | police); dismissed -> acknowledged reopens.
+    (--to discipline_inspection | police | procuratorate | court); dismissed -> acknowledged
+    reopens. New alerts at or above GGZY_NOTIFY_MIN_SEVERITY are sent to their department
+    once (`ggzy alerts notify`); clues, transfers with receipts: `ggzy clues`.
     """
 
 
@@ -43,7 +45,8 @@ def list_(status: str | None, rule: str | None, department: str | None, include_
 @click.argument("status")
 @click.option("--by", "by", required=True, help="Who records the change (name).")
 @click.option("--note", default=None, help="Why: the outcome, the file number, ...")
-@click.option("--to", "transferred_to", type=click.Choice(["discipline_inspection", "police"]), default=None,
+@click.option("--to", "transferred_to", type=click.Choice(["discipline_inspection", "police", "procuratorate", "court"]),
+              default=None,
               help="Target of a transfer (with STATUS = transferred).")
 def set_(alert_id: str, status: str, by: str, note: str | None, transferred_to: str | None) -> None:
     """Change the STATUS of ALERT_ID (a unique prefix is enough); the change is validated
@@ -81,6 +84,46 @@ def sync(run_id: str) -> None:
 
     res = sync_alerts(config.warehouse_url(), run_id)
     click.echo(" ".join(f"{k}={v}" for k, v in res.items()))
+
+
+@alerts.command("notify")
+@click.option("--run-id", default="manual", show_default=True, help="Recorded with each notification.")
+def notify_(run_id: str) -> None:
+    """Send new alerts at or above GGZY_NOTIFY_MIN_SEVERITY (default high) to their departments
+    through AIRFLOW_CONN_GGZY_NOTIFY, each once (ops.alert_notifications); what the nightly run
+    does after the sync. Exit 1 if a delivery failed (it is retried on the next run)."""
+    from ggzy import config
+    from ggzy.supervision.notify import notify_alerts
+
+    try:
+        res = notify_alerts(config.warehouse_url(), run_id)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if res["skipped"]:
+        click.echo("no notification connection: set AIRFLOW_CONN_GGZY_NOTIFY (https://... or smtp://...?to=...)")
+        return
+    click.echo(f"sent={res['sent']} failed={res['failed']} (severity >= {res['min_severity']})")
+    if res["failed"]:
+        raise SystemExit(1)
+
+
+@alerts.command("notifications")
+@click.option("--limit", type=int, default=50, show_default=True)
+def notifications_(limit: int) -> None:
+    """List the notifications sent (newest first): alert, department, channel, delivered, when."""
+    from ggzy import db
+
+    with db.connect() as conn:
+        rows = conn.execute(
+            """select alert_id, department_code, severity, channel, recipient, delivered, attempts,
+                      coalesce(sent_at, first_tried_at), error
+               from ops.alert_notifications order by coalesce(sent_at, first_tried_at) desc limit %s""",
+            (limit,)).fetchall()
+    if not rows:
+        click.echo("no notifications")
+    for a, d, sev, ch, rcp, ok, n, at, err in rows:
+        click.echo(f"{at:%Y-%m-%d %H:%M:%S}  {a[:12]}  {d or '-':<16} {sev:<6} {ch:<7} {rcp:<32} "
+                   f"{'delivered' if ok else 'FAILED x' + str(n)} {err or ''}")
 
 
 commands = [alerts]

@@ -34,7 +34,8 @@ _SOURCES = {
                a.tender_id, a.entity_ids, a.expert_ids, a.legal_basis, a.evidence,
                a.department_code as lead, '{}'::text[] as joint
         from ops.alerts as a
-        left join marts.dim_risk_rules as r on a.rule_id = r.rule_id
+        left join (select rule_id, name_zh from marts.dim_risk_rules
+                   union all select rule_id, name_zh from reference.tracking_rules) as r on a.rule_id = r.rule_id
         where a.status in ('verified', 'transferred')""",
     "complaint": """
         select 'complaint', c.complaint_id,
@@ -119,8 +120,9 @@ def register_clues(url: str | None = None, actor: str = SYNC_ACTOR) -> dict[str,
         conn.execute("select pg_advisory_xact_lock(%s)", (_LOCK,))
         for name, sql in _SOURCES.items():
             # a source whose tables are not built yet (a warehouse before its first dbt run) has no clues
-            needs = {"alert": "marts.dim_risk_rules", "complaint": "staging.stg_trading_centre__complaints"}.get(name)
-            if needs is None or conn.execute("select to_regclass(%s)", (needs,)).fetchone()[0] is not None:
+            needs = {"alert": ("marts.dim_risk_rules", "reference.tracking_rules"),
+                     "complaint": ("staging.stg_trading_centre__complaints",)}.get(name, ())
+            if all(conn.execute("select to_regclass(%s)", (t,)).fetchone()[0] is not None for t in needs):
                 present.append(sql)
         rows = conn.execute(_REGISTER_SQL.format(union="\nunion all\n".join(present)), {"actor": actor}).fetchall()
     counts = dict.fromkeys(_SOURCES, 0) | {k: v for k, v in rows}

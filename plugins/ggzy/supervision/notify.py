@@ -36,7 +36,8 @@ select
     d.name_zh as department_name, h.due_date as acknowledge_due_date, h.limit_workdays
 from ops.alerts as a
 left join ops.alert_notifications as n on a.alert_id = n.alert_id
-left join marts.dim_risk_rules as r on a.rule_id = r.rule_id
+left join (select rule_id, name_zh from marts.dim_risk_rules
+           union all select rule_id, name_zh from reference.tracking_rules) as r on a.rule_id = r.rule_id
 left join reference.departments as d on a.department_code = d.code
 left join marts.fct_alert_handling as h on a.alert_id = h.alert_id and h.stage = 'alert_acknowledge'
 where a.is_active

@@ -38,7 +38,15 @@ clues as (
 
 rules as (
 
-    select * from {{ ref('dim_risk_rules') }}
+    select
+        rule_id,
+        name_zh
+    from {{ ref('dim_risk_rules') }}
+    union all
+    select
+        rule_id,
+        name_zh
+    from {{ ref('tracking_rules') }}
 
 ),
 
