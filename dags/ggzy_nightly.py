@@ -13,8 +13,11 @@ previous day's interval, so logical date D processes the batches of day D):
 4. `dbt_build` — the whole dbt project (staging → marts, data tests; unit tests run in CI)
    through astronomer-cosmos.
 5. `sync_alerts` — risk signals → `ops.alerts` (stable ids; raised once, then updated).
-6. `publish_disclosure` — public tables and CSV/XLSX exports, only if the gate passed.
-7. `record_run` — the run ledger (`ops.run_ledger`, `ops.run_feed_ledger`).
+6. `notify_alerts` — new alerts at or above `GGZY_NOTIFY_MIN_SEVERITY` sent to their
+   departments once (触发式监管, `ops.alert_notifications`); `register_clues` — problem
+   clues (问题线索) from verified alerts, upheld complaints, 双随机 and special inspections.
+7. `publish_disclosure` — public tables and CSV/XLSX exports, only if the gate passed.
+8. `record_run` — the run ledger (`ops.run_ledger`, `ops.run_feed_ledger`).
 
 **Backfill** (scheduler running, e.g. after `make demo`):
 `airflow backfill create --dag-id ggzy_nightly --from-date 2026-11-01 --to-date 2026-11-07`
@@ -108,6 +111,19 @@ def ggzy_nightly():
 
         return pipeline.sync_alerts(warehouse_url(), context["run_id"])
 
+    @task
+    def notify_alerts(**context):
+        from ggzy.supervision.notify import notify_alerts as _notify
+
+        # a failed delivery is recorded and retried on the next run; it does not fail the night
+        return _notify(warehouse_url(), context["run_id"])
+
+    @task
+    def register_clues(**context):
+        from ggzy.supervision.clues import register_clues as _register
+
+        return _register(warehouse_url())
+
     @task(pool=WAREHOUSE_POOL)
     def publish_disclosure(**context):
         from ggzy import pipeline
@@ -123,7 +139,9 @@ def ggzy_nightly():
     gate = quality_gate()
     alerts = sync_alerts()
     published = publish_disclosure()
-    loads >> gate >> dbt_build >> alerts >> published >> record_run()
+    ledger = record_run()
+    loads >> gate >> dbt_build >> alerts >> published >> ledger
+    alerts >> [notify_alerts(), register_clues()] >> ledger
 
 
 ggzy_nightly()

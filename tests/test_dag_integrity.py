@@ -52,6 +52,10 @@ def test_nightly_dag_shape(dagbag):
         assert f"load_{feed}" in dag.get_task("quality_gate").upstream_task_ids
     assert dag.get_task("dbt_build").upstream_task_ids == {"quality_gate"}
     assert dag.get_task("publish_disclosure").upstream_task_ids == {"sync_alerts"}
+    # supervision after the alert: notified and registered as clues once the alerts are synced
+    assert dag.get_task("notify_alerts").upstream_task_ids == {"sync_alerts"}
+    assert dag.get_task("register_clues").upstream_task_ids == {"sync_alerts"}
+    assert {"notify_alerts", "register_clues", "publish_disclosure"} <= dag.get_task("record_run").upstream_task_ids
     # loading must not be blocked by one late feed: the gate and dbt run on what arrived
     assert dag.get_task("quality_gate").trigger_rule == "all_done"
     assert dag.get_task("dbt_build").trigger_rule == "all_done"
