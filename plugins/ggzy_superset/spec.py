@@ -329,7 +329,8 @@ RULE_NAMES_ZH = {
     "region_code": "行政区划代码无效", "project_code_format": "项目代码格式错误", "enum": "取值不在规定范围",
     "date": "日期无效", "timestamp": "时间无效", "money": "金额无效", "number": "数值无效", "integer": "整数无效",
     "bool": "是否值无效", "party_id": "主体证件号无效", "duplicate_row": "重复行", "json_syntax": "JSON 格式错误",
-    "column_count": "字段个数不符",
+    "column_count": "字段个数不符", "encoding": "编码错误或含空字节", "too_long": "行或字段超长",
+    "json_depth": "JSON 嵌套过深",
 }
 
 BATCHES = Dataset(

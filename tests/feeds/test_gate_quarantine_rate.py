@@ -62,3 +62,20 @@ def test_a_delta_with_nothing_changed_passes(tmp_path, conn, warehouse_url):
                            "limit 1", (day,)).fetchone()[0]
     assert details["trading_centre__bids"] == {"checked": False, "rows": 0, "reason": "delivered without data rows"}
     assert details["tax__taxpayers"]["reason"] == "no batch loaded for this date"
+
+
+def test_ggzy_gate_exit_code_tells_pass_from_fail(tmp_path, conn, warehouse_url, monkeypatch):
+    """`ggzy gate` exited 0 when the gate failed (issue 16): scripts and CI could not tell."""
+    from click.testing import CliRunner
+
+    from ggzy.commands.bench_pipeline import gate
+
+    good, bad = dt.date(2024, 5, 6), dt.date(2024, 5, 7)
+    _deliver(tmp_path, good, good=GATE_MIN_ROWS, bad=0)
+    _deliver(tmp_path, bad, good=GATE_MIN_ROWS * 2, bad=GATE_MIN_ROWS // 2)
+    monkeypatch.setenv("GGZY_WAREHOUSE_URL", warehouse_url)
+    passed = CliRunner().invoke(gate, ["--date", good.isoformat()])
+    assert passed.exit_code == 0, passed.output
+    failed = CliRunner().invoke(gate, ["--date", bad.isoformat()])
+    assert failed.exit_code == 1 and "quality gate FAILED" in failed.output
+

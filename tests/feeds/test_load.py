@@ -165,7 +165,7 @@ def _refusal_case(tmp_path, kind):
     ("no_manifest", "no manifest.json"),
     ("sha", "file taxpayers.csv: sha256 mismatch"),
     ("rows", "file taxpayers.csv: row count mismatch"),
-    ("missing_required", "file taxpayers.csv: line 1: required column(s) taxpayer_status missing"),
+    ("missing_required", "file taxpayers.csv: line 1: contract column(s) taxpayer_status missing"),
     ("absent", "file taxpayers.csv: listed in the manifest but absent"),
 ])
 def test_whole_batch_refusals_leave_raw_unchanged(tmp_path, conn, warehouse_url, kind, needle):

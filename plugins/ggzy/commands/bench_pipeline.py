@@ -31,13 +31,14 @@ def bench_pipeline(scales: tuple[float, ...], keep: bool, write_to: str | None) 
 @click.command()
 @click.option("--date", "date", required=True, type=ISO_DATE, help="batch date YYYY-MM-DD")
 def gate(date: str) -> None:
-    """Run the Great Expectations quality gate on a date's raw batches."""
+    """Run the Great Expectations quality gate on a date's raw batches (exit 1 when it fails)."""
     from ggzy.quality import run_gate
 
     out = run_gate(None, dt.date.fromisoformat(date), run_id="cli")
     click.echo(out)
     if not out["passed"]:
         click.echo("quality gate FAILED (publication for this date will be withheld)")
+        raise SystemExit(1)
 
 
 @click.command()

@@ -38,6 +38,10 @@ CSV_GB18030 = "csv_gb18030"
 class Column:
     name: str
     kind: str = TEXT
+    # required: an empty value quarantines the row (rule `required`). Keys and the
+    # facts without which the row means nothing (a bid's price and time, a lot's
+    # announcement); every other column may be empty. Every column must be in a
+    # CSV header either way: a missing column refuses the batch.
     required: bool = False
     values: tuple[str, ...] = ()  # for ENUM / ENUM_LIST
     pii: bool = False  # personal data: never in public tables, masked for analysts
@@ -139,7 +143,7 @@ FILES: tuple[FeedFile, ...] = (
         C("agency_id", USCC),
         C("procurement_method", ENUM, required=True, values=METHODS),
         C("control_price", MONEY, max_value=BIG),
-        C("announced_at", TIMESTAMP),
+        C("announced_at", TIMESTAMP, required=True),  # a lot exists because it was announced
         C("bid_deadline", TIMESTAMP),
         C("opened_at", TIMESTAMP),
         C("evaluation_method", ENUM, values=("lowest_price", "comprehensive")),
@@ -154,8 +158,8 @@ FILES: tuple[FeedFile, ...] = (
         C("bid_id", required=True),
         C("tender_id", required=True),
         C("bidder_id", USCC, required=True),
-        C("bid_price", MONEY, max_value=BIG),
-        C("submitted_at", TIMESTAMP),
+        C("bid_price", MONEY, required=True, max_value=BIG),  # a bid is a price offered at a time
+        C("submitted_at", TIMESTAMP, required=True),
         C("client_ip"),
         C("client_mac"),
         C("file_maker_code"),

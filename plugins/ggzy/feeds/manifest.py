@@ -13,12 +13,16 @@ import csv
 import hashlib
 import io
 import json
+import stat
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ggzy.feeds import contract as c
+
+if TYPE_CHECKING:
+    from ggzy.feeds.files import BatchFolder
 
 MANIFEST = "manifest.json"
 ENCODINGS = {c.CSV_UTF8: "utf-8", c.CSV_GB18030: "gb18030", c.JSONL: "utf-8"}
@@ -27,17 +31,26 @@ ENCODINGS = {c.CSV_UTF8: "utf-8", c.CSV_GB18030: "gb18030", c.JSONL: "utf-8"}
 class BatchRefused(Exception):
     """A whole batch was refused: nothing of it was loaded (raw is unchanged).
 
-    The message always names the batch (feed/date), the file and the problem, so
-    the person on duty can call the producer without reading code.
+    The message always names the batch (feed/date), the file, the problem and
+    what to do, so the person on duty can call the producer without reading
+    code. It never quotes file content beyond the offending value, shortened.
     """
 
-    def __init__(self, feed: str, batch_date: date, file: str | None, problem: str) -> None:
+    TODO = "ask the producer to correct and re-deliver the batch"
+
+    def __init__(self, feed: str, batch_date: date, file: str | None, problem: str, todo: str | None = None) -> None:
         self.feed = feed
         self.batch_date = batch_date
         self.file = file
         self.problem = problem
+        self.todo = todo or self.TODO
         where = f"{feed}/{batch_date.isoformat()}" + (f" file {file}" if file else "")
-        super().__init__(f"batch {where}: {problem} - batch refused, nothing loaded")
+        super().__init__(f"batch {where}: {problem} - batch refused, nothing loaded; to do: {self.todo}")
+
+
+class BatchHeld(BatchRefused):
+    """A batch dated after the loading horizon (tomorrow, Asia/Shanghai): not loaded
+    now, recorded as held; it loads once its date has come."""
 
 
 @dataclass(frozen=True)
@@ -66,68 +79,82 @@ def batch_dir(landing: Path, feed: str, batch_date: date) -> Path:
     return Path(landing) / feed / batch_date.isoformat()
 
 
-def read_manifest(folder: Path, feed: str, batch_date: date) -> Manifest:
-    """Parse and check `manifest.json` of a batch folder against the folder and the
-    contract. Raises BatchRefused naming the file and the problem.
+MAX_MANIFEST_BYTES = 1 << 20  # a manifest lists at most a dozen files: 1 MiB is generous, and bounds parsing
 
-    Checked here (cheap, before any byte is loaded): the manifest exists and is
-    valid JSON of the documented shape, names this feed and date, lists only
-    contract files, lists each at most once, and every listed file exists and
-    every data file in the folder is listed. Contract files that are neither
-    listed nor present are allowed: a delta batch may have nothing for them
-    (they load as 0 rows and the result says so). sha256 and row counts are
-    checked by the loader while it streams the files (one read per file).
+
+def read_manifest(folder: BatchFolder, feed: str, batch_date: date) -> Manifest:
+    """Parse and check `manifest.json` of an open batch folder against the folder and
+    the contract. Raises BatchRefused naming the file and the problem.
+
+    Checked here (cheap, before any byte of a data file is read): the manifest is a
+    regular file of at most MAX_MANIFEST_BYTES, valid JSON of the documented shape
+    (nesting deeper than Python's parser allows is refused, not a crash), names
+    this feed and date, lists only contract files, lists each at most once, every
+    listed file exists and every data file in the folder is listed. Contract files
+    that are neither listed nor present are allowed: a delta batch may have
+    nothing for them (they load as 0 rows and the result says so). sha256 is
+    checked when each file is opened, row counts while it streams.
     """
 
     def refuse(problem: str, file: str | None = MANIFEST) -> BatchRefused:
         return BatchRefused(feed, batch_date, file, problem)
 
-    path = Path(folder) / MANIFEST
-    if not Path(folder).is_dir():
-        raise refuse(f"batch folder {folder} does not exist", None)
-    if not path.is_file():
-        raise refuse(f"no {MANIFEST} in {folder}")
+    if not folder.exists(MANIFEST):
+        raise refuse(f"no {MANIFEST} in the batch folder", MANIFEST)
+    with folder.open_file(MANIFEST, max_bytes=MAX_MANIFEST_BYTES) as fh:
+        data = fh.read(MAX_MANIFEST_BYTES + 1)
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise refuse(f"not valid JSON ({e})") from e
+        doc = json.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as e:
+        raise refuse(f"not valid UTF-8 (byte {e.start})") from e
+    except json.JSONDecodeError as e:
+        raise refuse(f"not valid JSON ({e.msg} at line {e.lineno} column {e.colno})") from e
+    except RecursionError as e:
+        raise refuse("not a manifest: JSON nested too deeply") from e
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
         raise refuse('not a manifest: expected an object with a "files" list')
     if doc.get("feed") != feed:
-        raise refuse(f"manifest says feed {doc.get('feed')!r}, the folder is feed {feed!r}")
-    if str(doc.get("batch_date")) != batch_date.isoformat():
-        raise refuse(f"manifest says batch_date {doc.get('batch_date')!r}, the folder is {batch_date.isoformat()}")
+        raise refuse(f"manifest says feed {_short(doc.get('feed'))}, the folder is feed {feed!r}")
+    if str(doc.get("batch_date"))[:40] != batch_date.isoformat():
+        raise refuse(f"manifest says batch_date {_short(doc.get('batch_date'))}, the folder is {batch_date.isoformat()}")
     produced_at = None
     if doc.get("produced_at") is not None:
         try:
             produced_at = datetime.fromisoformat(str(doc["produced_at"]))
         except ValueError as e:
-            raise refuse(f"produced_at {doc['produced_at']!r} is not ISO-8601") from e
+            raise refuse(f"produced_at {_short(doc['produced_at'])} is not ISO-8601") from e
     known = {ff.name for ff in c.files_of(feed)}
     files: list[ManifestFile] = []
     for entry in doc["files"]:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
-            raise refuse(f"file entry {entry!r} has no name")
+            raise refuse(f"file entry {_short(entry)} has no name")
         name = entry["name"]
         if name not in known:
-            raise refuse(f"lists {name}, which is not a file of the {feed} feed contract ({', '.join(sorted(known))})")
+            raise refuse(f"lists {_short(name)}, which is not a file of the {feed} feed contract "
+                         f"({', '.join(sorted(known))})")
         if any(f.name == name for f in files):
             raise refuse(f"lists {name} twice")
         rows, sha = entry.get("rows"), entry.get("sha256")
         if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
-            raise refuse(f"rows {rows!r} of {name} is not a non-negative integer")
+            raise refuse(f"rows {_short(rows)} of {name} is not a non-negative integer")
         if not isinstance(sha, str) or len(sha) != 64 or any(ch not in "0123456789abcdefABCDEF" for ch in sha):
-            raise refuse(f"sha256 {sha!r} of {name} is not 64 hex digits")
-        if not (Path(folder) / name).is_file():
+            raise refuse(f"sha256 {_short(sha)} of {name} is not 64 hex digits")
+        if not folder.exists(name):
             raise refuse("listed in the manifest but absent from the batch folder", name)
         files.append(ManifestFile(name, rows, sha.lower()))
     listed = {f.name for f in files}
-    for p in sorted(Path(folder).iterdir()):
-        if p.name == MANIFEST or p.name.startswith(".") or p.is_dir():
+    for name, mode in folder.entries():
+        if name == MANIFEST or name.startswith(".") or stat.S_ISDIR(mode):
             continue
-        if p.name not in listed:
-            raise refuse("present in the batch folder but not listed in the manifest", p.name)
+        if name not in listed:
+            raise refuse("present in the batch folder but not listed in the manifest", name[:80])
     return Manifest(feed, batch_date, produced_at, tuple(files), doc)
+
+
+def _short(value: object, n: int = 60) -> str:
+    """A value for a message: repr, shortened (messages never carry whole file content)."""
+    text = repr(value)
+    return text if len(text) <= n else text[: n - 3] + "..."
 
 
 def count_rows(path: Path, fmt: str) -> int:

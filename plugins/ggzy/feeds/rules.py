@@ -67,8 +67,12 @@ PARTY_ID = "party_id"
 DUPLICATE_ROW = "duplicate_row"
 JSON_SYNTAX = "json_syntax"
 COLUMN_COUNT = "column_count"
+# Checked on the client while streaming (ggzy.feeds.stream), before anything reaches PostgreSQL:
+ENCODING = "encoding"  # bytes that are not the file's encoding (UTF-8 / GB18030), or a NUL byte
+TOO_LONG = "too_long"  # a line over GGZY_MAX_LINE_BYTES or a value over GGZY_MAX_FIELD_BYTES
+JSON_DEPTH = "json_depth"  # a JSON line nested deeper than GGZY_MAX_JSON_DEPTH
 RULES = (REQUIRED, USCC_CHECK, ID_CHECK, REGION_CODE, PROJECT_CODE_FORMAT, ENUM, DATE, TIMESTAMP, MONEY,
-         NUMBER, INTEGER, BOOL, PARTY_ID, DUPLICATE_ROW, JSON_SYNTAX, COLUMN_COUNT)
+         NUMBER, INTEGER, BOOL, PARTY_ID, DUPLICATE_ROW, JSON_SYNTAX, COLUMN_COUNT, ENCODING, TOO_LONG, JSON_DEPTH)
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ create table if not exists raw.batch_events (
     id          bigint generated always as identity primary key,
     feed        text        not null,
     batch_date  date        not null,
-    event       text        not null check (event in ('loaded', 'reloaded', 'refused')),
+    event       text        not null,
     at          timestamptz not null default now(),
     file        text,
     message     text,
@@ -57,6 +57,18 @@ create table if not exists raw.batch_events (
     manifest    jsonb
 );
 create index if not exists batch_events_batch on raw.batch_events (feed, batch_date, at);
+-- 'held': a batch dated after the loading horizon (tomorrow, Asia/Shanghai) was not
+-- loaded (issue 16). Warehouses made before it only allowed the first three events.
+do $$
+begin
+    if not exists (select 1 from pg_constraint where conrelid = 'raw.batch_events'::regclass
+                   and conname = 'batch_events_event_check' and pg_get_constraintdef(oid) like '%held%') then
+        alter table raw.batch_events drop constraint if exists batch_events_event_check;
+        alter table raw.batch_events add constraint batch_events_event_check
+            check (event in ('loaded', 'reloaded', 'refused', 'held'));
+    end if;
+end
+$$;
 comment on table raw.batch_events is 'History of every load attempt (loads, re-deliveries, refusals); never updated.';
 
 create table if not exists raw.quarantine (
@@ -72,6 +84,18 @@ create table if not exists raw.quarantine (
 create index if not exists quarantine_batch on raw.quarantine (feed, batch_date, file, line);
 comment on table raw.quarantine is
     'Rows that failed validation, with the rule and a message naming batch, file, line, column and value. Replaced with the batch.';
+
+create schema if not exists ops;
+create table if not exists ops.landing_problems (
+    feed        text        not null,
+    folder      text        not null,             -- the entry's name below <landing>/<feed>/
+    problem     text        not null,
+    first_seen  timestamptz not null default now(),
+    last_seen   timestamptz not null default now(),
+    primary key (feed, folder)
+);
+comment on table ops.landing_problems is
+    'Entries of the landing zone that are not batches (a folder that is not a real YYYY-MM-DD date), reported by ggzy load.';
 
 -- ---------------------------------------------------------------------------
 -- Validation functions. SQL-language, immutable, so the planner inlines them.
