@@ -1,7 +1,11 @@
 -- grain: one row per party on the key-watch list (重点关注对象名单): party_type x party_id
 -- A market entity or an evaluation expert is listed when a department verified a risk
 -- signal about it (verified or transferred alert), or when its risk signals recur: signals
--- (not dismissed) in at least var key_watch_min_lots different lots.
+-- (not dismissed) in at least var key_watch_min_lots different lots. The office lists
+-- projects, entities and experts itself (ops.watch_list, `ggzy watch add`: office_listed),
+-- and every lot evaluated and awarded separately is under key supervision (评定分离,
+-- Xuan'en 二（五）: party_type tender, evaluation_separated). Tracking alerts on new lots:
+-- marts.fct_watch_signals.
 with signals as (
 
     select * from {{ ref('fct_risk_signals') }}
@@ -17,6 +21,19 @@ alerts as (
 entities as (
 
     select * from {{ ref('stg_trading_centre__entities') }}
+
+),
+
+office_list as (
+
+    select * from {{ source('supervision', 'watch_list') }}
+    where is_active
+
+),
+
+tenders as (
+
+    select * from {{ ref('stg_trading_centre__tenders') }}
 
 ),
 
@@ -73,27 +90,58 @@ parties as (
 
 ),
 
+listed as (
+
+    select
+        party_type,
+        party_id
+    from parties
+    where
+        n_verified_alerts > 0
+        or n_lots_with_signals >= {{ var('key_watch_min_lots', 3) }}
+    union
+    select
+        party_type,
+        party_id
+    from office_list
+    union
+    select
+        'tender' as party_type,
+        tender_id as party_id
+    from tenders
+    where evaluation_separated
+
+),
+
 final as (
 
     select
-        parties.party_type,
-        parties.party_id,
-        case when parties.party_type = 'entity' then entities.entity_name end as party_name,
+        listed.party_type,
+        listed.party_id,
+        case when listed.party_type = 'entity' then entities.entity_name end as party_name,
         array_remove(array[
             case when parties.n_verified_alerts > 0 then 'verified' end,
-            case when parties.n_lots_with_signals >= {{ var('key_watch_min_lots', 3) }} then 'repeated' end
+            case when parties.n_lots_with_signals >= {{ var('key_watch_min_lots', 3) }} then 'repeated' end,
+            case when office_list.party_id is not null then 'office_listed' end,
+            case when tenders.evaluation_separated then 'evaluation_separated' end
         ], null) as reasons,
-        parties.n_verified_alerts,
-        parties.n_lots_with_signals,
+        coalesce(parties.n_verified_alerts, 0) as n_verified_alerts,
+        coalesce(parties.n_lots_with_signals, 0) as n_lots_with_signals,
         parties.rule_ids,
         parties.first_signal_date,
         parties.last_signal_date,
+        office_list.reason as office_reason,
+        office_list.watch_from,
+        office_list.added_by as listed_by,
         {{ as_of_date() }} as as_of_date
-    from parties
-    left join entities on parties.party_type = 'entity' and parties.party_id = entities.entity_id
-    where
-        parties.n_verified_alerts > 0
-        or parties.n_lots_with_signals >= {{ var('key_watch_min_lots', 3) }}
+    from listed
+    left join parties
+        on listed.party_type = parties.party_type and listed.party_id = parties.party_id
+    left join office_list
+        on listed.party_type = office_list.party_type and listed.party_id = office_list.party_id
+    left join tenders
+        on listed.party_type = 'tender' and listed.party_id = tenders.tender_id
+    left join entities on listed.party_type = 'entity' and listed.party_id = entities.entity_id
 
 )
 
