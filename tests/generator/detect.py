@@ -150,14 +150,15 @@ def detect(landing: Path, as_of: str) -> dict[str, set[str]]:
     fs = ms[ms.milestone == "final_settlement"].merge(ct, on="tender_id")
     found["cl_settlement_overrun"] |= set(
         fs[money(fs.amount) > money(fs.contract_amount) * (1 + an.SETTLEMENT_OVERRUN)].tender_id)
-    band = t[(t.category == "construction") & (t.control >= an.CONSTRUCTION_THRESHOLD_YUAN * an.SPLIT_BAND[0])
-             & (t.control < an.CONSTRUCTION_THRESHOLD_YUAN)]
-    for _, g in band.groupby("tenderer_id"):
-        g = g.sort_values("ann")
-        for i in range(len(g)):
-            w = g[(g.ann >= g.ann.iloc[i]) & (g.ann <= g.ann.iloc[i] + pd.Timedelta(days=30))]
-            if len(w) >= 3:
-                found["pf_split_lots"] |= set(w.tender_id)
+    # split purchases: one tenderer's untendered construction lots, each under the threshold, of
+    # one project or industry, within the window, together at or above it
+    small = t[(t.category == "construction") & (t.control < an.CONSTRUCTION_THRESHOLD_YUAN)
+              & ~t.procurement_method.isin(an.TENDER_METHODS)]
+    for _, g in small.groupby(["tenderer_id", "industry"]):
+        for r in g.itertuples():
+            w = g[(g.ann - r.ann).abs() <= pd.Timedelta(days=an.SPLIT_WINDOW_DAYS)]
+            if len(w) >= 2 and w.control.sum() >= an.CONSTRUCTION_THRESHOLD_YUAN:
+                found["pf_split_lots"].add(r.tender_id)
     # ---- credit, tax, shells
     cr = d["records"]
     bans = cr[(cr.list_type == "serious_dishonest") & cr.measures.fillna("").str.contains("bid_ban")]

@@ -38,7 +38,7 @@ ground truth then lists too.
 | pf_short_bid_period | open construction lot with 10–17 days between `announced_at` and `bid_deadline` | period ≥ `MIN_BID_DAYS[method]` + 1 day (20 open/invited/auction/listing, 10 competitive consultation, 3 negotiation/inquiry, 5 single source) |
 | pf_award_near_control | comprehensive lot, ≥ 3 bids, won at 99.1–99.9 % of control | award ≤ 98.5 % of control |
 | pf_late_winning_bid | the winning bid submitted 5–90 minutes after `bid_deadline` | bids ≥ 10 minutes before the deadline |
-| pf_split_lots | one tenderer's project split into 3–4 construction lots, each 3.6–3.99 M yuan (just under the 4 M mandatory-tender threshold), announced within 14 days; every lot listed | no clean construction control price in [3.6 M, 4 M) |
+| pf_split_lots | one tenderer's project split into 3–4 negotiated (not tendered) construction lots, each 1.6–3.99 M yuan (under the 4 M mandatory-tender threshold, together above it), announced within 14 days; every lot listed | clean construction lots are tendered (open or invited); clean lots of one project below the threshold that together pass it are near-misses of the rule, as is government procurement of goods of no known kind |
 | cr_banned_bidder | a company on the serious-dishonest list with `bid_ban` (effective, not revoked) bids; half of them win | banned companies do not bid during the ban; after 信用修复 (`revoked_on`) or expiry they bid again and are not flagged |
 | cr_tax_abnormal_winner | winner is a 非正常户 (`abnormal`) or D-rated taxpayer | winners are normal taxpayers rated A/B/M/C when they win; abnormal/D taxpayers never win. Near-miss: a few winners turn abnormal/D 1-30 days after their last award (a new taxpayer version) |
 | cr_shell_winner | winner established 60–300 days before the award, 0 insured employees, tax paid < 0.1 % of the contract | regular companies have ≥ 5 insured employees |
@@ -52,7 +52,10 @@ Subject ids are as delivered: `tender_id`, `complaint_id`, `case_id`.
 from __future__ import annotations
 
 CONSTRUCTION_THRESHOLD_YUAN = 4_000_000  # 必须招标的施工单项合同估算价 (2018 规定)
-SPLIT_BAND = (0.90, 1.00)  # share of the threshold a split lot's control price falls in
+SPLIT_BAND = (0.90, 1.00)  # clean construction control prices stay out of this band of the threshold
+SPLIT_SHARE = (0.40, 0.9975)  # share of the threshold a split lot's control price is drawn from
+SPLIT_WINDOW_DAYS = 90  # seeds/mandatory_tender_thresholds.csv window_days (construction)
+TENDER_METHODS = ("open", "invited")  # construction lots procured so were tendered: no split
 NEAR_CONTROL = 0.01
 CLEAN_MAX_DISCOUNT_SHARE = 0.985  # clean valid bids stay at or below 98.5 % of control
 CONTRACT_DEVIATION = 0.05

@@ -573,7 +573,8 @@ class World:
         ten = self.tenderers_by_pref[pref][int(rng.integers(0, len(self.tenderers_by_pref[pref])))]
         industry = str(rng.choice(fc.INDUSTRIES, p=[0.35, 0.25, 0.15, 0.08, 0.05, 0.04, 0.08]))
         if split:
-            controls = [int(an.CONSTRUCTION_THRESHOLD_YUAN * rng.uniform(0.9, 0.9975)) * 100 for _ in range(k)]
+            # each lot below the threshold, anywhere from 40 % of it: 3-4 lots always reach it together
+            controls = [int(an.CONSTRUCTION_THRESHOLD_YUAN * rng.uniform(*an.SPLIT_SHARE)) * 100 for _ in range(k)]
             days = [first_day] + [int(self.cal.next_workday(first_day + int(rng.integers(0, 14)))) for _ in range(k - 1)]
         else:
             controls = [self.clean_control(self.lognormal_cents(3e6, 1.2, 1e5, 2e9)) for _ in range(k)]

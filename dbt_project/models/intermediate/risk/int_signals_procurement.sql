@@ -23,6 +23,12 @@ minimums as (
 
 ),
 
+thresholds as (
+
+    select * from {{ ref('mandatory_tender_thresholds') }}
+
+),
+
 -- newest bid of each bidder of a lot
 latest_bids as (
 
@@ -187,24 +193,38 @@ late_winner as (
 
 ),
 
--- lots of one tenderer, category and industry whose amount lies just under the
--- mandatory-tender threshold, with another such lot announced within the window
+-- split purchases (规避招标, 化整为零): lots of one purchaser (招标人) for the same kind of work
+-- or goods, each below the amount that requires a public tender, none put to that tender,
+-- announced within the window of the threshold's seed row (and in one year where the row
+-- says so), together at or above it. The same kind: the same project (一项一码; 必须招标的工
+-- 程项目规定第五条: what one project could tender together) or the same industry; a lot of an
+-- unknown kind (industry 'other', no project code) only joins lots of its own project.
 split_candidates as (
 
     select
-        tender_id,
-        tenderer_id,
-        category,
-        industry,
-        announced_on,
-        coalesce(control_price, award_price) as amount
+        lots.tender_id,
+        lots.tenderer_id,
+        lots.category,
+        lots.industry,
+        {{ normalize_project_code('lots.project_code') }} as project_code,
+        lots.procurement_method,
+        lots.announced_on,
+        coalesce(lots.control_price, lots.award_price) as amount,
+        thresholds.threshold_yuan,
+        thresholds.valid_from as threshold_valid_from,
+        thresholds.window_days,
+        thresholds.same_year
     from lots
+    inner join thresholds
+        on lots.category = thresholds.category
+        and lots.announced_on >= thresholds.valid_from
+        and (thresholds.valid_to is null or lots.announced_on < thresholds.valid_to)
     where
-        category in ('construction', 'government_procurement')
-        and announced_on is not null
-        and coalesce(control_price, award_price) < {{ var('mandatory_tender_threshold') }}
-        and coalesce(control_price, award_price)
-        >= {{ var('mandatory_tender_threshold') }} * (1 - {{ var('split_band_pct', 10) }} / 100.0)
+        lots.tenderer_id is not null
+        and coalesce(lots.control_price, lots.award_price) > 0
+        and coalesce(lots.control_price, lots.award_price) < thresholds.threshold_yuan
+        and lots.procurement_method is not null
+        and not lots.procurement_method = any(string_to_array(thresholds.tender_methods, ';'))
 
 ),
 
@@ -217,20 +237,30 @@ split_lots as (
         jsonb_build_object(
             'tenderer_id', min(a.tenderer_id),
             'amount', min(a.amount),
-            'related_lots', jsonb_agg(jsonb_build_object('tender_id', b.tender_id, 'amount', b.amount) order by b.tender_id),
+            'procurement_method', min(a.procurement_method),
+            'related_lots', jsonb_agg(jsonb_build_object(
+                'tender_id', b.tender_id, 'amount', b.amount, 'announced_on', b.announced_on,
+                'procurement_method', b.procurement_method, 'project_code', b.project_code
+            ) order by b.announced_on, b.tender_id),
             'total', min(a.amount) + sum(b.amount),
-            'threshold', {{ var('mandatory_tender_threshold') }},
-            'window_days', {{ var('split_window_days', 90) }}
+            'threshold', min(a.threshold_yuan),
+            'threshold_valid_from', min(a.threshold_valid_from),
+            'window_days', min(a.window_days)
         ) as evidence
     from split_candidates as a
     inner join split_candidates as b
         on a.tenderer_id = b.tenderer_id
         and a.category = b.category
-        and a.industry = b.industry
+        and a.threshold_valid_from = b.threshold_valid_from
         and a.tender_id <> b.tender_id
-        and abs(a.announced_on - b.announced_on) <= {{ var('split_window_days', 90) }}
+        and abs(a.announced_on - b.announced_on) <= a.window_days
+        and (not a.same_year or extract(year from a.announced_on) = extract(year from b.announced_on))
+        and (
+            a.project_code = b.project_code
+            or (a.industry = b.industry and a.industry <> 'other')
+        )
     group by a.tender_id
-    having min(a.amount) + sum(b.amount) >= {{ var('mandatory_tender_threshold') }}
+    having min(a.amount) + sum(b.amount) >= min(a.threshold_yuan)
 
 ),
 
