@@ -2,14 +2,21 @@
 
 {# 部门履职 scorecard: what each supervising department received and how it handled it,
    by month, quarter, half-year and year. Every activity is dated once (an alert by its
-   signal date, a time-limit item by its start date, an inspection by its draw period or
-   inspection date) and then counted in the four periods containing that date, so the
-   month rows add up to the quarter, half-year and year rows. The definitions of the
-   columns are in _department_scorecard.yml. #}
+   signal date, a time-limit item by its start date, an inspection by its draw month or
+   inspection date, a clue by its registration date) and emits one row per measure it
+   counts towards; the rows are then counted in the four periods containing the date, so
+   the months add up to the quarter, half-year and year. Definitions of the measures:
+   _department_scorecard.yml. #}
 
 with alerts as (
 
     select * from {{ source('alerts', 'alerts') }}
+
+),
+
+alert_handling as (
+
+    select * from {{ ref('fct_alert_handling') }}
 
 ),
 
@@ -19,9 +26,31 @@ time_limits as (
 
 ),
 
+-- the three kinds of time limit the scorecard reports: complaints (forwarding and
+-- answering), award publicity, copies to the guest site of remote evaluation
+time_limit_groups as (
+
+    select
+        *,
+        case rule_id
+            when 'tl_complaint_forward_late' then 'complaint'
+            when 'tl_complaint_answer_late' then 'complaint'
+            when 'tl_publicity_late' then 'publicity'
+            when 'tl_guest_notice_late' then 'guest_notice'
+        end as item_group
+    from time_limits
+
+),
+
 followup as (
 
     select * from {{ ref('fct_sampling_followup') }}
+
+),
+
+clues as (
+
+    select * from {{ ref('fct_clues') }}
 
 ),
 
@@ -31,85 +60,74 @@ departments as (
 
 ),
 
-alert_activity as (
+-- per alert: did any handling stage end, was any stage late or is it open past its due date
+alert_deadlines as (
 
     select
-        department_code,
-        coalesce(signal_date, {{ local_date('raised_at') }}) as activity_date,
-        1 as alerts_received,
-        (status <> 'new')::int as alerts_acknowledged,
-        (status in ('verified', 'transferred'))::int as alerts_verified,
-        (status = 'dismissed')::int as alerts_dismissed,
-        (status = 'transferred')::int as alerts_transferred,
-        (status in ('new', 'acknowledged'))::int as alerts_open,
-        0 as complaint_limit_items,
-        0 as complaint_limit_breaches,
-        0 as publicity_limit_items,
-        0 as publicity_limit_breaches,
-        0 as guest_notice_limit_items,
-        0 as guest_notice_limit_breaches,
-        0 as inspections_assigned,
-        0 as inspections_done,
-        0 as inspections_published_on_time,
-        0 as inspections_published_late_or_overdue,
-        0 as inspections_with_findings
+        alert_id,
+        bool_or(end_at is not null) as any_stage_done,
+        bool_or(is_breach) as any_stage_breached
+    from alert_handling
+    group by alert_id
+
+),
+
+alert_measures as (
+
+    select
+        alerts.department_code,
+        coalesce(alerts.signal_date, {{ local_date('alerts.raised_at') }}) as activity_date,
+        measures.measure
     from alerts
-    where department_code is not null
+    left join alert_deadlines
+        on alerts.alert_id = alert_deadlines.alert_id
+    cross join
+        lateral (
+            values
+            ('alerts_received', true),
+            ('alerts_acknowledged', alerts.status <> 'new'),
+            ('alerts_verified', alerts.status in ('verified', 'transferred')),
+            ('alerts_dismissed', alerts.status = 'dismissed'),
+            ('alerts_transferred', alerts.status = 'transferred'),
+            ('alerts_open', alerts.status in ('new', 'acknowledged')),
+            ('alerts_handled_in_time', alert_deadlines.any_stage_done and not alert_deadlines.any_stage_breached),
+            ('alerts_overdue', coalesce(alert_deadlines.any_stage_breached, false))
+        ) as measures (measure, applies)
+    where alerts.department_code is not null
+        and measures.applies
 
 ),
 
-time_limit_activity as (
+time_limit_measures as (
 
     select
-        responsible_department_code as department_code,
-        start_date as activity_date,
-        0 as alerts_received,
-        0 as alerts_acknowledged,
-        0 as alerts_verified,
-        0 as alerts_dismissed,
-        0 as alerts_transferred,
-        0 as alerts_open,
-        (rule_id in ('tl_complaint_forward_late', 'tl_complaint_answer_late'))::int as complaint_limit_items,
-        (rule_id in ('tl_complaint_forward_late', 'tl_complaint_answer_late') and is_breach)::int
-            as complaint_limit_breaches,
-        (rule_id = 'tl_publicity_late')::int as publicity_limit_items,
-        (rule_id = 'tl_publicity_late' and is_breach)::int as publicity_limit_breaches,
-        (rule_id = 'tl_guest_notice_late')::int as guest_notice_limit_items,
-        (rule_id = 'tl_guest_notice_late' and is_breach)::int as guest_notice_limit_breaches,
-        0 as inspections_assigned,
-        0 as inspections_done,
-        0 as inspections_published_on_time,
-        0 as inspections_published_late_or_overdue,
-        0 as inspections_with_findings
-    from time_limits
-    where responsible_department_code is not null
+        time_limits.responsible_department_code as department_code,
+        time_limits.start_date as activity_date,
+        measures.measure
+    from time_limit_groups as time_limits
+    cross join
+        lateral (
+            values
+            ('complaint_limit_items', time_limits.item_group = 'complaint'),
+            ('complaint_limit_breaches', time_limits.item_group = 'complaint' and time_limits.is_breach),
+            ('publicity_limit_items', time_limits.item_group = 'publicity'),
+            ('publicity_limit_breaches', time_limits.item_group = 'publicity' and time_limits.is_breach),
+            ('guest_notice_limit_items', time_limits.item_group = 'guest_notice'),
+            ('guest_notice_limit_breaches', time_limits.item_group = 'guest_notice' and time_limits.is_breach)
+        ) as measures (measure, applies)
+    where time_limits.responsible_department_code is not null
+        and measures.applies
 
 ),
 
--- a drawn object counts as assigned in its draw period; its inspection, publication and
--- findings count when it was inspected
-inspection_activity as (
+-- a drawn object counts as assigned in its draw month; its inspection, publication and
+-- findings count at the inspection date
+inspection_measures as (
 
     select
         lead_department_code as department_code,
         to_date(period || '-01', 'YYYY-MM-DD') as activity_date,
-        0 as alerts_received,
-        0 as alerts_acknowledged,
-        0 as alerts_verified,
-        0 as alerts_dismissed,
-        0 as alerts_transferred,
-        0 as alerts_open,
-        0 as complaint_limit_items,
-        0 as complaint_limit_breaches,
-        0 as publicity_limit_items,
-        0 as publicity_limit_breaches,
-        0 as guest_notice_limit_items,
-        0 as guest_notice_limit_breaches,
-        1 as inspections_assigned,
-        0 as inspections_done,
-        0 as inspections_published_on_time,
-        0 as inspections_published_late_or_overdue,
-        0 as inspections_with_findings
+        'inspections_assigned' as measure
     from followup
     where lead_department_code is not null
         and period ~ '^\d{4}-\d{2}$'
@@ -117,38 +135,56 @@ inspection_activity as (
     union all
 
     select
-        lead_department_code as department_code,
-        inspected_on as activity_date,
-        0 as alerts_received,
-        0 as alerts_acknowledged,
-        0 as alerts_verified,
-        0 as alerts_dismissed,
-        0 as alerts_transferred,
-        0 as alerts_open,
-        0 as complaint_limit_items,
-        0 as complaint_limit_breaches,
-        0 as publicity_limit_items,
-        0 as publicity_limit_breaches,
-        0 as guest_notice_limit_items,
-        0 as guest_notice_limit_breaches,
-        0 as inspections_assigned,
-        (outcome <> 'not_inspected')::int as inspections_done,
-        (publication_status = 'published_on_time')::int as inspections_published_on_time,
-        (publication_status in ('published_late', 'overdue'))::int as inspections_published_late_or_overdue,
-        (outcome in ('issue_found', 'referred'))::int as inspections_with_findings
+        followup.lead_department_code as department_code,
+        followup.inspected_on as activity_date,
+        measures.measure
     from followup
-    where lead_department_code is not null
-        and inspected_on is not null
+    cross join
+        lateral (
+            values
+            ('inspections_done', followup.outcome <> 'not_inspected'),
+            ('inspections_published_on_time', followup.publication_status = 'published_on_time'),
+            ('inspections_published_late_or_overdue', followup.publication_status in ('published_late', 'overdue')),
+            ('inspections_with_findings', followup.outcome in ('issue_found', 'referred'))
+        ) as measures (measure, applies)
+    where followup.lead_department_code is not null
+        and followup.inspected_on is not null
+        and measures.applies
+
+),
+
+clue_measures as (
+
+    select
+        clues.lead_department_code as department_code,
+        clues.registered_date as activity_date,
+        measures.measure
+    from clues
+    cross join
+        lateral (
+            values
+            ('clues_opened', true),
+            ('clues_resolved', clues.status in ('unfounded', 'decided', 'concluded')),
+            ('clues_confirmed', clues.status in ('confirmed', 'transferred', 'decided', 'concluded')),
+            ('clues_unfounded', clues.status = 'unfounded'),
+            ('clues_transferred', clues.n_transfers > 0),
+            ('clue_outcomes_received', clues.n_outcomes > 0),
+            ('clues_overdue', coalesce(clues.is_overdue, false))
+        ) as measures (measure, applies)
+    where clues.lead_department_code is not null
+        and measures.applies
 
 ),
 
 activity as (
 
-    select * from alert_activity
+    select * from alert_measures
     union all
-    select * from time_limit_activity
+    select * from time_limit_measures
     union all
-    select * from inspection_activity
+    select * from inspection_measures
+    union all
+    select * from clue_measures
 
 ),
 
@@ -166,7 +202,8 @@ dated as (
 periods as (
 
     select
-        dated.*,
+        dated.department_code,
+        dated.measure,
         kinds.period_type,
         case kinds.period_type
             when 'month' then date_trunc('month', dated.activity_date)::date
@@ -185,27 +222,39 @@ summed as (
         department_code,
         period_type,
         period_start,
-        sum(alerts_received) as alerts_received,
-        sum(alerts_acknowledged) as alerts_acknowledged,
-        sum(alerts_verified) as alerts_verified,
-        sum(alerts_dismissed) as alerts_dismissed,
-        sum(alerts_transferred) as alerts_transferred,
-        sum(alerts_open) as alerts_open,
-        sum(complaint_limit_items) as complaint_limit_items,
-        sum(complaint_limit_breaches) as complaint_limit_breaches,
-        sum(publicity_limit_items) as publicity_limit_items,
-        sum(publicity_limit_breaches) as publicity_limit_breaches,
-        sum(guest_notice_limit_items) as guest_notice_limit_items,
-        sum(guest_notice_limit_breaches) as guest_notice_limit_breaches,
-        sum(complaint_limit_items + publicity_limit_items + guest_notice_limit_items) as time_limit_items,
-        sum(complaint_limit_breaches + publicity_limit_breaches + guest_notice_limit_breaches)
-            as time_limit_breaches,
-        sum(inspections_assigned) as inspections_assigned,
-        sum(inspections_done) as inspections_done,
-        sum(inspections_published_on_time) as inspections_published_on_time,
-        sum(inspections_published_late_or_overdue) as inspections_published_late_or_overdue,
-        sum(inspections_with_findings) as inspections_with_findings,
-        1 + (extract(month from period_start)::int - 1) / 6 as half_of_year
+        1 + (extract(month from period_start)::int - 1) / 6 as half_of_year,
+        count(*) filter (where measure = 'alerts_received') as alerts_received,
+        count(*) filter (where measure = 'alerts_acknowledged') as alerts_acknowledged,
+        count(*) filter (where measure = 'alerts_verified') as alerts_verified,
+        count(*) filter (where measure = 'alerts_dismissed') as alerts_dismissed,
+        count(*) filter (where measure = 'alerts_transferred') as alerts_transferred,
+        count(*) filter (where measure = 'alerts_open') as alerts_open,
+        count(*) filter (where measure = 'alerts_handled_in_time') as alerts_handled_in_time,
+        count(*) filter (where measure = 'alerts_overdue') as alerts_overdue,
+        count(*) filter (where measure = 'complaint_limit_items') as complaint_limit_items,
+        count(*) filter (where measure = 'complaint_limit_breaches') as complaint_limit_breaches,
+        count(*) filter (where measure = 'publicity_limit_items') as publicity_limit_items,
+        count(*) filter (where measure = 'publicity_limit_breaches') as publicity_limit_breaches,
+        count(*) filter (where measure = 'guest_notice_limit_items') as guest_notice_limit_items,
+        count(*) filter (where measure = 'guest_notice_limit_breaches') as guest_notice_limit_breaches,
+        count(*) filter (where measure = 'inspections_assigned') as inspections_assigned,
+        count(*) filter (where measure = 'inspections_done') as inspections_done,
+        count(*) filter (where measure = 'inspections_published_on_time') as inspections_published_on_time,
+        count(*) filter (where measure = 'inspections_published_late_or_overdue') as inspections_published_late_or_overdue,
+        count(*) filter (where measure = 'inspections_with_findings') as inspections_with_findings,
+        count(*) filter (where measure = 'clues_opened') as clues_opened,
+        count(*) filter (where measure = 'clues_resolved') as clues_resolved,
+        count(*) filter (where measure = 'clues_confirmed') as clues_confirmed,
+        count(*) filter (where measure = 'clues_unfounded') as clues_unfounded,
+        count(*) filter (where measure = 'clues_transferred') as clues_transferred,
+        count(*) filter (where measure = 'clue_outcomes_received') as clue_outcomes_received,
+        count(*) filter (where measure = 'clues_overdue') as clues_overdue,
+        count(*) filter (
+            where measure in ('complaint_limit_items', 'publicity_limit_items', 'guest_notice_limit_items')
+        ) as time_limit_items,
+        count(*) filter (
+            where measure in ('complaint_limit_breaches', 'publicity_limit_breaches', 'guest_notice_limit_breaches')
+        ) as time_limit_breaches
     from periods
     group by department_code, period_type, period_start
 
@@ -232,6 +281,8 @@ final as (
         summed.alerts_dismissed,
         summed.alerts_transferred,
         summed.alerts_open,
+        summed.alerts_handled_in_time,
+        summed.alerts_overdue,
         summed.complaint_limit_items,
         summed.complaint_limit_breaches,
         summed.publicity_limit_items,
@@ -240,14 +291,20 @@ final as (
         summed.guest_notice_limit_breaches,
         summed.time_limit_items,
         summed.time_limit_breaches,
-        round(
-            1 - summed.time_limit_breaches::numeric / nullif(summed.time_limit_items, 0), 4
-        ) as time_limit_compliance_rate,
+        round(1 - summed.time_limit_breaches::numeric / nullif(summed.time_limit_items, 0), 4)
+            as time_limit_compliance_rate,
         summed.inspections_assigned,
         summed.inspections_done,
         summed.inspections_published_on_time,
         summed.inspections_published_late_or_overdue,
-        summed.inspections_with_findings
+        summed.inspections_with_findings,
+        summed.clues_opened,
+        summed.clues_resolved,
+        summed.clues_confirmed,
+        summed.clues_unfounded,
+        summed.clues_transferred,
+        summed.clue_outcomes_received,
+        summed.clues_overdue
     from summed
     left join departments
         on summed.department_code = departments.code
