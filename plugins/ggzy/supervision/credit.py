@@ -65,11 +65,15 @@ def repair(record_id: str, repaired_on: dt.date, approved_by: str, by: str, note
     """Record a credit repair granted by a department; the notice is withdrawn on the next build."""
     by = require_actor(by)
     with db.transaction(url) as conn:
-        row = conn.execute("select decided_on from marts.fct_bad_conduct_records where record_id = %s",
-                           (record_id,)).fetchone() if conn.execute(
+        row = conn.execute("select decided_on, is_repairable, violation_zh from marts.fct_bad_conduct_records"
+                           " where record_id = %s", (record_id,)).fetchone() if conn.execute(
             "select to_regclass('marts.fct_bad_conduct_records')").fetchone()[0] else None
         if row is None:
             raise SupervisionError(f"no credit record {record_id!r} (marts.fct_bad_conduct_records)")
+        if not row[1]:
+            raise SupervisionError(
+                f"{record_id} ({row[2]}) cannot be repaired: 信用修复 is for 一般违纪违规行为 only"
+                " (宣政办函〔2021〕14号 三（四）; seeds/credit_scoring.csv repairable)")
         if repaired_on < row[0]:
             raise SupervisionError(f"{record_id} was decided on {row[0]}: a repair of {repaired_on} precedes it")
         if not conn.execute("select 1 from reference.departments where code = %s", (approved_by,)).fetchone():

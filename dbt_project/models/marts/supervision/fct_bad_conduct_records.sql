@@ -117,6 +117,7 @@ dated as (
         scoring.violation_zh,
         scoring.score,
         scoring.publish_months,
+        coalesce(scoring.repairable, false) as is_repairable,
         as_of.as_of_date,
         as_of.notice_as_of
     from decisions
@@ -182,6 +183,7 @@ final as (
         repaired.decided_on,
         repaired.publish_months,
         repaired.publish_until,
+        repaired.is_repairable,
         least(repaired.credit_china_repaired_on, repaired.office_repaired_on) as credit_repaired_on,
         case
             when repaired.office_repaired_on is not null
