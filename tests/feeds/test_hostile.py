@@ -396,3 +396,13 @@ def test_a_range_goes_on_past_refused_and_crashing_batches_and_reports(tmp_path,
     assert out.exit_code == 1, out.output
     assert "summary: 4 batches: 2 loaded, 0 skipped unchanged, 2 refused, 0 held" in out.output
     assert "tax/'2024-02-30' (a folder) is not a batch" in out.output
+
+
+def test_required_fields_are_stated_in_the_docs_as_in_the_contract():
+    """Which fields are required is stated once in code (ggzy.feeds.contract) and listed in
+    docs/architecture.md; the list must not drift from the code."""
+    import re
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text(encoding="utf-8")
+    listed = {m[0]: m[1].split(", ") for m in re.findall(r"^  - `(\w+/\w+\.\w+)`: (.+)$", doc, re.M)}
+    assert listed == {f"{ff.feed}/{ff.name}": list(ff.required_columns) for ff in c.FILES}
