@@ -406,3 +406,34 @@ def test_required_fields_are_stated_in_the_docs_as_in_the_contract():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text(encoding="utf-8")
     listed = {m[0]: m[1].split(", ") for m in re.findall(r"^  - `(\w+/\w+\.\w+)`: (.+)$", doc, re.M)}
     assert listed == {f"{ff.feed}/{ff.name}": list(ff.required_columns) for ff in c.FILES}
+
+
+def test_a_csv_line_longer_than_a_read_block_is_dropped_as_it_streams(tmp_path, conn, warehouse_url):
+    """3 MiB without a line end (over GGZY_MAX_LINE_BYTES and over the 1 MiB read block):
+    quarantined at its line; the rows after it load with their own line numbers."""
+    day = date(2024, 6, 25)
+    rows = [valid_row(TEN, i, day) for i in range(3)]
+    rows[1]["tender_name"] = "x" * (3 << 20)
+    deliver(tmp_path, "trading_centre", day, {TEN.name: csv_bytes(TEN, rows)}, {TEN.name: 3})
+    res = load_batch("trading_centre", day, tmp_path, warehouse_url)
+    assert (res.loaded, res.quarantined) == (2, 1)
+    assert [(q[1], q[2]) for q in quarantine(conn, "trading_centre", day)] == [(3, r.TOO_LONG)]
+    lines = [x[0] for x in conn.execute("select _line from raw.trading_centre__tenders where _batch_date = %s "
+                                        "order by 1", (day,))]
+    assert lines == [2, 4]
+
+
+def test_oversized_manifest_and_header_are_refused(tmp_path, conn, warehouse_url):
+    day = date(2024, 6, 26)
+    folder = deliver(tmp_path, "tax", day, {}, {})
+    (folder / "manifest.json").write_bytes(b'{"feed": "tax", "files": [], "pad": "' + b"x" * (2 << 20) + b'"}')
+    with pytest.raises(BatchRefused) as e:
+        load_batch("tax", day, tmp_path, warehouse_url)
+    assert "file manifest.json: is 2,097,191 bytes, more than the 1,048,576 allowed" in str(e.value)
+
+    day = date(2024, 6, 27)
+    header = list(TAX.column_names) + [f"x{i}" for i in range(500)]
+    deliver(tmp_path, "tax", day, {TAX.name: csv_bytes(TAX, [], header)}, {TAX.name: 0})
+    with pytest.raises(BatchRefused) as e:
+        load_batch("tax", day, tmp_path, warehouse_url)
+    assert "file taxpayers.csv: line 1: 500 columns that are not in the contract" in str(e.value)

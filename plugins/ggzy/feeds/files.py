@@ -89,7 +89,11 @@ class BatchFolder:
                 if not stat.S_ISDIR(st.st_mode):
                     raise self.refuse(f"{where} is {_kind(st.st_mode)}, not a folder; it was not followed", None,
                                       "deliver the batch as a real folder inside the landing zone")
-                nxt = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                try:
+                    nxt = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                except OSError as e:  # unreadable, or swapped for a link since the stat
+                    raise self.refuse(f"batch folder {where} cannot be opened ({e.strerror})", None,
+                                      "check the folder's permissions") from e
                 os.close(fd)
                 fd = nxt
         except BaseException:
@@ -193,10 +197,18 @@ def landing_problems(landing: Path | str, feeds: tuple[str, ...] | list[str]) ->
             problems.append(LandingProblem(feed, "", f"{feed} is {_kind(st.st_mode)}, not a folder; not followed"))
             dates[feed] = out
             continue
-        for e in sorted(os.scandir(base), key=lambda e: e.name):
+        try:
+            entries = sorted(os.scandir(base), key=lambda e: e.name)
+        except OSError as e:
+            problems.append(LandingProblem(feed, "", f"{feed} cannot be listed ({e.strerror})"))
+            entries = []
+        for e in entries:
             if e.name.startswith("."):
                 continue  # hidden: editors' and rsync's temporary names
-            mode = e.stat(follow_symlinks=False).st_mode
+            try:
+                mode = e.stat(follow_symlinks=False).st_mode
+            except OSError:  # removed while listed
+                continue
             try:
                 day = date.fromisoformat(e.name) if len(e.name) == 10 else None
             except ValueError:

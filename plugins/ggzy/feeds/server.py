@@ -40,6 +40,7 @@ from ggzy.feeds.manifest import ENCODINGS, BatchRefused, ManifestFile
 from ggzy.feeds.raw import partition_name
 from ggzy.feeds.stream import BLOCK, CsvStreamer, Dups, JsonlStreamer, Limits, Sink, Stream, pump, read_header
 
+MAX_EXTRA_COLUMNS = 100  # unknown CSV columns kept in _extra; more is not an export of this contract
 DOC_PREFIX = "ggzy_doc_"  # session temp tables for JSONL lines, one per JSONL contract file, emptied at commit
 _LAST_PAGE: weakref.WeakKeyDictionary[psycopg.Connection, dict[str, int]] = weakref.WeakKeyDictionary()
 
@@ -201,6 +202,10 @@ class FileLoader:
                                   "fine where the contract allows them)")
             known = set(self.ff.column_names)
             extras = [n for n in names if n not in known]
+            if len(extras) > MAX_EXTRA_COLUMNS:
+                raise self.refuse(f"line 1: {len(extras):,} columns that are not in the contract (at most "
+                                  f"{MAX_EXTRA_COLUMNS} are kept in _extra)",
+                                  "ask the producer to export the contract's columns")
             self.res.extra_columns = [n[:60] for n in extras]
             self.st = st = Stream(bytes=len(first))
             self.dups = Dups(self.size or BLOCK)
