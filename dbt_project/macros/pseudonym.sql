@@ -1,12 +1,21 @@
 {#- A stable pseudonym for a natural person's identifier (ID number, phone), so that
     marts can say "the same person" (shared legal representative, project manager)
-    without showing who. Keyed with GGZY_PII_SALT (set it in production; the default is
-    for demo data only): ID numbers are too structured to be safe behind a bare hash.
+    without showing who: HMAC-SHA256 with the deployment's key, cut to 16 hex digits.
+    The key is read from vault.pseudonym_key (installed by `ggzy warehouse start` /
+    schema.bootstrap, readable by the pipeline role only; see plugins/ggzy/pseudonym.py),
+    never written into the SQL, so it is not in target/, statement logs or `ps`. The
+    table holds the RFC 2104 pads, so HMAC is two calls of the built-in sha256().
     Returns null for null/empty input. -#}
 {% macro person_key(col) -%}
     case
         when nullif(trim({{ col }}), '') is not null
-            then 'p_' || left(md5('{{ env_var("GGZY_PII_SALT", "ggzy-watch-demo") }}|' || upper(trim({{ col }}))), 16)
+            then 'p_' || left(encode(sha256(
+                (select vault_key.opad from vault.pseudonym_key as vault_key)
+                || sha256(
+                    (select vault_key.ipad from vault.pseudonym_key as vault_key)
+                    || convert_to(upper(trim({{ col }})), 'UTF8')
+                )
+            ), 'hex'), 16)
     end
 {%- endmacro %}
 

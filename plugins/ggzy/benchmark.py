@@ -109,7 +109,10 @@ def _bench_steps(res: ScaleResult, scale: float, landing: Path, env: dict[str, s
                                                  YEAR_START.isoformat(), "--to", INCREMENT.isoformat(),
                                                  "--scale", str(scale)], env))
     subprocess.run([g, "warehouse", "start"], env=env, check=True, capture_output=True)
-    url = f"postgresql://postgres:postgres@127.0.0.1:{env['GGZY_PG_PORT']}/ggzy"
+    from ggzy import config
+
+    # the superuser's password is generated at the first start, in that GGZY_HOME
+    url = config.embedded_url(int(env["GGZY_PG_PORT"]), home_dir=Path(env["GGZY_HOME"]))
     step = run_step("year: load", [g, "load", "--landing", str(landing), "--from", YEAR_START.isoformat(),
                                    "--to", YEAR_END.isoformat()], env)
     step.rows = _rows_in(url)

@@ -8,6 +8,7 @@ zone into any warehouse.
 | GGZY_PG_PORT | TCP port of the embedded Postgres (127.0.0.1) | 55432 |
 | GGZY_LANDING | landing folder <landing>/<feed>/<YYYY-MM-DD>/ | $GGZY_HOME/landing |
 | GGZY_EXPORT_DIR | where disclosure exports are written | $GGZY_HOME/exports |
+| GGZY_PSEUDONYM_KEY | key of the pseudonyms of natural persons (ggzy.pseudonym) | generated into $GGZY_HOME/secrets |
 """
 
 from __future__ import annotations
@@ -33,12 +34,30 @@ def is_embedded() -> bool:
     return not os.environ.get("GGZY_WAREHOUSE_URL")
 
 
+def secrets_dir(home_dir: Path | None = None) -> Path:
+    """$GGZY_HOME/secrets: generated passwords and keys, owner-only (mode 700, files 600)."""
+    return (home_dir or home()) / "secrets"
+
+
+def superuser_password_file(home_dir: Path | None = None) -> Path:
+    return secrets_dir(home_dir) / "postgres.password"
+
+
+def embedded_url(port: int, database: str = WAREHOUSE_DB, home_dir: Path | None = None) -> str:
+    """URL of the embedded server's superuser, with the password generated at its first
+    start (none before that: a server made by an older version still trusts 127.0.0.1
+    until `ggzy warehouse start` sets the password)."""
+    f = superuser_password_file(home_dir)
+    pw = f.read_text(encoding="utf-8").strip() if f.exists() else ""
+    return f"postgresql://postgres{':' + pw if pw else ''}@127.0.0.1:{port}/{database}"
+
+
 def warehouse_url(database: str = WAREHOUSE_DB) -> str:
     """libpq URL of the warehouse (what an analyst pastes into psql)."""
     url = os.environ.get("GGZY_WAREHOUSE_URL")
     if url:
         return libpq_url(url)
-    return f"postgresql://postgres:postgres@127.0.0.1:{pg_port()}/{database}"
+    return embedded_url(pg_port(), database)
 
 
 def libpq_url(url: str) -> str:

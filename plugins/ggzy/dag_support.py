@@ -70,11 +70,14 @@ def batch_date_of(context: dict[str, Any]) -> dt.date:
 
 def warehouse_url() -> str:
     """The warehouse from the Airflow connection (AIRFLOW_CONN_GGZY_WAREHOUSE)."""
+    from urllib.parse import quote
+
     from airflow.sdk import BaseHook
 
     conn = BaseHook.get_connection(WAREHOUSE_CONN_ID)
-    user = conn.login or "postgres"
-    pw = f":{conn.password}" if conn.password else ""
+    user = quote(conn.login or "postgres", safe="")
+    # quoted: a password may hold @ / : (the embedded server's generated one is hex)
+    pw = f":{quote(conn.password, safe='')}" if conn.password else ""
     port = conn.port or 5432
     return f"postgresql://{user}{pw}@{conn.host}:{port}/{conn.schema or 'ggzy'}"
 

@@ -18,6 +18,7 @@ import subprocess
 import time
 import zoneinfo
 from pathlib import Path
+from urllib.parse import quote
 
 import click
 
@@ -68,7 +69,9 @@ def up() -> None:
     url = warehouse.start()
     schema.bootstrap(url)
     _maybe("ggzy.roles", "apply_roles", url)
-    done(t, config.warehouse_url())
+    from ggzy.warehouse import _redact
+
+    done(t, _redact(config.warehouse_url()))
 
     landing = config.landing()
     t = step(f"demo landing zone {start} .. {last} (scale {SCALE}) in {landing}")
@@ -121,13 +124,32 @@ def up() -> None:
     else:
         done(t, "skipped: .venv-superset missing (run `make venvs`)")
 
-    pw = services.admin_password() or "admin"
     click.secho("\nGGZY Watch is running:", fg="green", bold=True)
-    click.echo(f"  Airflow   http://127.0.0.1:{API_PORT}   login {os.environ.get('GGZY_AIRFLOW_USER', 'admin')} / {pw}")
-    click.echo(f"  Superset  http://127.0.0.1:{SUPERSET_PORT}   login {os.environ.get('GGZY_SUPERSET_ADMIN', 'admin')}"
-               f" / {os.environ.get('GGZY_SUPERSET_PASSWORD', 'admin')}")
-    click.echo(f"  Warehouse {config.warehouse_url()}   (make warehouse-url; psql \"$(make -s warehouse-url)\")")
-    click.echo("  Stop with: make stop")
+    for line in summary(API_PORT):
+        click.echo(line)
+
+
+def _login(user_env: str, password_env: str) -> str:
+    """A login as it may be printed: the demo default is no secret (it is in git); a
+    password the user chose is never printed, only the variable that holds it."""
+    user = os.environ.get(user_env, "admin")
+    if os.environ.get(password_env):
+        return f"{user} / ${password_env}"
+    return f"{user} / admin (demo default; set {password_env})"
+
+
+def summary(api_port: int) -> list[str]:
+    """The closing lines of `make demo`: where everything is, with every password masked."""
+    from ggzy.warehouse import _redact
+
+    return [
+        f"  Airflow   http://127.0.0.1:{api_port}   login {_login('GGZY_AIRFLOW_USER', 'GGZY_AIRFLOW_PASSWORD')}",
+        f"  Superset  http://127.0.0.1:{SUPERSET_PORT}   login "
+        f"{_login('GGZY_SUPERSET_ADMIN', 'GGZY_SUPERSET_ADMIN_PASSWORD')}",
+        f"  Warehouse {_redact(config.warehouse_url())}   (full URL: make -s warehouse-url; "
+        f"role logins: {config.secrets_dir()}/roles.env)",
+        "  Stop with: make stop",
+    ]
 
 
 def demo_draw(url: str, day: dt.date) -> str:
@@ -171,9 +193,23 @@ def demo_draw(url: str, day: dt.date) -> str:
     return "; ".join(said)
 
 
+def superset_warehouse_url(url: str) -> str:
+    """Superset reads the warehouse as the role made for it (marts, disclosure, reference),
+    not as the superuser; the superuser only while that role has no password."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from ggzy import roles
+
+    pw, _ = roles.password_for(roles.role("ggzy_superset"))
+    if not pw:
+        return config.libpq_url(url)
+    p = urlsplit(config.libpq_url(url))
+    return urlunsplit((p.scheme, f"ggzy_superset:{quote(pw, safe='')}@{p.hostname}:{p.port or 5432}", *p[2:]))
+
+
 def _superset_env(url: str) -> dict[str, str]:
     env = dict(os.environ)
-    env["GGZY_WAREHOUSE_URL_FOR_SUPERSET"] = config.libpq_url(url)
+    env["GGZY_WAREHOUSE_URL_FOR_SUPERSET"] = env.get("GGZY_WAREHOUSE_URL_FOR_SUPERSET") or superset_warehouse_url(url)
     env["PYTHONPATH"] = str(config.REPO / "plugins")
     return env
 

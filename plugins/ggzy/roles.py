@@ -13,7 +13,13 @@ auditor could switch off in its session, so the auditor is read-only because it 
 write privilege anywhere (no INSERT/UPDATE/DELETE/TRUNCATE, no CREATE on any schema, no
 TEMP on the database); the read-only default is a second layer. `log_statement = 'all'`
 for the role (a superuser setting) writes each of its statements to the server log, which
-is the audit record: PostgreSQL has no trigger on SELECT. `ggzy audit log` reads it.
+is the audit record: PostgreSQL has no trigger on SELECT. `ggzy audit log` reads it
+(ggzy.audit, from the structured jsonlog).
+
+The server's other databases (`postgres`, `airflow`, `superset`, `template1`) are the
+pipeline's alone: PUBLIC loses CONNECT and TEMPORARY there (PostgreSQL grants both to
+everyone by default), so no other role can connect to them or create anything in them.
+The pseudonym key (schema `vault`, ggzy.pseudonym) is the pipeline's alone too.
 
 Passwords come from GGZY_<ROLE>_PASSWORD (e.g. GGZY_ANALYST_PASSWORD) and are sent to the
 server already SCRAM-hashed, so the plain text never reaches a server log. Without the
@@ -29,11 +35,8 @@ and again whenever you like.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import re
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,6 +148,8 @@ def apply(url: str | None = None, *, database: str | None = None) -> list[str]:
                 prep = "to" if r.temp else "from"
                 _q(conn, sql.SQL(f"{verb} temporary on database {{}} {prep} {{}}").format(ident(dbname), ident(r.name)))
             _q(conn, sql.SQL("grant create on database {} to {}").format(ident(dbname), ident(OWNER)))
+            report.extend(_other_databases(conn, dbname))
+            _vault_privileges(conn)
             _q(conn, "revoke create on schema public from public")
             # Creating large objects needs no privilege at all in PostgreSQL; nobody here
             # uses them, and a read-only role must not be able to store anything.
@@ -216,47 +221,41 @@ def _schema_privileges(conn: psycopg.Connection, r: Role, schema: str, owners: l
         _q(conn, sql.SQL("revoke all on all sequences in schema {} from {}").format(s, n))
 
 
-# ---------------------------------------------------------------------------------------
-# The audit trail of the auditor role: the server log
-# ---------------------------------------------------------------------------------------
-
-_TS = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?:\.\d+)? ")
+# Databases of the server besides the warehouse: Airflow's and Superset's metadata, the
+# maintenance database and the template new databases are copied from.
+OTHER_DATABASES = ("postgres", "airflow", "superset", "template1")
 
 
-def _log_lines(url: str | None) -> Iterator[str]:
-    """Lines of the server's log files, oldest file first: from the local data directory
-    of the embedded server, else through pg_ls_logdir()/pg_read_file() (superuser or
-    pg_read_server_files)."""
-    if config.is_embedded() and url is None:
-        from ggzy import warehouse
+def _other_databases(conn: psycopg.Connection, warehouse_db: str) -> list[str]:
+    """Only the pipeline may connect to (and create in) the server's other databases."""
+    ident = sql.Identifier
+    present = [r[0] for r in conn.execute("select datname from pg_database where datname = any(%s) "
+                                          "and datname <> %s order by 1", (list(OTHER_DATABASES), warehouse_db))]
+    notes = []
+    for d in present:
+        try:
+            _q(conn, sql.SQL("revoke connect, temporary, create on database {} from public").format(ident(d)))
+            for r in ROLES:
+                if r.name == OWNER:
+                    _q(conn, sql.SQL("grant connect, temporary on database {} to {}").format(ident(d), ident(r.name)))
+                else:
+                    _q(conn, sql.SQL("revoke all on database {} from {}").format(ident(d), ident(r.name)))
+        except psycopg.errors.InsufficientPrivilege:
+            notes.append(f"database {d}: privileges not changed (needs its owner or a superuser)")
+    return notes
 
-        logdir = warehouse.pgdata() / "log"
-        for f in sorted(logdir.glob("*.log")) if logdir.exists() else []:
-            with open(f, encoding="utf-8", errors="replace") as fh:
-                yield from fh
+
+def _vault_privileges(conn: psycopg.Connection) -> None:
+    """vault (the pseudonym key) is the pipeline's: dbt reads the key as that role."""
+    if not conn.execute("select exists (select 1 from pg_namespace where nspname = 'vault')").fetchone()[0]:
         return
-    with db.connect(url) as conn:
-        names = [r[0] for r in conn.execute(
-            "select name from pg_ls_logdir() where name like '%%.log' order by modification, name")]
-        logdir = conn.execute("select current_setting('log_directory')").fetchone()[0]
-        for name in names:
-            text = conn.execute("select pg_read_file(%s)", (f"{logdir}/{name}",)).fetchone()[0]
-            yield from text.splitlines(keepends=True)
-
-
-def audit_log(role_name: str = "ggzy_auditor", since: dt.datetime | None = None,
-              url: str | None = None) -> Iterator[str]:
-    """Log entries (with their continuation lines) of statements run by a role."""
-    marker = f"user={role_name} "
-    keep = False
-    for line in _log_lines(url):
-        m = _TS.match(line)
-        if m:
-            keep = marker in line
-            if keep and since is not None:
-                keep = dt.datetime.fromisoformat(m.group(1)) >= since
-        if keep:
-            yield line.rstrip("\n")
+    for r in ROLES:
+        if r.name == OWNER:
+            _q(conn, sql.SQL("grant usage on schema vault to {}").format(sql.Identifier(r.name)))
+            _q(conn, sql.SQL("grant select on all tables in schema vault to {}").format(sql.Identifier(r.name)))
+        else:
+            _q(conn, sql.SQL("revoke all on all tables in schema vault from {}").format(sql.Identifier(r.name)))
+            _q(conn, sql.SQL("revoke all on schema vault from {}").format(sql.Identifier(r.name)))
 
 
 def apply_roles(url: str | None = None) -> list[str]:

@@ -24,6 +24,9 @@ def bootstrap(url: str | None = None) -> None:
         try:
             for _name, text in sql_files():
                 conn.execute(text)
+            from ggzy import pseudonym
+
+            pseudonym.install(conn)  # the key of dbt's person_key, in a schema only the pipeline reads
             try:
                 from ggzy.feeds.raw import ensure_raw_tables
             except ImportError:  # the loader is not installed yet

@@ -113,6 +113,7 @@ def ensure_admin_password() -> None:
     if current.get(user) != want:
         current[user] = want
         f.write_text(json.dumps(current))
+    f.chmod(0o600)  # a login: the owner's only
 
 
 def start_airflow(wait: float = 180) -> None:

@@ -20,7 +20,7 @@ Environment (see `settings.py`):
 | GGZY_HOME | local state; Superset keeps `$GGZY_HOME/superset/` | `<repo>/.ggzy` |
 | GGZY_SUPERSET_PORT | port of the web server (127.0.0.1) | 8088 |
 | GGZY_SUPERSET_HOST | bind address | 127.0.0.1 |
-| GGZY_SUPERSET_ADMIN / GGZY_SUPERSET_PASSWORD | admin login | admin / admin |
+| GGZY_SUPERSET_ADMIN / GGZY_SUPERSET_ADMIN_PASSWORD | admin login (GGZY_SUPERSET_PASSWORD is the database role's) | admin / admin |
 | SUPERSET_SECRET_KEY | Flask secret; encrypts stored DB passwords | generated once into `$GGZY_HOME/superset/secret_key` |
 | SUPERSET_METADATA_URL | Superset's own metadata DB (SQLAlchemy URL) | SQLite `$GGZY_HOME/superset/superset.db` |
 | GGZY_WAREHOUSE_URL_FOR_SUPERSET | URL Superset uses to read the marts (ideally the read-only `ggzy_superset` role) | `GGZY_WAREHOUSE_URL`, else the embedded warehouse |

@@ -45,8 +45,14 @@ def base_url(port_: int | None = None) -> str:
     return os.environ.get("GGZY_SUPERSET_URL") or f"http://{h}:{port_ or port()}"
 
 
+ADMIN_PASSWORD_ENV = "GGZY_SUPERSET_ADMIN_PASSWORD"
+
+
 def admin() -> tuple[str, str]:
-    return (os.environ.get("GGZY_SUPERSET_ADMIN", "admin"), os.environ.get("GGZY_SUPERSET_PASSWORD", "admin"))
+    """The web login of Superset's admin: GGZY_SUPERSET_ADMIN / GGZY_SUPERSET_ADMIN_PASSWORD
+    (demo default admin / admin). Not GGZY_SUPERSET_PASSWORD: that is the database role
+    ggzy_superset's password, and one variable used to set both."""
+    return (os.environ.get("GGZY_SUPERSET_ADMIN", "admin"), os.environ.get(ADMIN_PASSWORD_ENV, "admin"))
 
 
 def workers() -> int:
@@ -83,8 +89,10 @@ def warehouse_url() -> str:
     """SQLAlchemy (psycopg2) URL Superset uses to read the warehouse, password included."""
     url = (os.environ.get("GGZY_WAREHOUSE_URL_FOR_SUPERSET") or os.environ.get("GGZY_SUPERSET_WAREHOUSE_URL")
            or os.environ.get("GGZY_WAREHOUSE_URL"))
-    if not url:
-        url = f"postgresql://postgres:postgres@127.0.0.1:{int(os.environ.get('GGZY_PG_PORT', '55432'))}/ggzy"
+    if not url:  # the embedded warehouse's superuser, password from its secrets file (ggzy.config)
+        pw_file = home() / "secrets" / "postgres.password"
+        pw = pw_file.read_text(encoding="utf-8").strip() if pw_file.exists() else ""
+        url = f"postgresql://postgres{':' + pw if pw else ''}@127.0.0.1:{int(os.environ.get('GGZY_PG_PORT', '55432'))}/ggzy"
     parts = urlsplit(url)
     return urlunsplit(("postgresql+psycopg2", *parts[1:]))
 

@@ -6,7 +6,7 @@
    version, our config and the metadata URL are unchanged since the last run);
 2. start gunicorn in the background (pid in $GGZY_HOME/superset/server.json),
    unless ours is already running, and wait for /health;
-3. admin user from GGZY_SUPERSET_ADMIN / GGZY_SUPERSET_PASSWORD (created, or its
+3. admin user from GGZY_SUPERSET_ADMIN / GGZY_SUPERSET_ADMIN_PASSWORD (created, or its
    password reset, only when logging in with them fails);
 4. import dashboards/ through the REST API (overwrite; the warehouse URL and
    password from the environment), skipped when neither the YAML nor the URL
@@ -78,7 +78,7 @@ def ensure_admin(base_url: str) -> Client:
                               "--lastname", "Admin", "--email", f"{user}@ggzy.local", "--password", password)
     if "already exist" in (out.stdout + out.stderr):
         server.superset_cli("fab", "reset-password", "--username", user, "--password", password)
-        log(f"admin {user!r}: password reset from GGZY_SUPERSET_PASSWORD")
+        log(f"admin {user!r}: password reset from {settings.ADMIN_PASSWORD_ENV}")
     else:
         log(f"admin {user!r} created")
     return Client(base_url, user, password).login()
@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
         log(f"prepared in {time.time() - t0:.0f}s (server stopped again: --no-start)")
         return 0
-    log(f"ready in {time.time() - t0:.0f}s: {base}/dashboard/list/  (login {user} / $GGZY_SUPERSET_PASSWORD)")
+    log(f"ready in {time.time() - t0:.0f}s: {base}/dashboard/list/  (login {user} / ${settings.ADMIN_PASSWORD_ENV})")
     return 0
 
 

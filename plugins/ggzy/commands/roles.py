@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
+
 import click
+
+from ggzy import config
+from ggzy.cli_types import TIME_ZONE
 
 
 @click.group()
@@ -44,21 +50,26 @@ def audit() -> None:
 
 
 @audit.command("log")
-@click.option("--since", help="Only entries at or after this local time (YYYY-MM-DD[ HH:MM[:SS]]).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]),
+              help="Only statements at or after this time (YYYY-MM-DD[ HH:MM[:SS]]), in --tz.")
+@click.option("--tz", "zone", type=TIME_ZONE, default=config.TIMEZONE, show_default=True,
+              help="Time zone of --since and of the times printed.")
 @click.option("--role", "role_name", default="ggzy_auditor", show_default=True, help="Role whose statements to show.")
-def log_cmd(since: str | None, role_name: str) -> None:
-    """Print every statement the auditor ran, from the server log (log_statement = 'all')."""
-    import datetime as dt
+def log_cmd(since: dt.datetime | None, zone: zoneinfo.ZoneInfo, role_name: str) -> None:
+    """Print every statement the role ran, from the server's structured log (jsonlog).
 
-    from ggzy import roles as r
+    One line per statement: time, role@database, client, application, then the statement
+    with line breaks and control characters shown as escapes, so nothing in a statement
+    can pass for another entry."""
+    from ggzy import audit
 
-    start = dt.datetime.fromisoformat(since) if since else None
+    start = since.replace(tzinfo=zone) if since else None
     n = 0
-    for line in r.audit_log(role_name, start):
-        click.echo(line)
+    for entry in audit.entries(role_name, start):
+        click.echo(entry.line(zone))
         n += 1
     if n == 0:
-        click.echo(f"no log entries of {role_name}" + (f" since {since}" if since else ""), err=True)
+        click.echo(f"no log entries of {role_name}" + (f" since {start}" if start else ""), err=True)
 
 
 commands = [roles, audit]

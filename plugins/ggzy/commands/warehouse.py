@@ -13,12 +13,14 @@ def warehouse() -> None:
 @warehouse.command()
 def start() -> None:
     """Start the embedded warehouse (idempotent) and create its databases and schemas."""
-    from ggzy import schema
+    from ggzy import pseudonym, schema
     from ggzy import warehouse as wh
 
     url = wh.start()
     schema.bootstrap(url)
-    click.echo(url)
+    click.echo(wh._redact(url) + "   (full URL with the password: ggzy warehouse url)")
+    # which key the pseudonyms are made with (after a rotation: the new one), never the key
+    click.echo(f"pseudonym key in force: fingerprint {pseudonym.fingerprint(pseudonym.key())}", err=True)
 
 
 @warehouse.command()
