@@ -79,3 +79,17 @@ def test_ggzy_gate_exit_code_tells_pass_from_fail(tmp_path, conn, warehouse_url,
     failed = CliRunner().invoke(gate, ["--date", bad.isoformat()])
     assert failed.exit_code == 1 and "quality gate FAILED" in failed.output
 
+
+
+def test_ggzy_outputs_exits_1_when_publication_is_refused(tmp_path, conn, warehouse_url, monkeypatch):
+    """A date whose gate failed is not published; the command says so and exits 1."""
+    from click.testing import CliRunner
+
+    from ggzy.commands.bench_pipeline import outputs
+
+    bad = dt.date(2024, 5, 8)
+    _deliver(tmp_path, bad, good=GATE_MIN_ROWS * 2, bad=GATE_MIN_ROWS // 2)
+    assert run_gate(warehouse_url, bad, run_id="test")["passed"] is False
+    monkeypatch.setenv("GGZY_WAREHOUSE_URL", warehouse_url)
+    res = CliRunner().invoke(outputs, ["--date", bad.isoformat(), "--only", "publication"])
+    assert res.exit_code == 1 and f"publication for {bad} REFUSED: quality gate failed" in res.output, res.output

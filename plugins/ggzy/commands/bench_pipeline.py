@@ -46,14 +46,20 @@ def gate(date: str) -> None:
 @click.option("--only", type=click.Choice(["alerts", "publication"]), default=None,
               help="Run one of the two outputs (the benchmark times them separately).")
 def outputs(date: str, only: str | None) -> None:
-    """Sync alerts from the risk marts and publish the date's disclosure (if its gate passed)."""
+    """Sync alerts from the risk marts and publish the date's disclosure (if its gate passed).
+
+    Exit 1 when the publication was attempted and refused (gate failed, personal data found, ...)."""
     from ggzy import config, pipeline
 
     url = config.warehouse_url()
     if only in (None, "alerts"):
         click.echo(pipeline.sync_alerts(url, run_id=f"cli-{date}"))
     if only in (None, "publication"):
-        click.echo(pipeline.publish(url, dt.date.fromisoformat(date)))
+        pub = pipeline.publish(url, dt.date.fromisoformat(date))
+        click.echo(pub)
+        if not pub.get("published") and pub.get("recorded", True):  # attempted and refused (not: already out)
+            click.echo(f"publication for {date} REFUSED: {pub.get('reason')}")
+            raise SystemExit(1)
 
 
 commands = [gate, outputs]
