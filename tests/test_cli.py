@@ -117,3 +117,12 @@ def test_the_walk_covers_the_commands_that_take_dates():
     """The walk is not vacuous: the date, period and number options are all in it."""
     ids = {c.id.split(":")[0] for c in _cases()}
     assert {"load", "generate", "publish", "gate", "draw", "audit log"} <= ids, ids
+
+
+def test_a_missing_input_file_is_one_line_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.setenv("GGZY_HOME", str(tmp_path))
+    monkeypatch.setenv("GGZY_PG_PORT", str(free_port()))
+    monkeypatch.delenv("GGZY_WAREHOUSE_URL", raising=False)
+    res = CliRunner().invoke(main, ["eval", "--landing", str(tmp_path)])  # no ground truth generated there
+    assert res.exit_code == 1 and "Traceback" not in res.output, res.output
+    assert res.output.startswith("Error: ") and len(res.output.strip().splitlines()) == 1, res.output

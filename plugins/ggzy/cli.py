@@ -27,6 +27,12 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except ValueError as e:
             raise click.UsageError(str(e).splitlines()[0] if str(e) else type(e).__name__, ctx) from e
+        except FileNotFoundError as e:  # a file the command needs and the user has not made yet
+            raise click.ClickException(str(e)) from e
+        except psycopg.errors.UndefinedTable as e:
+            first = str(e).strip().splitlines()[0]
+            raise click.ClickException(f"{first}: the warehouse is not built that far yet "
+                                       "(`ggzy warehouse start`, then `ggzy dbt build`, or `make demo`)") from e
         except psycopg.OperationalError as e:
             if not str(e).startswith("connection"):
                 raise

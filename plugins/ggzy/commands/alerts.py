@@ -21,7 +21,7 @@ def alerts() -> None:
 @click.option("--rule", help="Only this rule id (e.g. a40_same_mac).")
 @click.option("--department", help="Only this responsible department code (e.g. 530100-HOUSING).")
 @click.option("--all", "include_inactive", is_flag=True, help="Include alerts whose signal is gone.")
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 def list_(status: str | None, rule: str | None, department: str | None, include_inactive: bool,
           limit: int) -> None:
     """List alerts, most severe and newest first."""
@@ -108,7 +108,7 @@ def notify_(run_id: str) -> None:
 
 
 @alerts.command("notifications")
-@click.option("--limit", type=int, default=50, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 def notifications_(limit: int) -> None:
     """List the notifications sent (newest first): alert, department, channel, delivered, when."""
     from ggzy import db

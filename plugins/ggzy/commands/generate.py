@@ -12,11 +12,11 @@ import click
               help="Landing folder (default: $GGZY_LANDING).")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First batch date.")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last batch date (inclusive).")
-@click.option("--scale", type=float, default=0.05, show_default=True,
+@click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=0.05, show_default=True,
               help="1 = a province-year (~20k lots, 150k bids, 1M expert scores over 365 days).")
 @click.option("--seed", type=int, default=20261123, show_default=True)
-@click.option("--bad-row-rate", type=float, default=0.01, show_default=True, help="Share of extra bad rows.")
-@click.option("--anomaly-rate", type=float, default=1.0, show_default=True, help="Multiplier of injected anomalies.")
+@click.option("--bad-row-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True, help="Share of extra bad rows.")
+@click.option("--anomaly-rate", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Multiplier of injected anomalies.")
 def generate(landing: Path | None, start, end, scale: float, seed: int, bad_row_rate: float, anomaly_rate: float) -> None:
     """Generate a deterministic demo landing zone with ground truth in <landing>/_ground_truth/."""
     from ggzy.generator import generate as run
