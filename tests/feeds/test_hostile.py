@@ -437,3 +437,18 @@ def test_oversized_manifest_and_header_are_refused(tmp_path, conn, warehouse_url
     with pytest.raises(BatchRefused) as e:
         load_batch("tax", day, tmp_path, warehouse_url)
     assert "file taxpayers.csv: line 1: 500 columns that are not in the contract" in str(e.value)
+
+
+@pytest.mark.parametrize("escape,needle", [("\\u0000", "holds a \\u0000 (NUL) escape"),
+                                           ("\\ud800", "holds an unpaired UTF-16 surrogate escape")])
+def test_a_manifest_the_ledger_cannot_store_is_refused(tmp_path, conn, warehouse_url, escape, needle):
+    """Valid JSON that jsonb refuses: the refusal itself (which stores the manifest) must not crash."""
+    day = date(2024, 6, 28)
+    folder = deliver(tmp_path, "tax", day, {TAX.name: csv_bytes(TAX, [])}, {TAX.name: 0})
+    doc = json.loads((folder / "manifest.json").read_text())
+    text = json.dumps(doc)[:-1] + f', "note": "a{escape}b"}}'
+    (folder / "manifest.json").write_text(text)
+    with pytest.raises(BatchRefused) as e:
+        load_batch("tax", day, tmp_path, warehouse_url)
+    assert f"file manifest.json: {needle}" in str(e.value)
+    assert ledger(conn, "tax", day)[0] == "refused"

@@ -113,6 +113,11 @@ def read_manifest(folder: BatchFolder, feed: str, batch_date: date) -> Manifest:
         raise refuse("not a manifest: JSON nested too deeply") from e
     if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
         raise refuse('not a manifest: expected an object with a "files" list')
+    try:  # the ledger keeps the manifest as jsonb, which holds neither U+0000 nor a lone surrogate
+        if "\\u0000" in json.dumps(doc, ensure_ascii=False).encode("utf-8").decode("utf-8"):
+            raise refuse("holds a \\u0000 (NUL) escape")
+    except UnicodeEncodeError as e:
+        raise refuse("holds an unpaired UTF-16 surrogate escape (\\ud800-\\udfff)") from e
     if doc.get("feed") != feed:
         raise refuse(f"manifest says feed {_short(doc.get('feed'))}, the folder is feed {feed!r}")
     if str(doc.get("batch_date"))[:40] != batch_date.isoformat():
