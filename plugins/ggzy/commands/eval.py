@@ -49,8 +49,9 @@ def eval_(ctx: click.Context, landing: Path | None, min_recall: float | None, mi
 @click.option("--draws", type=click.IntRange(min=100), default=1000, show_default=True,
               help="Bootstrap draws (lots resampled) for the 95% intervals.")
 @click.option("--seed", type=int, default=20221101, show_default=True, help="Seed of the bootstrap.")
-@click.option("--batch-days", type=click.IntRange(min=1, max=366), default=14, show_default=True,
-              help="Days between the converted batches (each gets the GX gate).")
+@click.option("--batch-days", type=click.IntRange(min=1, max=366), default=None,
+              help="Days between the converted batches (default: 28, 14 or 7, the longest whose "
+                   "batches pass the GX gate's row band).")
 @click.option("--keep", is_flag=True, help="Keep the scratch databases ggzy_eval_<name> and the work folder.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where the converted landing zones and dbt logs go (default: $GGZY_HOME/eval-real).")
@@ -60,8 +61,10 @@ def eval_(ctx: click.Context, landing: Path | None, min_recall: float | None, mi
 @click.option("--min-mean-auc", type=float, default=None,
               help="Fail (exit 1) when the mean risk_score AUC over the data sets is below this.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON instead of a table.")
-def real(files: tuple[Path, ...], draws: int, seed: int, batch_days: int, keep: bool, workdir: Path | None,
-         min_auc_vs_cv: float | None, min_mean_auc: float | None, as_json: bool) -> None:
+@click.option("--json-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the result as JSON to this file.")
+def real(files: tuple[Path, ...], draws: int, seed: int, batch_days: int | None, keep: bool, workdir: Path | None,
+         min_auc_vs_cv: float | None, min_mean_auc: float | None, as_json: bool, json_out: Path | None) -> None:
     """Measure the risk ranking on real labelled bid-rigging data.
 
     Each FILE is a bid table in the layout of ../shared/realdata/cartels/ (Tender, Bid_value,
@@ -109,10 +112,10 @@ def real(files: tuple[Path, ...], draws: int, seed: int, batch_days: int, keep: 
         results.append(result)
         if not keep:
             shutil.rmtree(folder, ignore_errors=True)
-    if as_json:
-        click.echo(json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False))
-    else:
-        click.echo(render(results, draws))
+    doc = json.dumps([r.as_dict() for r in results], indent=2, ensure_ascii=False)
+    if json_out:
+        json_out.write_text(doc + "\n", encoding="utf-8")
+    click.echo(doc if as_json else render(results, draws))
     failures = []
     for r in results:
         if min_auc_vs_cv is not None and (r.difference.auc is None or r.difference.auc < min_auc_vs_cv):

@@ -47,6 +47,8 @@ TARGET_MEDIAN = Decimal(100_000)  # yuan: the median lot price is scaled to at l
 MAX_DECIMALS = 6  # more digits than this after the point is a float artefact or a continuous price
 YEAR = 2025
 REGION = "530102"  # one county of Kunming: one market = one population of the price screens
+CADENCES = (28, 14, 7)  # days between batches, longest first (see batch_cadence)
+FIRST_BATCH = dt.date(YEAR, 1, 17)  # a Friday: the first delivery holds the lots of 1-7 January
 TRUE_VALUES, FALSE_VALUES = {"1", "1.0", "true", "True"}, {"0", "0.0", "false", "False", ""}
 
 
@@ -214,13 +216,39 @@ def _weekdays(year: int) -> list[dt.date]:
 
 def _batch_date(deadline: dt.date, every_days: int) -> dt.date:
     """Records of a lot are delivered in the first batch after its contract (deadline + 10
-    days); batches come every `every_days` days, on Fridays of 2025 onwards. Why not daily:
-    the GX gate costs ~3 s per batch date, and a fortnight of one market stays under the
-    gate's first-batch row band (1,000 rows)."""
-    first_friday = dt.date(YEAR, 1, 3)
+    days); the first batch is on FIRST_BATCH, then one every `every_days` days."""
     d = deadline + dt.timedelta(days=10)
-    periods = max(0, -(-(d - first_friday).days // every_days))
-    return first_friday + dt.timedelta(days=periods * every_days)
+    periods = max(0, -(-(d - FIRST_BATCH).days // every_days))
+    return FIRST_BATCH + dt.timedelta(days=periods * every_days)
+
+
+def _within_row_band(rows_by_day: dict[dt.date, int]) -> bool:
+    """The GX gate's row-count band, as ggzy.quality._row_band sets it: a batch may hold up
+    to max(1000, 5 x the largest batch of the 30 days before it); kept with a 10 % margin."""
+    for day, n in rows_by_day.items():
+        recent = [m for d, m in rows_by_day.items() if day - dt.timedelta(days=30) <= d < day]
+        if n > 0.9 * max(1000, 5 * max(recent, default=0)):
+            return False
+    return True
+
+
+def batch_cadence(lots: list[list[SourceBid]], deadlines: list[dt.date], firms_named: bool) -> int:
+    """The longest cadence (28, 14 or 7 days) whose batches pass the gate's row band. Why not
+    daily: the GX gate costs seconds per batch date. Why the band matters: a month of a whole
+    market delivered as a feed's first batch would fail the gate, as it should."""
+    for every in CADENCES:
+        bids: dict[dt.date, int] = {}
+        entities: dict[dt.date, int] = {}
+        seen: set[str] = set()
+        for src, deadline in zip(lots, deadlines, strict=True):
+            day = _batch_date(deadline, every)
+            bids[day] = bids.get(day, 0) + len(src)
+            new = len(src) if not firms_named else len({b.firm for b in src if b.firm not in seen})
+            seen.update(b.firm for b in src if b.firm)
+            entities[day] = entities.get(day, 0) + 1 + new
+        if _within_row_band(bids) and _within_row_band(entities):
+            return every
+    return CADENCES[-1]
 
 
 def _ts(day: dt.date, hh: int, mm: int = 0, ss: int = 0) -> str:
@@ -289,7 +317,7 @@ def _lots_in_order(bids: Iterable[SourceBid]) -> list[list[SourceBid]]:
     return sorted(by_tender.values(), key=lambda lot: (_order_key(lot[0].order), lot[0].line))
 
 
-def convert(path: Path, landing: Path, name: str | None = None, every_days: int = 14) -> Conversion:
+def convert(path: Path, landing: Path, name: str | None = None, every_days: int | None = None) -> Conversion:
     """Write the landing zone for one labelled table; returns what the evaluation needs."""
     bids, price_col = read_table(path)
     name = name or slug(path)
@@ -301,12 +329,13 @@ def convert(path: Path, landing: Path, name: str | None = None, every_days: int 
     code = hashlib.sha1(name.encode()).hexdigest()[:4].upper()
     days = _weekdays(YEAR)
     lots_src = _lots_in_order(bids)
+    deadlines = [days[i * len(days) // len(lots_src)] for i in range(len(lots_src))]
+    every_days = every_days or batch_cadence(lots_src, deadlines, firms_named)
     out = _Batches()
     taken: set[str] = set()
     firm_ids: dict[str, str] = {}
     lots: list[Lot] = []
-    for seq, src in enumerate(lots_src, start=1):
-        deadline = days[(seq - 1) * len(days) // len(lots_src)]
+    for seq, (src, deadline) in enumerate(zip(lots_src, deadlines, strict=True), start=1):
         day = _batch_date(deadline, every_days)
         updated = _ts(day, 18)
         tender_id = f"RD{code}{seq:06d}"
