@@ -150,10 +150,12 @@ WATCH = Dataset(
     labels={"party_id": "编号", "n_verified_alerts": "核实预警数", "n_lots_with_signals": "涉及标段数",
             "first_signal_date": "首次预警", "last_signal_date": "最近预警"},
     calcs=[
-        Calc("party_type_name", "对象类型", L.case("party_type", {"entity": "市场主体", "expert": "评标专家"})),
+        Calc("party_type_name", "对象类型", L.case("party_type", {"entity": "市场主体", "expert": "评标专家",
+                                                          "project": "重点项目", "tender": "评定分离标段"})),
         Calc("party_label", "对象", "coalesce(nullif(party_name, ''), party_id)"),
-        Calc("reasons_zh", "列入原因", "replace(replace(array_to_string(reasons, '；'), 'verified', '预警经核实'), "
-                                      "'repeated', '多个标段反复出现风险信号')"),
+        Calc("reasons_zh", "列入原因", "replace(replace(replace(replace(array_to_string(reasons, '；'), 'verified', '预警经核实'), "
+                                      "'repeated', '多个标段反复出现风险信号'), 'office_listed', '本办列入跟踪'), "
+                                      "'evaluation_separated', '评定分离重点监管')"),
         Calc("rules_zh", "命中规则", "array_to_string(rule_ids, '；')"),
     ],
     metrics=[Metric("party_count", "名单数", "count(*)", ",d")],
@@ -657,3 +659,12 @@ DASHBOARDS: list[Dashboard] = [
         ],
     ),
 ]
+
+# 监管闭环 (issue 20) lives in its own module too: its datasets, charts and dashboard join the
+# lists here, and the overdue alerts join the 风险预警 dashboard.
+from ggzy_superset import spec_supervision as _supervision  # noqa: E402
+
+DATASETS.extend(_supervision.DATASETS)
+CHARTS.extend(_supervision.CHARTS)
+next(d for d in DASHBOARDS if d.slug == "risk").rows.extend(_supervision.RISK_ROWS)
+DASHBOARDS.append(_supervision.dashboard(FILTERS))

@@ -102,3 +102,20 @@ def test_unlinked_lots_are_listed(built):
     no_code = {r[0] for r in q(built["url"], """select tender_id from marts.fct_closed_loop
                                                 where cl_no_approval and project_code_raw is null""")}
     assert no_code <= listed
+
+
+def test_department_codes_as_delivered_reach_their_department(built):
+    """The generator writes department codes as the trading-centre system does (530100-HOUSING,
+    530100-ZJJ, ZJJ): each resolves to the department it stands for, and none is unknown."""
+    import csv
+
+    with (built["landing"] / "_ground_truth" / "department_codes.csv").open(encoding="utf-8") as fh:
+        want = {(r["item_type"], r["item_id"], r["code_role"]): r["department_code"] for r in csv.DictReader(fh)}
+    assert want, "the generator delivered department codes"
+    got = {(t, i, r): d for t, i, r, d in q(built["url"], """select item_type, item_id, code_role, department_code
+        from intermediate.int_department_codes_resolved""")}
+    assert {k: v for k, v in want.items() if got.get(k) != v} == {}
+    assert not q(built["url"], "select delivered_code from marts.fct_department_code_routing where is_unknown")
+    with (built["landing"] / "_ground_truth" / "department_codes.csv").open(encoding="utf-8") as fh:
+        delivered = {r["delivered_code"] for r in csv.DictReader(fh)}
+    assert any(not c[:6].isdigit() for c in delivered) and any(c.endswith("-ZJJ") for c in delivered)

@@ -9,6 +9,9 @@ and the risk-rule anomalies defined in anomalies.py, and writes what it injected
 - `anomalies.csv` — `rule_id,subject_type,subject_id,detail`, as of the last day;
 - `near_misses.csv` — same columns: subjects made to look like an anomaly of `rule_id`
   without being one (a status that changed after the act, ...); a correct rule stays quiet;
+- `department_codes.csv` — `item_type,item_id,code_role,delivered_code,department_code`: the
+  department codes of complaints and cases as delivered (530100-HOUSING, 530100-ZJJ or ZJJ)
+  and the department each stands for;
 - `bad_rows.csv` — `feed,batch_date,file,line,rule` for every injected bad row;
 - `messy_values.csv` — `feed,batch_date,file,line,column,value,normalised,detail`: project
   codes typed with spaces / full-width characters that are *not* bad rows (they normalise);
@@ -74,7 +77,7 @@ def generate(landing: Path, start: dt.date, end: dt.date, scale: float = 0.05, s
     world, tables = build_world(day_number(start), day_number(end), scale, seed, anomaly_rate)
     t1 = time.perf_counter()
     stats = write_batches(landing, tables, day_number(start), day_number(end), seed, bad_row_rate, progress)
-    write_ground_truth(landing, world.truth, stats, world.near_misses)
+    write_ground_truth(landing, world.truth, stats, world.near_misses, world.department_codes)
     t2 = time.perf_counter()
     return Summary(landing=landing, start=start, end=end, scale=scale, seed=seed, batches=stats.batches,
                    rows=dict(stats.rows), bad_rows=dict(Counter(b[4] for b in stats.bad)),

@@ -96,6 +96,11 @@ COMPLAINT_RATES: dict[str, float] = {"tl_complaint_forward_late": 0.10, "tl_comp
 GUEST_CASES_RATE = 0.0015
 # Near-misses (`_ground_truth/near_misses.csv`), per lot: winners whose tax status turns bad after the award
 TAX_CHANGE_AFTER_AWARD_RATE = 0.002
+# The trading-centre system's abbreviations of department kinds (seeds/department_code_aliases.csv)
+DEPARTMENT_ALIASES: dict[str, str] = {
+    "GGZY": "JYZX", "DRC": "FGW", "FIN": "CZJ", "HOUSING": "ZJJ", "TRANSPORT": "JTJ", "WATER": "SLJ",
+    "AGRI": "NYNCJ", "NATRES": "ZRZYJ", "AUDIT": "SJJ", "DISCIPLINE": "JW", "POLICE": "GAJ",
+}
 # ... and comprehensive lots whose panel disagrees widely (tech-score noise sd 6 points, not 1.8)
 DIVIDED_PANEL_PCT = 15  # tl_guest_notice_late cases per lot
 RINGS_PER_SCALE = 20  # rings at scale 1 (at least 3)

@@ -241,6 +241,8 @@ class World:
         self.truth: list[tuple[str, str, str, str]] = []
         # subjects made to look like an anomaly without being one: a correct rule stays quiet
         self.near_misses: list[tuple[str, str, str, str]] = []
+        # (item_type, item_id, role, delivered code, department code it stands for)
+        self.department_codes: list[tuple[str, str, str, str, str]] = []
         self.credit: list[dict] = []
         self.complaints: list[dict] = []
         self.cases: list[dict] = []
@@ -1488,9 +1490,11 @@ class World:
                                    updated_at=lot.contract_ts)
         # complaints and cases
         for c in self.complaints:
+            lot_pref = c["lot"].pref if c["lot"] else None
             state = dict(complaint_id=c["id"], tender_id=c["lot"].tender_id if c["lot"] else None, kind=c["kind"],
-                         channel=c["channel"], received_at=c["events"][0][0], received_by=c["received_by"],
-                         forwarded_to=c["forwarded_to"])
+                         channel=c["channel"], received_at=c["events"][0][0],
+                         received_by=self.feed_department_code(c["received_by"], "complaint", c["id"], "received_by", lot_pref),
+                         forwarded_to=self.feed_department_code(c["forwarded_to"], "complaint", c["id"], "forwarded_to", lot_pref))
             by_day: dict[int, int] = {}
             for ts, change in c["events"]:
                 state.update(change)
@@ -1502,7 +1506,8 @@ class World:
                 R["complaints.csv"].add(ts, **v, updated_at=ts)
         for c in self.cases:
             row = dict(case_id=c["id"], tender_id=c["lot"].tender_id, subject_type=c["subject_type"],
-                       subject_id=c["subject_id"], violation=c["violation"], decided_by=c["decided_by"],
+                       subject_id=c["subject_id"], violation=c["violation"],
+                       decided_by=self.feed_department_code(c["decided_by"], "case", c["id"], "decided_by", c["lot"].pref),
                        decided_at=c["decided_ts"], penalty=c["penalty"])
             if c["notified"] >= 0 and c["notified"] // DAY == c["decided_ts"] // DAY:
                 R["cases.csv"].add(c["notified"], **row, guest_site_notified_at=c["notified"], updated_at=c["notified"])
@@ -1526,6 +1531,27 @@ class World:
         # tax
         self.tax_rows(R["taxpayers.csv"])
         return {f.table: to_table(R[f.name], self.s) for f in fc.FILES}
+
+    def feed_department_code(self, code: str | None, item_type: str, item_id: str, role: str,
+                             lot_pref: str | None) -> str | None:
+        """A department code as the trading-centre system writes it: half as this project's
+        `<region>-<KIND>`, a quarter as the system's abbreviation with the region
+        (530100-ZJJ), a quarter as the bare abbreviation (ZJJ) where the item's lot lies in the
+        department's prefecture (the region is then the lot's). Chosen by hash (no random
+        stream moves); `_ground_truth/department_codes.csv` lists each delivered form."""
+        if not code:
+            return code
+        region, _, kind = code.partition("-")
+        alias = an.DEPARTMENT_ALIASES.get(kind)
+        pick = zlib.crc32(f"dept:{self.seed}:{item_id}:{role}".encode()) % 4
+        if alias is None or pick < 2:
+            delivered = code
+        elif pick == 3 and lot_pref == region:
+            delivered = alias
+        else:
+            delivered = f"{region}-{alias}"
+        self.department_codes.append((item_type, item_id, role, delivered, code))
+        return delivered
 
     def tax_rows(self, rows: Rows) -> None:
         rng = stream(self.seed, "tax")

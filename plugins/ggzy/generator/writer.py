@@ -253,12 +253,15 @@ def write_batches(landing: Path, tables: dict[str, Table], start_day: int, end_d
 
 
 def write_ground_truth(landing: Path, truth: list[tuple[str, str, str, str]], stats: Stats,
-                       near_misses: list[tuple[str, str, str, str]] | None = None) -> None:
+                       near_misses: list[tuple[str, str, str, str]] | None = None,
+                       department_codes: list[tuple[str, str, str, str, str]] | None = None) -> None:
     gt = landing / GROUND_TRUTH
     gt.mkdir(parents=True, exist_ok=True)
     for name, header, rows in (
         ("anomalies.csv", ("rule_id", "subject_type", "subject_id", "detail"), sorted(truth)),
         ("near_misses.csv", ("rule_id", "subject_type", "subject_id", "detail"), sorted(near_misses or [])),
+        ("department_codes.csv", ("item_type", "item_id", "code_role", "delivered_code", "department_code"),
+         sorted(set(department_codes or []))),
         ("bad_rows.csv", ("feed", "batch_date", "file", "line", "rule"), sorted(stats.bad)),
         ("messy_values.csv", ("feed", "batch_date", "file", "line", "column", "value", "normalised", "detail"),
          sorted(stats.messy)),

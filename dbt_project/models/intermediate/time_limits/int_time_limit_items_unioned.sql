@@ -58,6 +58,46 @@ regions as (
 
 ),
 
+-- department codes as delivered, resolved to departments (null = unknown code)
+codes as (
+
+    select * from {{ ref('int_department_codes_resolved') }}
+
+),
+
+received_codes as (
+
+    select
+        item_id,
+        delivered_code,
+        department_code
+    from codes
+    where item_type = 'complaint' and code_role = 'received_by'
+
+),
+
+forwarded_codes as (
+
+    select
+        item_id,
+        delivered_code,
+        department_code
+    from codes
+    where item_type = 'complaint' and code_role = 'forwarded_to'
+
+),
+
+decided_codes as (
+
+    select
+        item_id,
+        delivered_code,
+        department_code
+    from codes
+    where item_type = 'case' and code_role = 'decided_by'
+
+),
+
 department_limits as (
 
     select
@@ -83,10 +123,12 @@ complaint_forwarding as (
         {{ local_date('complaints.forwarded_at') }} as done_date,
         coalesce(department_limits.complaint_forward_workdays, {{ var('complaint_forward_workdays') }})
             as limit_workdays,
-        complaints.received_by as responsible_department_code
+        received_codes.department_code as responsible_department_code,
+        complaints.received_by as delivered_department_code
     from complaints
+    left join received_codes on complaints.complaint_id = received_codes.item_id
     left join department_limits
-        on complaints.received_by = department_limits.department_code
+        on received_codes.department_code = department_limits.department_code
     where complaints.received_at is not null
         -- a department that accepted a complaint itself, without forwarding it, had nothing to forward
         and not (
@@ -110,10 +152,19 @@ complaint_answers as (
         {{ local_date('complaints.feedback_at') }} as done_date,
         coalesce(department_limits.complaint_answer_workdays, {{ var('complaint_answer_workdays') }})
             as limit_workdays,
-        coalesce(complaints.forwarded_to, complaints.received_by) as responsible_department_code
+        case
+            when complaints.forwarded_to is not null then forwarded_codes.department_code
+            else received_codes.department_code
+        end as responsible_department_code,
+        coalesce(complaints.forwarded_to, complaints.received_by) as delivered_department_code
     from complaints
+    left join received_codes on complaints.complaint_id = received_codes.item_id
+    left join forwarded_codes on complaints.complaint_id = forwarded_codes.item_id
     left join department_limits
-        on coalesce(complaints.forwarded_to, complaints.received_by) = department_limits.department_code
+        on case
+            when complaints.forwarded_to is not null then forwarded_codes.department_code
+            else received_codes.department_code
+        end = department_limits.department_code
     where complaints.accepted_at is not null
 
 ),
@@ -155,10 +206,12 @@ guest_notices as (
         cases.guest_site_notified_at as done_at,
         {{ local_date('cases.guest_site_notified_at') }} as done_date,
         {{ var('guest_notice_workdays') }} as limit_workdays,
-        cases.decided_by as responsible_department_code
+        decided_codes.department_code as responsible_department_code,
+        cases.decided_by as delivered_department_code
     from cases
     inner join tenders
         on cases.tender_id = tenders.tender_id
+    left join decided_codes on cases.case_id = decided_codes.item_id
     left join expert_sites
         on cases.tender_id = expert_sites.tender_id
         and cases.subject_id = expert_sites.expert_id
@@ -183,7 +236,8 @@ publicity as (
         awards.publicity_start as done_date,
         {{ var('publicity_workdays') }} as limit_workdays,
         coalesce(assignments.supervising_department_code, assignments.trading_centre_code)
-            as responsible_department_code
+            as responsible_department_code,
+        null::text as delivered_department_code
     from awards
     left join assignments
         on awards.tender_id = assignments.tender_id
@@ -191,7 +245,7 @@ publicity as (
 
 ),
 
-final as (
+unioned as (
 
     select * from complaint_forwarding
     union all
@@ -200,6 +254,35 @@ final as (
     select * from guest_notices
     union all
     select * from publicity
+
+),
+
+-- never an item routed nowhere: a department code the feed delivered that resolves to no
+-- department goes to the lot's supervising department (else its trading centre, else the
+-- provincial one), flagged, and the code is listed in fct_unknown_department_codes
+final as (
+
+    select
+        unioned.rule_id,
+        unioned.item_type,
+        unioned.item_id,
+        unioned.tender_id,
+        unioned.start_at,
+        unioned.start_date,
+        unioned.done_at,
+        unioned.done_date,
+        unioned.limit_workdays,
+        coalesce(
+            unioned.responsible_department_code,
+            assignments.supervising_department_code,
+            assignments.trading_centre_code,
+            '530000-GGZY'
+        ) as responsible_department_code,
+        unioned.delivered_department_code,
+        unioned.delivered_department_code is not null and unioned.responsible_department_code is null
+            as is_department_code_unknown
+    from unioned
+    left join assignments on unioned.tender_id = assignments.tender_id
 
 )
 

@@ -88,6 +88,8 @@ final as (
             false
         ) as is_breach,
         measured.responsible_department_code,
+        measured.delivered_department_code,
+        measured.is_department_code_unknown,
         departments.name_zh as responsible_department_name,
         departments.kind as responsible_department_kind,
         departments.region_code as responsible_region_code,
