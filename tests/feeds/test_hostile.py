@@ -452,3 +452,20 @@ def test_a_manifest_the_ledger_cannot_store_is_refused(tmp_path, conn, warehouse
         load_batch("tax", day, tmp_path, warehouse_url)
     assert f"file manifest.json: {needle}" in str(e.value)
     assert ledger(conn, "tax", day)[0] == "refused"
+
+
+def test_many_bad_lines_are_spooled_not_held_in_memory(tmp_path, conn, warehouse_url, monkeypatch):
+    """A file of thousands of lines rejected on the client: counted, spilled to a temporary
+    file past Spool.SPOOL_ROWS, and every one quarantined with its own line."""
+    from ggzy.feeds.stream import Spool
+
+    monkeypatch.setattr(Spool, "SPOOL_ROWS", 100)
+    day = date(2024, 6, 29)
+    good = projects(2, day)
+    data = jsonl_bytes(good[:1]) + b'{"project_name": "\x00"}\n' * 1000 + jsonl_bytes(good[1:])
+    deliver(tmp_path, "approval", day, {PROJ.name: data}, {PROJ.name: 1002})
+    res = load_batch("approval", day, tmp_path, warehouse_url)
+    assert (res.loaded, res.quarantined_by_rule) == (2, {r.ENCODING: 1000})
+    lines = [q[1] for q in quarantine(conn, "approval", day)]
+    assert lines == list(range(2, 1002))
+    assert_balanced(conn, "approval", day)

@@ -204,9 +204,11 @@ def _load(conn: psycopg.Connection, feed: str, day: date, handles: dict, manifes
         where = f"{feed}/{day.isoformat()}"
         with conn.cursor() as cur, cur.copy(
                 "copy raw.quarantine (feed, batch_date, file, line, raw_record, rule, message) from stdin") as cp:
-            for file, line, rule, msg, text in batch.quarantine:
-                cp.write_row((feed, day, file, line, json.dumps({"_text": text}, ensure_ascii=False), rule,
-                              f"{where} {file} line {line}: rule {rule}: {msg}"))
+            for file, spool in batch.quarantine:
+                for line, rule, msg, text in spool:
+                    cp.write_row((feed, day, file, line, json.dumps({"_text": text}, ensure_ascii=False), rule,
+                                  f"{where} {file} line {line}: rule {rule}: {msg}"))
+                spool.close()
     return BatchResult(feed, day, "loaded", files, replaced=prior == "loaded")
 
 

@@ -38,7 +38,7 @@ from ggzy.feeds import rules as r
 from ggzy.feeds.ledger import FileResult
 from ggzy.feeds.manifest import ENCODINGS, BatchRefused, ManifestFile
 from ggzy.feeds.raw import partition_name
-from ggzy.feeds.stream import BLOCK, CsvStreamer, Dups, JsonlStreamer, Limits, Sink, Stream, pump, read_header
+from ggzy.feeds.stream import BLOCK, CsvStreamer, Dups, JsonlStreamer, Limits, Sink, Spool, Stream, pump, read_header
 
 MAX_EXTRA_COLUMNS = 100  # unknown CSV columns kept in _extra; more is not an export of this contract
 DOC_PREFIX = "ggzy_doc_"  # session temp tables for JSONL lines, one per JSONL contract file, emptied at commit
@@ -65,7 +65,7 @@ class Batch:
     def __init__(self, conn: psycopg.Connection, feed: str, day: date, sizes: dict[str, int]) -> None:
         self.conn, self.feed, self.day = conn, feed, day
         self.sizes = sizes  # month partition -> its size in pages when the batch began
-        self.quarantine: list[tuple[str, int, str, str, str]] = []  # client-side bad rows: file, line, rule, msg, text
+        self.quarantine: list[tuple[str, Spool]] = []  # client-side bad rows per file: (line, rule, msg, text)
 
 
 _VALIDATE_SQL: dict[tuple[str, str, str, int], str] = {}  # (table, partition, scope, server version) -> statement
@@ -144,8 +144,9 @@ class FileLoader:
                               "ask the producer for a manifest that counts the file's data rows "
                               "(header excluded), or for the missing rows")
         self._tick("copy")
-        by_rule: Counter[str] = Counter(q[1] for q in st.quarantine)
-        self.b.quarantine.extend((self.mf.name, *q) for q in st.quarantine)
+        by_rule: Counter[str] = Counter(st.quarantine.by_rule)
+        if len(st.quarantine):
+            self.b.quarantine.append((self.mf.name, st.quarantine))
         by_rule[r.JSON_SYNTAX] += self.json_bad
         deleted = 0
         if copied:

@@ -25,8 +25,9 @@ from __future__ import annotations
 import csv
 import json
 import re
+import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import accumulate, repeat
@@ -159,6 +160,43 @@ class Dups:
                 self.candidates.extend(ll[int(i)] for i in hits)
 
 
+class Spool:
+    """The rows of one file quarantined on the client, counted by rule. Kept in memory
+    up to SPOOL_ROWS, then spilled to a temporary file: a file of millions of bad
+    lines costs disk, not memory. Written to raw.quarantine when the batch's files
+    are loaded (one COPY stream at a time per connection)."""
+
+    SPOOL_ROWS = 2_000
+
+    def __init__(self) -> None:
+        self.rows: list[Quarantined] = []
+        self.by_rule: Counter[str] = Counter()
+        self.spill: Any = None
+
+    def append(self, row: Quarantined) -> None:
+        self.by_rule[row[1]] += 1
+        self.rows.append(row)
+        if len(self.rows) >= self.SPOOL_ROWS:
+            if self.spill is None:
+                self.spill = tempfile.TemporaryFile()
+            self.spill.write(b"".join(json.dumps(x, ensure_ascii=False).encode() + b"\n" for x in self.rows))
+            self.rows = []
+
+    def __len__(self) -> int:
+        return sum(self.by_rule.values())
+
+    def __iter__(self) -> Iterator[Quarantined]:
+        if self.spill is not None:
+            self.spill.seek(0)
+            for ln in self.spill:
+                yield tuple(json.loads(ln))  # type: ignore[misc]
+        yield from self.rows
+
+    def close(self) -> None:
+        if self.spill is not None:
+            self.spill.close()
+
+
 @dataclass
 class Stream:
     """Counters of one streamed file (client side)."""
@@ -167,7 +205,7 @@ class Stream:
     sent: int = 0  # records sent to the server
     blank_lines: int = 0
     bytes: int = 0
-    quarantine: list[Quarantined] = field(default_factory=list)
+    quarantine: Spool = field(default_factory=Spool)
 
 
 class Sink:
