@@ -277,6 +277,10 @@ CONCENTRATION = Dataset(
         Metric("top1_share", "第一名中标份额", "sum(top1_share * award_amount_total) / nullif(sum(award_amount_total), 0)",
                ".1%"),
         Metric("winners", "中标人数", "sum(winner_count)", ",d"),
+        Metric("lots_sum", "定标标段数", "sum(lots_awarded)", ",d"),
+        Metric("award_wan", "中标金额（万元）", f"sum(award_amount_total) / {WAN}", ",.0f"),
+        Metric("top5_share", "前五名中标份额", "sum(top5_share * award_amount_total) / nullif(sum(award_amount_total), 0)",
+               ".1%"),
     ],
 )
 
@@ -525,10 +529,9 @@ CHARTS: list[Chart] = [
           metrics=["lots", "lots_awarded", "lots_failed", "award_wan", "savings_rate", "bidders_per_lot",
                    "single_bid_share", "award_days"], order_by=[("award_wan", False)]),
     Chart("mk_concentration", "中标集中度（年度、类别、州市；中标人≥5或定标标段≥10，按中标金额排序）",
-          "fct_winner_concentration", "table",
-          columns=["award_year", "category_name", "prefecture_name", "lots_awarded", "award_amount_total",
-                   "winner_count", "top1_share", "top5_share", "hhi"],
-          where=["has_enough_awards"], order_by=[("award_amount_total", False)]),
+          "fct_winner_concentration", "table", groupby=["award_year", "category_name", "prefecture_name"],
+          metrics=["lots_sum", "award_wan", "winners", "top1_share", "top5_share", "hhi_max"],
+          where=["has_enough_awards"], order_by=[("award_wan", False)]),
 
     # ---- 数据运行 (data engineers)
     Chart("op_batches", "批次总数", "fct_batch_ledger", "big_number_total", metrics=["batch_count"]),
@@ -668,3 +671,10 @@ DATASETS.extend(_supervision.DATASETS)
 CHARTS.extend(_supervision.CHARTS)
 next(d for d in DASHBOARDS if d.slug == "risk").rows.extend(_supervision.RISK_ROWS)
 DASHBOARDS.append(_supervision.dashboard(FILTERS))
+
+# 部门履职 (issue 21) lives in its own module; its dataset, charts and dashboard join the lists here.
+from ggzy_superset import spec_scorecard as _scorecard  # noqa: E402
+
+DATASETS.append(_scorecard.SCORECARD)
+CHARTS.extend(_scorecard.CHARTS)
+DASHBOARDS.append(_scorecard.dashboard(FILTERS))
