@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ggzy.commands.replica import replica
+
 
 @click.group()
 def warehouse() -> None:
@@ -49,5 +51,7 @@ def status() -> None:
     click.echo("running" if ok else "not running")
     raise SystemExit(0 if ok else 1)
 
+
+warehouse.add_command(replica)
 
 commands = [warehouse]
