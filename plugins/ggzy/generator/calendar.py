@@ -1,8 +1,10 @@
 """Working-day arithmetic on day numbers (days since 1970-01-01, Asia/Shanghai).
 
 Statutory time limits (bid periods aside) count working days of mainland China,
-including the adjusted weekends (调休). `chinese_calendar` knows 2004–2026; outside
-that we fall back to Monday–Friday so a range reaching 2027 still generates.
+including the adjusted weekends (调休). `chinese_calendar` knows 2004–2026; past that the
+provisional calendar of ggzy.sampling.workdays (statutory holidays of the `holidays`
+package, Monday–Friday otherwise), as the warehouse counts, so a range reaching 2027
+still generates.
 All lookups are vectorised: the generator computes dates for whole arrays of lots.
 """
 
@@ -25,13 +27,15 @@ def to_date(n: int) -> dt.date:
 
 
 def is_workday(d: dt.date) -> bool:
-    """Mainland China working day; Mon–Fri outside chinese_calendar's years."""
-    try:
-        import chinese_calendar
+    """Mainland China working day (one definition: ggzy.sampling.workdays), without its
+    warning: the generator reaches past the last notice on purpose (time limits run on)."""
+    import warnings
 
-        return bool(chinese_calendar.is_workday(d))
-    except (NotImplementedError, ImportError):
-        return d.weekday() < 5
+    from ggzy.sampling.workdays import is_workday as _is_workday
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _is_workday(d)
 
 
 class WorkCalendar:

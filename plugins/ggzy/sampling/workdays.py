@@ -1,18 +1,40 @@
-"""Working days of mainland China for publication deadlines (10 个工作日).
+"""Working days of mainland China, for Python code (publication deadlines, the demo generator).
 
-Uses the `chinese_calendar` package (the State Council's holiday notices, with adjusted
-working weekends). For a year the package does not know yet, it falls back to
-Monday-Friday and warns, so a deadline is never silently wrong: the dbt mart
-`fct_sampling_followup` recomputes due dates on `int_workdays`, where the office can add
-the new year's notice as data (seeds/calendar_overrides.csv).
+The one definition the Python side uses, matching the dbt calendar (int_workdays): the
+`chinese_calendar` package (the State Council's holiday notices, with adjusted working
+weekends) for the years it knows; for a later year, provisionally, the statutory holidays
+of the `holidays` package's China calendar and Monday-Friday otherwise (no adjusted
+working days are known before the notice), with a warning, so that a deadline is never
+silently wrong: the dbt marts (`fct_sampling_followup`, `fct_time_limits`) recompute on
+`int_workdays`, where the office enters the new notice as data
+(seeds/calendar_overrides.csv) and results resting on a provisional day are marked.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import warnings
 
 _warned: set[int] = set()
+
+
+@functools.cache
+def _provisional_days_off(year: int) -> frozenset[dt.date]:
+    import holidays
+
+    return frozenset(holidays.China(years=year))
+
+
+def is_provisional(day: dt.date) -> bool:
+    """True when no holiday notice is known for the day's year (the answer is a guess)."""
+    try:
+        import chinese_calendar
+
+        chinese_calendar.is_workday(day)
+        return False
+    except (NotImplementedError, ImportError):
+        return True
 
 
 def is_workday(day: dt.date) -> bool:
@@ -24,10 +46,11 @@ def is_workday(day: dt.date) -> bool:
         if day.year not in _warned:
             _warned.add(day.year)
             warnings.warn(
-                f"no holiday notice known for {day.year}: counting Monday-Friday as working days",
+                f"no holiday notice known for {day.year}: provisional working days "
+                "(statutory holidays of the holidays package, Monday-Friday otherwise)",
                 stacklevel=2,
             )
-        return day.weekday() < 5
+        return day.weekday() < 5 and day not in _provisional_days_off(day.year)
 
 
 def add_workdays(start: dt.date, n: int) -> dt.date:

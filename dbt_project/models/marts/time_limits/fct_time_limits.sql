@@ -7,7 +7,8 @@
 ) }}
 
 {# Time limits counted in working days of mainland China (int_workdays: State Council
-   notices incl. 调休; beyond the known years Monday-Friday, see due_calendar_source).
+   notices incl. 调休; beyond the known years the statutory holidays of the `holidays`
+   package and Monday-Friday, provisional: is_provisional, see due_calendar_source).
    The day an item starts is not counted: due_date = the limit_workdays-th working day
    after start_date; done on or before due_date is on time. An item still open after its
    due date on the analysis date is a breach as well (open_overdue). #}
@@ -58,6 +59,23 @@ measured as (
 
 ),
 
+-- a result rests on a provisional day (a year whose holiday notice is not entered yet) when
+-- any day after the start up to the later of the due date and the day it was done (or the
+-- analysis date, while open) is provisional: the count could change with the notice
+provisional as (
+
+    select
+        measured.rule_id,
+        measured.item_id,
+        coalesce(span_end.provisional_seq - span_start.provisional_seq > 0, false) as is_provisional
+    from measured
+    left join workdays as span_start
+        on measured.start_date = span_start.date_day
+    left join workdays as span_end
+        on greatest(measured.due_date, coalesce(measured.done_date, measured.as_of_date)) = span_end.date_day
+
+),
+
 final as (
 
     select
@@ -72,6 +90,8 @@ final as (
         measured.limit_workdays,
         measured.due_date,
         measured.due_calendar_source,
+        provisional.is_provisional,
+        case when provisional.is_provisional then '临时推定（节假日通知未发布）' else '国务院通知' end as calendar_basis_zh,
         measured.is_done,
         measured.workdays_used,
         greatest(measured.workdays_used - measured.limit_workdays, 0) as workdays_overdue,
@@ -95,6 +115,9 @@ final as (
         departments.region_code as responsible_region_code,
         measured.as_of_date
     from measured
+    inner join provisional
+        on measured.rule_id = provisional.rule_id
+        and measured.item_id = provisional.item_id
     left join departments
         on measured.responsible_department_code = departments.code
 
