@@ -6,7 +6,9 @@ Steps (each skipped when already done, so a second run is quick):
 3. the history before the recent days loaded with `ggzy load` (an initial load);
 4. Airflow's services, and the nightly DAG run by the scheduler for the recent days
    (an `airflow backfill`), so the UI shows real, successful runs;
-5. a 双随机 draw; Superset with the dashboards imported; URLs and logins printed.
+5. a 双随机 draw; supervision after the alert (ggzy.supervision.demo: a special
+   inspection, a watched entity, one bid-rigging case from alert to credit repair);
+   Superset with the dashboards imported; URLs and logins printed.
 """
 
 from __future__ import annotations
@@ -115,6 +117,11 @@ def up() -> None:
 
     t = step("双随机一公开 draw")
     done(t, demo_draw(url, last))
+
+    t = step("监管闭环: special inspection, watch list, one case from alert to credit repair")
+    from ggzy.supervision.demo import demo_supervision
+
+    done(t, demo_supervision(url, last, first))
 
     t = step("Superset")
     if superset_python().exists():

@@ -300,7 +300,7 @@ def decide(clue_id: str, decision_id: str, subject_type: str, subject_id: str, v
         raise SupervisionError("a decision needs its document number and the penalty")
     with db.transaction(url) as conn:
         full, status = _clue(conn, clue_id)
-        if status not in ("confirmed", "transferred"):
+        if status not in ("confirmed", "transferred", "decided"):  # one decision per party: several may follow
             raise SupervisionError(f"clue {full} is {status}: only a confirmed or transferred clue is decided")
         _department(conn, department)
         tender = conn.execute("select tender_id from ops.clues where clue_id = %s", (full,)).fetchone()[0]
