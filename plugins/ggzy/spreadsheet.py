@@ -42,3 +42,9 @@ def text_cell(ws, text: str):
     cell.data_type = "s"
     cell.quotePrefix = True
     return cell
+
+
+def csv_cells(values) -> list:
+    """A CSV row as it may be written for people: None as empty, text neutralised, numbers
+    and dates as they are."""
+    return ["" if v is None else neutralise_text(v) if isinstance(v, str) else v for v in values]

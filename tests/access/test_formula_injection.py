@@ -71,6 +71,16 @@ def test_every_formula_prefix_is_neutralised_in_csv_and_xlsx(tmp_path):
         assert amount.data_type == "n" and amount.value == -12.5
 
 
+def test_other_csv_writers_use_the_same_cells():
+    """The credit-record export (ggzy credit export) writes its rows through csv_cells."""
+    from ggzy.spreadsheet import csv_cells
+
+    row = [HOSTILE[0], None, -3, decimal.Decimal("-1.5"), dt.date(2026, 2, 27), "云南恒通路桥有限公司"]
+    assert csv_cells(row) == ["'" + HOSTILE[0], "", -3, decimal.Decimal("-1.5"), dt.date(2026, 2, 27), "云南恒通路桥有限公司"]
+    src = (Path(__file__).resolve().parents[2] / "plugins/ggzy/supervision/credit.py").read_text(encoding="utf-8")
+    assert "spreadsheet.csv_cells(row)" in src
+
+
 def _hostile_batch(folder: Path, day: dt.date) -> str:
     """A trading-centre delivery of one tender whose name is a formula, awarded to a known
     company; the feed's other files come header-only, as on a quiet day."""

@@ -14,7 +14,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from ggzy import db
+from ggzy import db, spreadsheet
 from ggzy.supervision import SupervisionError, require_actor
 
 # The provincial system's fields, in order: (column in the file, column of the mart)
@@ -52,7 +52,7 @@ def export(out: Path, by: str, url: str | None = None) -> dict[str, Any]:
             w = csv.writer(f)
             w.writerow([c for c, _ in EXPORT_COLUMNS])
             for row in cur:
-                w.writerow(["" if v is None else v for v in row])
+                w.writerow(spreadsheet.csv_cells(row))  # no cell a spreadsheet would run
                 n += 1
         digest = hashlib.sha256(out.read_bytes()).hexdigest()
         conn.execute("insert into ops.credit_exports (file_name, n_records, sha256, exported_by) values (%s, %s, %s, %s)",
