@@ -84,7 +84,8 @@ def test_anonymous_firms_one_per_bid_and_said_so(tmp_path):
     # 0.05-grain prices with up to 2 decimals stay on their grain (x 10^k only)
     assert any("grain" in n for n in conv.notes)
     first = [235254.7, 210899.15, 224101.25]
-    assert conv.lots[0].neg_cv == pytest.approx(-statistics.pstdev(first) / statistics.mean(first))
+    assert conv.lots[0].neg_cv() == pytest.approx(-statistics.pstdev(first) / statistics.mean(first))
+    assert conv.lots[0].neg_cv(1) == pytest.approx(-statistics.stdev(first) / statistics.mean(first))
 
 
 def test_loader_takes_every_converted_row(tmp_path, warehouse_url):

@@ -43,8 +43,8 @@ def test_eval_real_runs_the_pipeline_and_reports(tmp_path, warehouse_url):
     for r in rows:
         lots.setdefault(r["Tender"], []).append(r)
     labels = np.array([any(b["Collusive_competitor"] == "1" for b in bids) for bids in lots.values()])
-    cvs = np.array([np.std([float(b["Bid_value"]) for b in bids]) / np.mean([float(b["Bid_value"]) for b in bids])
-                    for bids in lots.values()])
+    prices = [np.array([float(b["Bid_value"]) for b in bids]) for bids in lots.values()]
+    cvs = np.array([np.std(p) / np.mean(p) for p in prices])
 
     env = dict(os.environ, GGZY_WAREHOUSE_URL=warehouse_url)
     ggzy = str(Path(sys.executable).with_name("ggzy"))
@@ -55,7 +55,7 @@ def test_eval_real_runs_the_pipeline_and_reports(tmp_path, warehouse_url):
     assert proc.returncode == 1, proc.stderr
     assert "Below target" in proc.stderr and "italy_excerpt" in proc.stderr
     # the table: risk_score, the baseline, the paired difference, every score, the rule rates
-    for line in ("risk_score - (-cv), paired", "-cv (baseline", "int_lot_price_screens.cv", "tender rules that fired"):
+    for line in ("risk_score - (-cv), paired", "-cv (population sd)", "int_lot_price_screens.cv", "tender rules that fired"):
         assert line in proc.stdout
     (result,) = json.loads((tmp_path / "result.json").read_text(encoding="utf-8"))
     assert result["lots"] == len(lots) == 40
@@ -63,6 +63,9 @@ def test_eval_real_runs_the_pipeline_and_reports(tmp_path, warehouse_url):
     # the baseline is -CV of the bids as published (population sd), ranked independently here
     assert result["neg_cv"]["auc"] == pytest.approx(auc(-cvs, labels), abs=1e-9)
     assert result["neg_cv"]["low"] <= result["neg_cv"]["auc"] <= result["neg_cv"]["high"]
+    # ... and with the sample sd, as the file's own CV column has it
+    published = np.array([float(bids[0]["CV"]) for bids in lots.values()])
+    assert result["neg_cv_sample"]["auc"] == pytest.approx(auc(-published, labels), abs=0.01)
     scores = {s["score"] for s in result["scores"]}
     assert {"fct_tender_risk.risk_score", "int_lot_price_screens.cv"} <= scores
     assert result["risk_score"]["auc"] is not None

@@ -80,14 +80,14 @@ class Lot:
     collusive: bool
     prices: list[float]  # as delivered (yuan)
 
-    @property
-    def neg_cv(self) -> float | None:
-        """−CV with the population sd (the textbook screen; low spread is suspicious)."""
+    def neg_cv(self, ddof: int = 0) -> float | None:
+        """−CV, the textbook screen (low spread is suspicious): sd / mean of the lot's bids,
+        population sd (ddof 0) or sample sd (ddof 1, as the published data sets compute it)."""
         n = len(self.prices)
         mean = sum(self.prices) / n if n else 0.0
         if n < 2 or mean <= 0:
             return None
-        sd = math.sqrt(sum((p - mean) ** 2 for p in self.prices) / n)
+        sd = math.sqrt(sum((p - mean) ** 2 for p in self.prices) / (n - ddof))
         return -sd / mean
 
 

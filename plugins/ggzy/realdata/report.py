@@ -5,8 +5,11 @@ AUC is the Mann-Whitney statistic (ties count one half): the chance that a rando
 collusive lot scores above a random competitive one; 0.5 = no better than chance, below
 0.5 = the score points the wrong way. Intervals: percentile bootstrap over lots (lots
 resampled with replacement, fixed seed), and for risk_score − (−CV) the same draws for
-both, so the difference is paired. The baseline −CV (population sd / mean of the lot's
-bids, negated: low spread is suspicious) is computed here from the converted bids.
+both, so the difference is paired. The baseline −CV (sd / mean of the lot's bids, negated:
+low spread is suspicious) is computed here from the converted bids, twice: with the
+population sd, and with the sample sd as the published data sets do (their CV column).
+The two rank lots of different sizes differently (sd ratio √(n/(n−1))), so a ranking
+is held to the better of the two (`worst_difference`).
 
 Which scores: every numeric column of the score tables that is not a count, price,
 year or population descriptor, discovered from the database, so new scores show up
@@ -68,14 +71,23 @@ class MarketResult:
     collusive_share: float
     collusive_share_min_bids: float
     risk_score: ScoreAuc
-    neg_cv: ScoreAuc
+    neg_cv: ScoreAuc  # population sd
+    neg_cv_sample: ScoreAuc  # sample sd (the published CV)
     difference: ScoreAuc  # risk_score AUC − (−CV) AUC, paired
+    difference_sample: ScoreAuc
+    risk_score_all_lots: ScoreAuc  # the leaders' ranking over every lot, also those with 1-2 bids
     scores: list[ScoreAuc]
     rules: list[RuleRate]
     pipeline: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def worst_difference(self) -> float | None:
+        """risk_score's AUC minus the better of the two −CV baselines."""
+        diffs = [d.auc for d in (self.difference, self.difference_sample)]
+        return None if None in diffs else min(diffs)
 
 
 def auc(scores: np.ndarray, labels: np.ndarray) -> float | None:
@@ -157,11 +169,13 @@ def evaluate_market(conv: Conversion, url: str, draws: int = 1000, seed: int = 2
     judged = [lot for lot in lots if len(lot.prices) >= MIN_BIDS]
     ids = [lot.tender_id for lot in judged]
     labels = np.array([lot.collusive for lot in judged], dtype=bool)
-    neg_cv = np.array([np.nan if lot.neg_cv is None else lot.neg_cv for lot in judged], dtype=float)
+    neg_cv = np.array([np.nan if lot.neg_cv() is None else lot.neg_cv() for lot in judged], dtype=float)
+    neg_cv_sample = np.array([np.nan if lot.neg_cv(1) is None else lot.neg_cv(1) for lot in judged], dtype=float)
     with db.connect(url) as conn:
         columns = score_columns(conn)
         values = {f"{table}.{column}": _column_values(conn, schema, table, column, ids)
                   for schema, table, column in columns}
+        risk_all = _column_values(conn, "marts", "fct_tender_risk", "risk_score", [lot.tender_id for lot in lots])
         groups = dict(conn.execute("select rule_id, rule_group from marts.dim_risk_rules").fetchall())
         fired = conn.execute("select distinct rule_id, tender_id from marts.fct_risk_signals "
                              "where tender_id is not null").fetchall()
@@ -169,8 +183,13 @@ def evaluate_market(conv: Conversion, url: str, draws: int = 1000, seed: int = 2
     if risk_key not in values:
         raise RuntimeError("marts.fct_tender_risk has no risk_score column")
     scores = [score_auc(key, v, labels, draws, seed) for key, v in values.items()]
-    baseline = score_auc("-cv (baseline, from the converted bids)", neg_cv, labels, draws, seed)
+    labels_all = np.array([lot.collusive for lot in lots], dtype=bool)
+    risk_on_all = score_auc("risk_score, all lots", risk_all, labels_all, draws, seed)
+    baseline = score_auc("-cv (population sd)", neg_cv, labels, draws, seed)
+    baseline_sample = score_auc("-cv (sample sd, as published)", neg_cv_sample, labels, draws, seed)
     diff = paired_difference(values[risk_key], neg_cv, labels, draws, seed, "risk_score - (-cv)")
+    diff_sample = paired_difference(values[risk_key], neg_cv_sample, labels, draws, seed,
+                                    "risk_score - (-cv sample)")
 
     collusive_of = {lot.tender_id: lot.collusive for lot in lots}
     n_coll = sum(collusive_of.values())
@@ -186,7 +205,8 @@ def evaluate_market(conv: Conversion, url: str, draws: int = 1000, seed: int = 2
     return MarketResult(
         conv.name, str(conv.source), conv.notes, len(lots), len(judged),
         n_coll / len(lots), float(labels.mean()) if len(labels) else 0.0,
-        next(s for s in scores if s.score == risk_key), baseline, diff, scores, rules)
+        next(s for s in scores if s.score == risk_key), baseline, baseline_sample, diff, diff_sample,
+        risk_on_all, scores, rules)
 
 
 def _fmt(s: ScoreAuc, signed: bool = False) -> str:
@@ -212,7 +232,11 @@ def render(results: list[MarketResult], draws: int) -> str:
                      f"{draws} draws over lots):")
         lines.append(f"     {'risk_score':<44} {_fmt(r.risk_score)}")
         lines.append(f"     {r.neg_cv.score:<44} {_fmt(r.neg_cv)}")
+        lines.append(f"     {r.neg_cv_sample.score:<44} {_fmt(r.neg_cv_sample)}")
         lines.append(f"     {'risk_score - (-cv), paired':<44} {_fmt(r.difference, signed=True)}")
+        lines.append(f"     {'risk_score - (-cv sample), paired':<44} {_fmt(r.difference_sample, signed=True)}")
+        if r.lots != r.lots_min_bids:
+            lines.append(f"   risk_score on all {r.lots} lots: {_fmt(r.risk_score_all_lots)}")
         lines.append("   every stored score (AUC < 0.5: the score points the wrong way as stored):")
         for s in r.scores:
             lines.append(f"     {s.score:<44} {_fmt(s)}  n={s.lots}")
@@ -227,5 +251,6 @@ def render(results: list[MarketResult], draws: int) -> str:
     valid = [r.risk_score.auc for r in results if r.risk_score.auc is not None]
     if valid:
         lines.append(f"mean risk_score AUC over {len(valid)} market(s): {sum(valid) / len(valid):.3f}; "
-                     f"mean -cv AUC: {np.mean([r.neg_cv.auc for r in results if r.neg_cv.auc is not None]):.3f}")
+                     f"mean -cv AUC: {np.mean([r.neg_cv.auc for r in results if r.neg_cv.auc is not None]):.3f} "
+                     f"(sample sd: {np.mean([r.neg_cv_sample.auc for r in results if r.neg_cv_sample.auc is not None]):.3f})")
     return "\n".join(lines)
