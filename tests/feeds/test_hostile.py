@@ -370,6 +370,7 @@ def test_a_range_goes_on_past_refused_and_crashing_batches_and_reports(tmp_path,
     (tmp_path / "tax" / days[0].isoformat() / "manifest.json").write_text("{not json")
     (tmp_path / "tax" / "2024-02-30").mkdir()
     (tmp_path / "tax" / "latest").mkdir()
+    (tmp_path / "tax" / "2024-W27-1").mkdir()  # an ISO week date: Python reads it as 2024-07-01
     real_run = server.FileLoader.run
 
     def run(self):  # a loader bug on one day only
@@ -384,7 +385,7 @@ def test_a_range_goes_on_past_refused_and_crashing_batches_and_reports(tmp_path,
                                                            (days[2], "refused"), (days[3], "loaded")]
     assert "manifest.json: not valid JSON" in results[0].refusal
     assert "unexpected loader error RuntimeError: simulated loader bug" in results[2].refusal
-    assert {p.folder for p in problems} == {"2024-02-30", "latest"}
+    assert {p.folder for p in problems} == {"2024-02-30", "latest", "2024-W27-1"}
     rows = conn.execute("select folder, problem from ops.landing_problems where feed = 'tax'").fetchall()
     assert {"2024-02-30", "latest"} <= {f for f, _p in rows}
     for d in days:

@@ -209,9 +209,11 @@ def landing_problems(landing: Path | str, feeds: tuple[str, ...] | list[str]) ->
                 mode = e.stat(follow_symlinks=False).st_mode
             except OSError:  # removed while listed
                 continue
-            try:
-                day = date.fromisoformat(e.name) if len(e.name) == 10 else None
+            try:  # exactly YYYY-MM-DD: fromisoformat also reads 20260105 and 2026-W01-1
+                day = date.fromisoformat(e.name)
             except ValueError:
+                day = None
+            if day is not None and day.isoformat() != e.name:
                 day = None
             if day is None:
                 what = "a folder" if stat.S_ISDIR(mode) else _kind(mode)
