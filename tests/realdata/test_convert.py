@@ -122,6 +122,19 @@ def test_bad_tables_name_file_line_and_rule(tmp_path, text, line, rule):
     assert str(path) in str(err.value) and f"line {line}" in str(err.value)
 
 
+def test_not_utf8_is_named(tmp_path):
+    path = tmp_path / "gbk.csv"
+    path.write_bytes("Tender,Bid_value,Winner,Collusive_competitor\n1,2.0,1,0\n2,3.0,1,0 标段\n".encode("gb18030"))
+    with pytest.raises(InputError) as err:
+        read_table(path)
+    assert err.value.rule == "not_utf8" and "line 3" in str(err.value)
+    header = tmp_path / "gbk_header.csv"
+    header.write_bytes("标段,Bid_value,Winner,Collusive_competitor\n1,2.0,1,0\n".encode("gb18030"))
+    with pytest.raises(InputError) as err:
+        read_table(header)
+    assert err.value.rule == "not_utf8" and "line 1" in str(err.value)
+
+
 def test_scaling_keeps_ratios_and_grain():
     prices = [Decimal("0.14"), Decimal("0.1525"), Decimal("0.0782999999999999")]
     scaled, k, decimals, snapped = scale_prices(prices)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import math
 import random
@@ -127,10 +128,15 @@ def read_table(path: Path) -> tuple[list[SourceBid], str]:
     """Read and check the labelled table; returns the bids and the price column used."""
     path = Path(path)
     try:
-        fh = open(path, newline="", encoding="utf-8-sig")
+        data = path.read_bytes()
     except OSError as e:
         raise InputError(path, 0, "file_unreadable", str(e)) from e
-    with fh:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise InputError(path, line, "not_utf8", f"byte {data[e.start]:#04x} is not UTF-8 (expected a UTF-8 CSV)") from e
+    with io.StringIO(text, newline="") as fh:
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []
         missing = [col for col in REQUIRED if col not in header]
@@ -158,8 +164,6 @@ def read_table(path: Path) -> tuple[list[SourceBid], str]:
                                       firm, row.get("Date")))
         except csv.Error as e:
             raise InputError(path, reader.line_num, "csv_syntax", str(e)) from e
-        except UnicodeDecodeError as e:
-            raise InputError(path, reader.line_num + 1, "not_utf8", str(e)) from e
     if not bids:
         raise InputError(path, 1, "no_rows", "the table has a header but no bids")
     return bids, price_col
