@@ -52,3 +52,29 @@ def test_paired_difference():
     worse = paired_difference(good, -good, y, draws=500, seed=1, name="d")
     assert worse.auc == pytest.approx(auc(good, y) - auc(-good, y))
     assert worse.low > 0
+
+
+def test_new_score_tables_and_columns_are_discovered(warehouse_url):
+    """A score another model adds later (a new int_lot_* table or column) is judged without
+    editing the report; counts, prices and population bookkeeping are not scores."""
+    import psycopg
+
+    from ggzy.realdata.report import score_columns
+    from ggzy.realdata.run import create_database, drop_database
+
+    url = create_database(warehouse_url, "ggzy_eval_unit_columns")
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("create schema if not exists marts; create schema if not exists intermediate")
+            conn.execute("create table marts.fct_tender_risk (tender_id text, n_bidders bigint, award_price numeric,"
+                         " risk_score numeric, risk_level text)")
+            conn.execute("create table intermediate.int_lot_price_patterns (tender_id text, lot_year integer,"
+                         " chance_probability double precision, is_pattern_lot boolean)")
+            conn.execute("create table intermediate.int_lots_summarised (tender_id text, min_bid_price numeric)")
+            conn.execute("create table intermediate.int_lot_price_screens (tender_id text, population_size bigint,"
+                         " cv double precision)")
+            found = [f"{t}.{c}" for _, t, c in score_columns(conn)]
+        assert found == ["fct_tender_risk.risk_score", "int_lot_price_patterns.chance_probability",
+                         "int_lot_price_patterns.is_pattern_lot", "int_lot_price_screens.cv"]
+    finally:
+        drop_database(warehouse_url, "ggzy_eval_unit_columns")

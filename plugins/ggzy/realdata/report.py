@@ -11,9 +11,9 @@ population sd, and with the sample sd as the published data sets do (their CV co
 The two rank lots of different sizes differently (sd ratio √(n/(n−1))), so a ranking
 is held to the better of the two (`worst_difference`).
 
-Which scores: every numeric column of the score tables that is not a count, price,
-year or population descriptor, discovered from the database, so new scores show up
-without editing this file.
+Which scores: every numeric column of marts.fct_tender_risk and of every per-lot
+intermediate table (int_lot_*) that is not a count, price, year or population
+descriptor, discovered from the database, so new scores show up without editing this file.
 """
 
 from __future__ import annotations
@@ -26,11 +26,10 @@ from scipy.stats import rankdata
 from ggzy import db
 from ggzy.realdata.convert import Conversion
 
-SCORE_TABLES = (
-    ("marts", "fct_tender_risk"),
-    ("intermediate", "int_lot_price_screens"),
-    ("intermediate", "int_lot_network_scores"),
-)
+# the leaders' ranking, then every per-lot intermediate table (int_lot_price_screens,
+# int_lot_network_scores, and any int_lot_* added later)
+SCORE_TABLES = (("marts", "fct_tender_risk"),)
+LOT_TABLES = ("intermediate", r"int\_lot\_%")
 NUMERIC = ("numeric", "double precision", "real", "integer", "bigint", "smallint")
 # descriptors, not scores: counts, prices, years, population bookkeeping
 NOT_SCORES_PREFIX = ("n_",)
@@ -143,7 +142,11 @@ def paired_difference(a: np.ndarray, b: np.ndarray, labels: np.ndarray, draws: i
 def score_columns(conn) -> list[tuple[str, str, str]]:
     """(schema, table, column) of every stored score, in table order."""
     out = []
-    for schema, table in SCORE_TABLES:
+    lot_tables = conn.execute(
+        """select table_schema, table_name from information_schema.columns
+           where table_schema = %s and table_name like %s and column_name = 'tender_id'
+           order by table_name""", LOT_TABLES).fetchall()
+    for schema, table in [*SCORE_TABLES, *lot_tables]:
         rows = conn.execute(
             """select column_name, data_type from information_schema.columns
                where table_schema = %s and table_name = %s order by ordinal_position""",
