@@ -470,3 +470,15 @@ def test_many_bad_lines_are_spooled_not_held_in_memory(tmp_path, conn, warehouse
     lines = [q[1] for q in quarantine(conn, "approval", day)]
     assert lines == list(range(2, 1002))
     assert_balanced(conn, "approval", day)
+
+
+def test_old_mac_line_ends_are_refused_by_name(tmp_path, conn, warehouse_url):
+    """CR-only line ends: the whole file is one line; the header cannot be read (was an
+    'unexpected loader error' from Python's csv module)."""
+    day = date(2024, 6, 30)
+    data = csv_bytes(TEN, [valid_row(TEN, i, day) for i in range(3)]).replace(b"\n", b"\r")
+    deliver(tmp_path, "trading_centre", day, {TEN.name: data}, {TEN.name: 3})
+    with pytest.raises(BatchRefused) as e:
+        load_batch("trading_centre", day, tmp_path, warehouse_url)
+    assert "file tenders.csv: line 1: header cannot be read as CSV" in str(e.value)
+    assert "line ends must be LF or CR LF" in str(e.value) and "unexpected" not in str(e.value)

@@ -60,7 +60,9 @@ def load(landing: str | None, day, start, end, feeds: tuple[str, ...], skip_unch
             click.echo(f"{res.feed:15} {res.batch_date} {'skipped':8} {'':>9} {'':>9} {'':>6}  unchanged since loaded")
             continue
         rules = ", ".join(f"{k}={v}" for k, v in sorted(res.quarantined_by_rule.items()))
-        extra = "; extra columns " + str(res.extra_columns) if res.extra_columns else ""
+        extra = "; extra columns " + "; ".join(
+            f"{f}: {', '.join(cols[:8])}{f' (+{len(cols) - 8} more)' if len(cols) > 8 else ''}"
+            for f, cols in res.extra_columns.items()) if res.extra_columns else ""
         again = " (replaced earlier delivery)" if res.replaced else ""
         click.echo(f"{res.feed:15} {res.batch_date} {'loaded':8} {res.delivered:>9} {res.loaded:>9} "
                    f"{res.quarantined:>6}  {rules}{extra}{again}")

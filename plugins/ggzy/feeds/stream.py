@@ -378,7 +378,10 @@ class CsvStreamer:
             self._quarantine(start, r.COLUMN_COUNT, f"{nf} fields, the header has {self.want}", raw)
             return
         if len(raw) > self.lim.field:
-            fields = next(csv.reader([raw.decode()]), [])
+            try:
+                fields = next(csv.reader([raw.decode()]), [])
+            except csv.Error:  # a stray CR: COPY decides; sizes then by plain commas
+                fields = raw.decode().split(",")
             sizes = [len(f.encode()) for f in fields]
             k = max(range(len(sizes)), key=sizes.__getitem__, default=0)
             if sizes and sizes[k] > self.lim.field:
@@ -555,7 +558,10 @@ def read_header(first: bytes, enc: str, where: tuple[str, date, str], limits: Li
     text = raw.decode(enc).removeprefix("\ufeff")
     if text.count('"') % 2:
         raise refuse("header has an unterminated quote")
-    names = [n.strip() for n in next(csv.reader([text]))]
+    try:
+        names = [n.strip() for n in next(csv.reader([text]))]
+    except csv.Error as e:  # e.g. a CR inside an unquoted header: line ends are LF or CR LF
+        raise refuse(f"header cannot be read as CSV ({str(e)[:80]}); line ends must be LF or CR LF") from e
     if any(not n for n in names):
         raise refuse("header has an empty column name")
     dup = [n for n, k in Counter(names).items() if k > 1]
