@@ -9,6 +9,10 @@ zone into any warehouse.
 | GGZY_LANDING | landing folder <landing>/<feed>/<YYYY-MM-DD>/ | $GGZY_HOME/landing |
 | GGZY_EXPORT_DIR | where disclosure exports are written | $GGZY_HOME/exports |
 | GGZY_PSEUDONYM_KEY | key of the pseudonyms of natural persons (ggzy.pseudonym) | generated into $GGZY_HOME/secrets |
+| GGZY_MAX_LINE_BYTES | longest line the loader takes (CSV record, JSON line); longer: quarantined (too_long) | 1048576 |
+| GGZY_MAX_FIELD_BYTES | longest value (CSV field, JSON key or string); longer: quarantined (too_long) | 65536 |
+| GGZY_MAX_JSON_DEPTH | deepest nesting of a JSON line; deeper: quarantined (json_depth) | 32 |
+| GGZY_LOAD_AHEAD_DAYS | batch dates after today + N days (Asia/Shanghai) are held, not loaded | 1 |
 """
 
 from __future__ import annotations
