@@ -397,6 +397,8 @@ def test_a_range_goes_on_past_refused_and_crashing_batches_and_reports(tmp_path,
     assert out.exit_code == 1, out.output
     assert "summary: 4 batches: 2 loaded, 0 skipped unchanged, 2 refused, 0 held" in out.output
     assert "tax/'2024-02-30' (a folder) is not a batch" in out.output
+    empty = CliRunner().invoke(load_cmd, ["--landing", str(tmp_path), "--date", "2024-08-01", "--feed", "tax"])
+    assert empty.exit_code == 1 and "no batches in" in empty.output  # asked to load, nothing there
 
 
 def test_required_fields_are_stated_in_the_docs_as_in_the_contract():

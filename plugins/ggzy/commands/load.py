@@ -25,7 +25,8 @@ def load(landing: str | None, day, start, end, feeds: tuple[str, ...], skip_unch
     why), the entries of the landing zone that are not batches, and a summary.
     A refused batch does not stop the run. Exit code 0 when every batch of the
     range loaded (or was skipped unchanged) and the landing zone held nothing
-    else; 1 when a batch was refused or held or an entry is not a batch.
+    else; 1 when a batch was refused or held, an entry is not a batch, or the
+    range holds no batch at all.
     """
     from tqdm import tqdm
 
@@ -68,7 +69,7 @@ def load(landing: str | None, day, start, end, feeds: tuple[str, ...], skip_unch
                    f"{res.quarantined:>6}  {rules}{extra}{again}")
     for p in problems:
         click.echo(f"{p.feed:15} {'':10} {'NOT A BATCH':8}  {p.problem} (recorded in ops.landing_problems)")
-    if not results:
+    if not results:  # asked to load and found nothing: not a success
         click.echo(f"no batches in {root} between {first} and {last}")
     counts = {s: sum(1 for res in results if res.status == s) for s in ("loaded", "skipped", "refused", "held")}
     delivered = sum(res.delivered for res in results)
@@ -76,7 +77,7 @@ def load(landing: str | None, day, start, end, feeds: tuple[str, ...], skip_unch
     click.echo(f"summary: {len(results)} batches: {counts['loaded']} loaded, {counts['skipped']} skipped unchanged, "
                f"{counts['refused']} refused, {counts['held']} held; {delivered:,} rows delivered, "
                f"{quarantined:,} quarantined; {len(problems)} landing entries that are not batches")
-    raise SystemExit(1 if counts["refused"] or counts["held"] or problems else 0)
+    raise SystemExit(1 if counts["refused"] or counts["held"] or problems or not results else 0)
 
 
 commands = [load]

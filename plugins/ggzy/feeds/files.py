@@ -195,6 +195,10 @@ def landing_problems(landing: Path | str, feeds: tuple[str, ...] | list[str]) ->
         except FileNotFoundError:
             dates[feed] = out
             continue
+        except OSError as e:
+            problems.append(LandingProblem(feed, "", f"{feed} cannot be read ({e.strerror})"))
+            dates[feed] = out
+            continue
         if not stat.S_ISDIR(st.st_mode):
             problems.append(LandingProblem(feed, "", f"{feed} is {_kind(st.st_mode)}, not a folder; not followed"))
             dates[feed] = out
