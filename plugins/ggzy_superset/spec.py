@@ -678,3 +678,15 @@ from ggzy_superset import spec_scorecard as _scorecard  # noqa: E402
 DATASETS.append(_scorecard.SCORECARD)
 CHARTS.extend(_scorecard.CHARTS)
 DASHBOARDS.append(_scorecard.dashboard(FILTERS))
+
+# Issue 15 (alert volume, provisional time limits, department-code routing) in its own module.
+from ggzy_superset import spec_rules15 as _rules15  # noqa: E402
+
+DATASETS.extend(_rules15.DATASETS)
+TIME_LIMITS.metrics.extend(_rules15.TIME_LIMIT_METRICS)
+TIME_LIMITS.labels.update(_rules15.TIME_LIMIT_LABELS)
+CHARTS.extend(_rules15.CHARTS)
+for _slug, _rows in (("risk", _rules15.RISK_ROWS), ("time-limits", _rules15.TIME_LIMIT_ROWS),
+                     ("data-ops", _rules15.DATA_OPS_ROWS)):
+    next(d for d in DASHBOARDS if d.slug == _slug).rows.extend(_rows)
+
