@@ -40,7 +40,9 @@ def airflow_env(url: str | None = None) -> dict[str, str]:
         "AIRFLOW__CORE__PARALLELISM": env.get("AIRFLOW__CORE__PARALLELISM", "4"),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{API_PORT}/execution/",
+        # a Celery worker on another machine names the api-server's address (docs/scale-out.md)
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": env.get("AIRFLOW__CORE__EXECUTION_API_SERVER_URL",
+                                                           f"http://127.0.0.1:{API_PORT}/execution/"),
         "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{API_PORT}",
         "AIRFLOW__API__PORT": str(API_PORT),
         "AIRFLOW__API__HOST": "127.0.0.1",
