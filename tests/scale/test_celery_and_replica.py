@@ -156,6 +156,35 @@ def test_replica_admits_whom_the_primary_admits(primary, replica_url):
     assert admitted(wrong.format(replica.replica_port())) == admitted(wrong.format(os.environ["GGZY_PG_PORT"]))
 
 
+def test_readers_use_the_replica_with_their_own_roles(primary, replica_url, monkeypatch):
+    """Roles, passwords and grants are data: made on the primary, they hold on the replica.
+    The analyst reads the marts there and is refused raw (as on the primary); the
+    auditor reads raw; neither can write."""
+    from ggzy import replica, roles
+
+    for name in ("ANALYST", "AUDITOR"):
+        monkeypatch.setenv(f"GGZY_{name}_PASSWORD", f"{name.lower()}-pw-for-the-replica-test")
+    roles.apply_roles(primary)
+    with psycopg.connect(primary) as conn:
+        conn.execute("create table if not exists marts.replica_probe_mart (n int)")
+        conn.execute("grant select on marts.replica_probe_mart to ggzy_analyst")
+        (lsn,), = conn.execute("select pg_current_wal_insert_lsn()::text").fetchall()
+    assert replica.wait_for(lsn, timeout=30)
+    port = replica.replica_port()
+
+    def as_role(role: str, sql: str):
+        with psycopg.connect(f"postgresql://ggzy_{role}:{role}-pw-for-the-replica-test@127.0.0.1:{port}/ggzy") as conn:
+            return conn.execute(sql).fetchall()
+
+    assert as_role("analyst", "select count(*) from marts.replica_probe_mart") == [(0,)]
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        as_role("analyst", "select count(*) from raw.batches")
+    assert as_role("auditor", "select count(*) from raw.batches")[0][0] >= 0
+    for role in ("analyst", "auditor"):
+        with pytest.raises((psycopg.errors.ReadOnlySqlTransaction, psycopg.errors.InsufficientPrivilege)):
+            as_role(role, "insert into marts.replica_probe_mart values (1)")
+
+
 def test_replica_sees_a_write_on_the_primary_within_seconds(primary, replica_url):
     from ggzy import replica
 
