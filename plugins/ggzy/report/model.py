@@ -100,10 +100,15 @@ class Section:
 
     def text(self) -> str:
         """The section's opening: each figure with its change against the previous period."""
-        parts = []
+        parts, nil = [], []
         for f in self.figures:
+            if f.value == 0 and f.previous == 0:
+                nil.append(f.label)  # said once at the end, not as a row of "0, 与上期持平"
+                continue
             change = f.change()
             parts.append(f"{f.label} {f.shown()}" + (f"，{change}" if change else ""))
+        if nil:
+            parts.append("本期与上期均为零的：" + "、".join(nil))
         return "本期" + "；".join(parts) + "。" if parts else ""
 
     def figure(self, key: str) -> Figure:

@@ -72,3 +72,13 @@ def month_before(day: dt.date) -> Period:
     """The month before `day`'s month: what the monthly run on the 1st reports on."""
     start = add_months(day.replace(day=1), -1)
     return Period("month", start, add_months(start, 1))
+
+
+def closing_with(month: Period) -> list[Period]:
+    """The month and every longer period that ends with it (a quarter after March, June,
+    September, December; a half-year after June and December; the year after December)."""
+    out = [month]
+    for kind in ("quarter", "half", "year"):
+        if month.start.month % KINDS[kind] == 0:  # e.g. June (6) ends Q2 and H1, not the year
+            out.append(Period(kind, add_months(month.end, -KINDS[kind]), month.end))
+    return out

@@ -69,6 +69,10 @@ SCORECARD_TOTALS = """
            coalesce(sum(alerts_dismissed), 0) as alerts_dismissed,
            coalesce(sum(alerts_transferred), 0) as alerts_transferred,
            coalesce(sum(alerts_open), 0) as alerts_open,
+           coalesce(sum(alerts_handled_in_time), 0) as alerts_handled_in_time,
+           coalesce(sum(alerts_overdue), 0) as alerts_overdue,
+           coalesce(sum(clues_opened), 0) as clues_opened,
+           coalesce(sum(clues_resolved), 0) as clues_resolved,
            coalesce(sum(time_limit_items), 0) as time_limit_items,
            coalesce(sum(time_limit_breaches), 0) as time_limit_breaches,
            count(distinct department_code) as departments

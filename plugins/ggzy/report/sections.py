@@ -41,7 +41,7 @@ def _all():
     from ggzy.report import market, supervision
 
     return [overview, supervision.risk, supervision.closed_loop, supervision.credit, supervision.time_limits,
-            supervision.sampling, market.market, supervision.scorecard, market.data_quality]
+            supervision.sampling, supervision.special_inspections, market.market, supervision.scorecard, market.data_quality]
 
 
 def build(conn, p: Period) -> list[Section]:

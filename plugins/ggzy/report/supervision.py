@@ -18,6 +18,7 @@ def risk(conn, p: Period) -> Section:
         ("signals", "风险信号", "条"), ("high_signals", "高风险信号", "条"), ("tenders_signalled", "涉及标段", "个")])
     s.figures += figures(conn, SCORECARD_TOTALS, "marts.fct_department_scorecard", p, [
         ("alerts_received", "推送预警", "条"), ("alerts_acknowledged", "已签收", "条"),
+        ("alerts_handled_in_time", "按期处置", "条"), ("alerts_overdue", "处置超期", "条"),
         ("alerts_verified", "核实属实", "条"), ("alerts_dismissed", "核实排除", "条"),
         ("alerts_transferred", "移送", "条"), ("alerts_open", "尚未办结", "条")])
     groups = rows(conn, """
@@ -53,10 +54,38 @@ CLOSED_LOOP = f"""
 """
 
 
+CLUES = """
+    select count(*) as opened,
+           count(*) filter (where status in ('unfounded', 'decided', 'concluded')) as resolved,
+           count(*) filter (where status in ('confirmed', 'transferred', 'decided', 'concluded')) as confirmed,
+           count(*) filter (where n_transfers > 0) as transferred,
+           count(*) filter (where n_outcomes > 0) as with_outcome,
+           count(*) filter (where is_joint_verification) as joint,
+           count(*) filter (where is_overdue) as overdue
+    from marts.fct_clues
+    where registered_date >= %(start)s and registered_date < %(end)s
+"""
+CLUE_SOURCES = {"alert": "风险预警", "complaint": "投诉举报", "sampling": "双随机抽查", "special_inspection": "专项检查"}
+
+
 def closed_loop(conn, p: Period) -> Section:
     s = Section("closed_loop", "闭环监管")
     s.figures += figures(conn, CLOSED_LOOP, "marts.fct_closed_loop", p, [
-        ("lots", "本期公告标段", "个"), ("flagged", "存在闭环问题的标段", "个")])
+        ("lots", "公告标段", "个"), ("flagged", "存在闭环问题的标段", "个")])
+    s.figures += figures(conn, CLUES, "marts.fct_clues", p, [
+        ("opened", "新立问题线索", "条"), ("resolved", "已办结", "条"), ("confirmed", "查实", "条"),
+        ("transferred", "移送", "条"), ("with_outcome", "收到办理结果", "条"), ("joint", "联合核查", "条"),
+        ("overdue", "超期未办", "条")])
+    by_source = rows(conn, """
+        select source_type, count(*) as n,
+               count(*) filter (where status in ('unfounded', 'decided', 'concluded')) as resolved,
+               count(*) filter (where is_overdue) as overdue
+        from marts.fct_clues where registered_date >= %(start)s and registered_date < %(end)s
+        group by source_type order by n desc, source_type""", p)
+    if by_source:
+        s.tables.append(Table("问题线索按来源", "marts.fct_clues", ["线索来源", "新立", "已办结", "超期未办"],
+                              [[CLUE_SOURCES.get(r["source_type"], r["source_type"]), fmt(r["n"]), fmt(r["resolved"]),
+                                fmt(r["overdue"])] for r in by_source]))
     now, before = row(conn, CLOSED_LOOP, p), row(conn, CLOSED_LOOP, p.previous())
     rules = L.rules()
     s.tables.append(Table("闭环问题按类型（标段数）", "marts.fct_closed_loop", ["问题类型", "本期", "上期"],
@@ -78,6 +107,12 @@ CREDIT = """
            count(*) filter (where revoked_on >= %(start)s and revoked_on < %(end)s) as repaired
     from marts.dim_entity_credit_intervals
 """
+BAD_CONDUCT = """
+    select count(*) filter (where decided_on >= %(start)s and decided_on < %(end)s) as records,
+           coalesce(sum(score) filter (where decided_on >= %(start)s and decided_on < %(end)s), 0) as score,
+           count(*) filter (where credit_repaired_on >= %(start)s and credit_repaired_on < %(end)s) as repaired
+    from marts.fct_bad_conduct_records
+"""
 CREDIT_SIGNALS = """
     select count(*) as credit_signals
     from marts.fct_risk_signals
@@ -90,6 +125,8 @@ def credit(conn, p: Period) -> Section:
     s.figures += figures(conn, CREDIT, "marts.dim_entity_credit_intervals", p, [
         ("records_decided", "新增信用记录", "条"), ("serious_dishonest", "其中严重失信", "条"),
         ("bid_bans", "含禁止投标措施", "条"), ("repaired", "信用修复（移出）", "条")])
+    s.figures += figures(conn, BAD_CONDUCT, "marts.fct_bad_conduct_records", p, [
+        ("records", "不良行为记录", "条"), ("score", "记分合计", "分"), ("repaired", "信用修复后撤销公示", "条")])
     s.figures += figures(conn, CREDIT_SIGNALS, "marts.fct_risk_signals", p, [
         ("credit_signals", "失信主体参与交易等信用类预警", "条")])
     by_type = rows(conn, """
@@ -176,13 +213,50 @@ def sampling(conn, p: Period) -> Section:
     return s
 
 
+# ------------------------------------------------------------------------------ 专项检查
+SPECIAL = """
+    select count(distinct inspection_id) filter (where period_start < %(end)s and period_end >= %(start)s)
+               as campaigns,
+           count(distinct (inspection_id, target_type, target_id))
+               filter (where period_start < %(end)s and period_end >= %(start)s) as targets,
+           count(finding_id) filter (where found_on >= %(start)s and found_on < %(end)s) as findings,
+           count(finding_id) filter (where found_on >= %(start)s and found_on < %(end)s and is_problem) as problems,
+           count(clue_id) filter (where found_on >= %(start)s and found_on < %(end)s) as clues
+    from marts.fct_special_inspection_findings
+"""
+
+
+def special_inspections(conn, p: Period) -> Section:
+    s = Section("special_inspections", "专项检查")
+    s.figures += figures(conn, SPECIAL, "marts.fct_special_inspection_findings", p, [
+        ("campaigns", "开展中的专项检查", "项"), ("targets", "检查对象", "个"), ("findings", "检查发现", "条"),
+        ("problems", "其中问题", "条"), ("clues", "转为问题线索", "条")])
+    campaigns = rows(conn, """
+        select title, lead_department_name, period_start, period_end,
+               count(distinct (target_type, target_id)) as targets,
+               count(finding_id) filter (where found_on >= %(start)s and found_on < %(end)s) as findings,
+               count(finding_id) filter (where found_on >= %(start)s and found_on < %(end)s and is_problem) as problems
+        from marts.fct_special_inspection_findings
+        where period_start < %(end)s and period_end >= %(start)s
+        group by inspection_id, title, lead_department_name, period_start, period_end
+        order by period_start, inspection_id""", p)
+    if campaigns:
+        s.tables.append(Table("本期开展的专项检查", "marts.fct_special_inspection_findings",
+                              ["专项检查", "牵头部门", "期间", "检查对象", "本期发现", "其中问题"],
+                              [[r["title"], r["lead_department_name"] or "—", f"{r['period_start']} 至 {r['period_end']}",
+                                fmt(r["targets"]), fmt(r["findings"]), fmt(r["problems"])] for r in campaigns]))
+    else:
+        s.notes.append("本期没有开展中的专项检查（ops.special_inspections 中无与本期重叠的检查）。")
+    return s
+
+
 # ------------------------------------------------------------------------------ 部门履职
 SCORECARD_COLUMNS = [  # (column, header) as printed in the table
     ("department_name", "监管部门"), ("alerts_received", "收到预警"), ("alerts_acknowledged", "已签收"),
-    ("alerts_verified", "核实属实"), ("alerts_dismissed", "核实排除"), ("alerts_transferred", "移送"),
-    ("alerts_open", "未办结"), ("time_limit_items", "时限事项"), ("time_limit_breaches", "超时限"),
+    ("alerts_handled_in_time", "按期处置"), ("alerts_overdue", "处置超期"), ("alerts_verified", "核实属实"),
+    ("alerts_transferred", "移送"), ("time_limit_items", "时限事项"), ("time_limit_breaches", "超时限"),
     ("time_limit_compliance_rate", "时限达标率"), ("inspections_assigned", "抽查对象"), ("inspections_done", "已检查"),
-    ("inspections_published_on_time", "按时公示"),
+    ("inspections_published_on_time", "按时公示"), ("clues_opened", "新立线索"), ("clues_resolved", "办结线索"),
 ]
 SCORECARD_ROWS = 25  # the table lists the most active departments; the totals cover all
 
@@ -191,12 +265,13 @@ def scorecard(conn, p: Period) -> Section:
     s = Section("scorecard", "部门履职")
     s.figures += figures(conn, SCORECARD_TOTALS, "marts.fct_department_scorecard", p, [
         ("departments", "有履职记录的部门", "个"), ("alerts_received", "收到预警", "条"),
-        ("alerts_acknowledged", "已签收", "条"), ("time_limit_items", "时限事项", "项"),
-        ("time_limit_breaches", "超时限", "项")])
+        ("alerts_acknowledged", "已签收", "条"), ("alerts_handled_in_time", "按期处置", "条"),
+        ("time_limit_items", "时限事项", "项"), ("time_limit_breaches", "超时限", "项"),
+        ("clues_opened", "牵头新立线索", "条"), ("clues_resolved", "办结线索", "条")])
     cols = ", ".join(c for c, _ in SCORECARD_COLUMNS)
     listed = rows(conn, f"""
         select {cols} from marts.fct_department_scorecard where period_key = %(key)s
-        order by alerts_received + time_limit_items + inspections_assigned desc, department_code
+        order by alerts_received + time_limit_items + inspections_assigned + clues_opened desc, department_code
         limit {SCORECARD_ROWS}""", p)
     if listed:
         s.tables.append(Table(
@@ -204,12 +279,13 @@ def scorecard(conn, p: Period) -> Section:
             [h for _, h in SCORECARD_COLUMNS],
             [[r[c] if c == "department_name" else fmt(r[c], "%" if c.endswith("_rate") else "")
               for c, _ in SCORECARD_COLUMNS] for r in listed]))
-        top = listed[:10]
-        s.charts.append(Chart("预警最多的部门：收到与已签收（条）", "marts.fct_department_scorecard", charts.bars(
-            [r["department_name"] for r in sorted(top, key=lambda r: -r["alerts_received"])],
-            {"收到预警": [r["alerts_received"] for r in sorted(top, key=lambda r: -r["alerts_received"])],
-             "已签收": [r["alerts_acknowledged"] for r in sorted(top, key=lambda r: -r["alerts_received"])]},
-            horizontal=True, ylabel="条", height=3.4)))
+        top = [r for r in sorted(listed, key=lambda r: -r["alerts_received"]) if r["alerts_received"]][:10]
+        if top:
+            s.charts.append(Chart("收到预警最多的部门：收到与按期处置（条）", "marts.fct_department_scorecard",
+                                  charts.bars([r["department_name"] for r in top],
+                                              {"收到预警": [r["alerts_received"] for r in top],
+                                               "按期处置": [r["alerts_handled_in_time"] for r in top]},
+                                              horizontal=True, ylabel="条", height=3.4)))
     else:
         s.notes.append("本期各部门无预警、时限事项或抽查任务。")
     return s
