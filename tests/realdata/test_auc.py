@@ -78,3 +78,19 @@ def test_new_score_tables_and_columns_are_discovered(warehouse_url):
                          "int_lot_price_patterns.is_pattern_lot", "int_lot_price_screens.cv"]
     finally:
         drop_database(warehouse_url, "ggzy_eval_unit_columns")
+
+
+def test_one_class_market_renders_without_crashing():
+    """A market whose judged lots are all competitive (or that has no lot with 3 bids) has no
+    AUC: the table says so, and the CI gate cannot call it a pass."""
+    import numpy as np
+
+    from ggzy.realdata.report import MarketResult, ScoreAuc, render, score_auc
+
+    none = score_auc("x", np.array([0.1, 0.2]), np.array([0, 0]), draws=100, seed=1)
+    assert none.auc is None and none.low is None
+    empty = ScoreAuc("x", 0, None, None, None)
+    r = MarketResult("tiny", "tiny.csv", [], 2, 0, 0.0, 0.0, empty, empty, empty, empty, empty, empty, [], [])
+    text = render([r], 100)
+    assert "tiny" in text and "risk_score" in text and "(none)" in text
+    assert r.worst_difference is None
