@@ -90,21 +90,31 @@ def real(files: tuple[Path, ...], draws: int, seed: int, batch_days: int | None,
     def log(msg: str) -> None:
         click.echo(msg, err=True)
 
-    results = []
+    # every file converted first: a bad row in the last file stops the command before any
+    # pipeline has run, and needs no warehouse to be reported
+    conversions = []
     for path, name in zip(files, names, strict=True):
         folder = root / name
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-        run = None
         try:
             conv = convert(path, folder / "landing", name, every_days=batch_days)
-            log(f"{name}: converted {len(conv.lots)} lots into {len(conv.batch_dates)} batch dates")
+        except InputError as e:
+            for done in [*conversions, None]:
+                shutil.rmtree(folder if done is None else done.landing.parent, ignore_errors=True)
+            raise click.ClickException(str(e)) from e
+        log(f"{name}: converted {len(conv.lots)} lots into {len(conv.batch_dates)} batch dates")
+        conversions.append(conv)
+    results = []
+    for conv in conversions:
+        folder = conv.landing.parent
+        try:
             run = run_pipeline(conv, server, folder, log=log)
             result = evaluate_market(conv, run.url, draws=draws, seed=seed)
-        except (InputError, PipelineError) as e:
+        except PipelineError as e:  # the work folder stays: the message points at its dbt log
             raise click.ClickException(str(e)) from e
         finally:
-            keep_or_drop(server, run, keep)
+            keep_or_drop(server, conv.name, keep)
         result.pipeline = {"database": run.database + (" (kept)" if keep else " (dropped)"),
                            "rows loaded": run.rows_loaded, "quarantined": run.rows_quarantined,
                            "gate failed": len(run.gate_failed),

@@ -131,6 +131,7 @@ def _gate_all(conv: Conversion, run: PipelineRun) -> None:
     run.seconds["gate"] = time.monotonic() - t0
 
 
-def keep_or_drop(server_url: str, run: PipelineRun | None, keep: bool) -> None:
-    if run is not None and not keep:
-        drop_database(server_url, run.database)
+def keep_or_drop(server_url: str, name: str, keep: bool) -> None:
+    """Drop the scratch database of a data set (also after a failed step) unless kept."""
+    if not keep:
+        drop_database(server_url, DB_PREFIX + name)
