@@ -484,3 +484,17 @@ def test_old_mac_line_ends_are_refused_by_name(tmp_path, conn, warehouse_url):
         load_batch("trading_centre", day, tmp_path, warehouse_url)
     assert "file tenders.csv: line 1: header cannot be read as CSV" in str(e.value)
     assert "line ends must be LF or CR LF" in str(e.value) and "unexpected" not in str(e.value)
+
+
+def test_a_stray_carriage_return_quarantines_its_row(tmp_path, conn, warehouse_url):
+    """A CR outside quotes (found by the property test: COPY failed, 'missing data for column')."""
+    day = date(2024, 7, 5)
+    rows = [valid_row(TAX, i, day) for i in range(3)]
+    data = csv_bytes(TAX, rows).replace(b"\n", b"\r\n")
+    first = rows[1]["entity_id"].encode()
+    data = data.replace(first, b"\r" + first)
+    deliver(tmp_path, "tax", day, {TAX.name: data}, {TAX.name: 3})
+    res = load_batch("tax", day, tmp_path, warehouse_url)
+    assert (res.loaded, res.quarantined) == (2, 1)
+    (_f, line, rule, msg, _rec), = quarantine(conn, "tax", day)
+    assert (line, rule) == (3, r.COLUMN_COUNT) and "carriage return (CR) outside quotes" in msg

@@ -348,7 +348,7 @@ class CsvStreamer:
                 self._record([ln], self.line, out, recs, rec_lines, bad=bad)
                 continue
             nf = (ln.count(b",") if not q else _QUOTED.sub(b"", ln).count(b",")) + 1
-            if nf == want and len(ln) <= lim.field:  # the common case, inline
+            if nf == want and len(ln) <= lim.field and b"\r" not in ln:  # the common case, inline
                 self.st.records += 1
                 self.st.sent += 1
                 out.append(b"%d,%b\n" % (self.line, ln))
@@ -376,6 +376,9 @@ class CsvStreamer:
             nf = _QUOTED.sub(b"", raw).count(b",") + 1
         if nf != self.want:
             self._quarantine(start, r.COLUMN_COUNT, f"{nf} fields, the header has {self.want}", raw)
+            return
+        if b"\r" in raw and b"\r" in _QUOTED.sub(b"", raw):  # COPY would end the record there (old Mac line end)
+            self._quarantine(start, r.COLUMN_COUNT, "a carriage return (CR) outside quotes splits the record", raw)
             return
         if len(raw) > self.lim.field:
             try:
