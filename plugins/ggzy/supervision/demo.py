@@ -162,7 +162,7 @@ def credit(url: str) -> str:
     from ggzy.supervision import credit as cr
     from ggzy.transform import run_dbt
 
-    run_dbt(["build", "--quiet", "-s", "fct_bad_conduct_records+", "fct_watch_signals", "fct_key_watch_list",
+    run_dbt(["build", "--quiet", "-s", "fct_bad_conduct_records+", "fct_watch_signals", "fct_key_watch_list+",
              "--exclude-resource-type", "unit_test"], url=url)
     out = config.home() / "exports" / "credit" / f"credit-records-{dt.date.today():%Y%m%d}.csv"
     res = cr.export(out, OFFICE, url)
