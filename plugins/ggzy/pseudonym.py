@@ -7,8 +7,9 @@ role confirmed 5 of 5 legal representatives with at most 1,000 hashes each. With
 key, a guess cannot be checked.
 
 Where the key lives, and where it does not travel:
-- the deployment's secret: GGZY_PSEUDONYM_KEY (environment, e.g. from a secrets store
-  or the Airflow worker's environment), else $GGZY_HOME/secrets/pseudonym.key, generated
+- the deployment's secret: GGZY_PSEUDONYM_KEY (environment, e.g. from a secrets store),
+  else the Airflow connection ggzy_pseudonym_key given in the environment
+  (AIRFLOW_CONN_GGZY_PSEUDONYM_KEY), else $GGZY_HOME/secrets/pseudonym.key, generated
   at the first start (32 random bytes, mode 600, directory 700). Never a default in git.
 - in the warehouse: table vault.pseudonym_key, in a schema only the pipeline role (and
   the superuser) may use; `schema.bootstrap` installs the key in force. The dbt macro
@@ -36,6 +37,7 @@ import psycopg
 from ggzy import config
 
 KEY_ENV = "GGZY_PSEUDONYM_KEY"
+AIRFLOW_CONN_ENV = "AIRFLOW_CONN_GGZY_PSEUDONYM_KEY"
 SCHEMA = "vault"
 _BLOCK = 64  # SHA-256 block size
 
@@ -44,9 +46,25 @@ def key_file():
     return config.secrets_dir() / "pseudonym.key"
 
 
+def _from_airflow_connection() -> str | None:
+    """The password of Airflow connection `ggzy_pseudonym_key` when it is given the way
+    Airflow reads connections from the environment (a URI such as `generic://:KEY@`, or
+    JSON with a "password"): a deployment that keeps its secrets as Airflow connections."""
+    import json
+    from urllib.parse import unquote, urlsplit
+
+    raw = os.environ.get(AIRFLOW_CONN_ENV, "").strip()
+    if not raw:
+        return None
+    if raw.startswith("{"):
+        return json.loads(raw).get("password") or None
+    return unquote(urlsplit(raw).password or "") or None
+
+
 def key() -> bytes:
-    """The deployment's key: the environment's, else the file's (created on first use)."""
-    given = os.environ.get(KEY_ENV)
+    """The deployment's key: GGZY_PSEUDONYM_KEY, else the Airflow connection
+    ggzy_pseudonym_key, else the file's (created on first use)."""
+    given = os.environ.get(KEY_ENV) or _from_airflow_connection()
     if given:
         return given.strip().encode("utf-8")
     path = key_file()

@@ -47,3 +47,17 @@ def test_superset_reads_the_warehouse_as_its_role(monkeypatch):
     monkeypatch.setenv("GGZY_SUPERSET_PASSWORD", "r/ole@pw")
     url = demo.superset_warehouse_url("postgresql://postgres:su@127.0.0.1:5555/ggzy")
     assert url == "postgresql://ggzy_superset:r%2Fole%40pw@127.0.0.1:5555/ggzy"
+
+
+def test_the_pseudonym_key_can_come_from_an_airflow_connection(monkeypatch, tmp_path):
+    from ggzy import pseudonym
+
+    monkeypatch.setenv("GGZY_HOME", str(tmp_path))
+    monkeypatch.delenv(pseudonym.KEY_ENV, raising=False)
+    monkeypatch.setenv(pseudonym.AIRFLOW_CONN_ENV, "generic://:k%2Fey-from-airflow@")
+    assert pseudonym.key() == b"k/ey-from-airflow"
+    monkeypatch.setenv(pseudonym.AIRFLOW_CONN_ENV, '{"conn_type": "generic", "password": "json-key"}')
+    assert pseudonym.key() == b"json-key"
+    monkeypatch.setenv(pseudonym.KEY_ENV, "env-key")  # the variable wins
+    assert pseudonym.key() == b"env-key"
+    assert not (tmp_path / "secrets" / "pseudonym.key").exists()  # nothing generated when one is given
