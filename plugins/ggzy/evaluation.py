@@ -40,10 +40,11 @@ SCREEN_SCORES: dict[str, str] = {
 Key = tuple[str, str]  # (subject_type, subject_id)
 
 # Subjects other than lots that rules judge, for the false-alarm rate of those rules.
-SUBJECT_UNIVERSE: dict[str, str] = {
-    "complaint": "select complaint_id from staging.stg_trading_centre__complaints",
-    "case": "select case_id from staging.stg_trading_centre__cases",
-    "entity": "select entity_id from marts.dim_entity",
+# (id column, table); a table the build did not make leaves that type without a rate.
+SUBJECT_UNIVERSE: dict[str, tuple[str, str]] = {
+    "complaint": ("complaint_id", "staging.stg_trading_centre__complaints"),
+    "case": ("case_id", "staging.stg_trading_centre__cases"),
+    "entity": ("entity_id", "staging.stg_trading_centre__entities"),
 }
 
 
@@ -211,8 +212,9 @@ def evaluate(landing: Path, url: str | None = None) -> Evaluation:
         ).fetchall()
         # the subjects a rule of each type could flag, for its false alarms on clean ones
         universe: dict[str, set[str]] = {"tender": {row[0] for row in lot_scores}}
-        for subject_type, sql in SUBJECT_UNIVERSE.items():
-            universe[subject_type] = {row[0] for row in conn.execute(sql)}
+        for subject_type, (column, table) in SUBJECT_UNIVERSE.items():
+            if conn.execute("select to_regclass(%s)", (table,)).fetchone()[0] is not None:
+                universe[subject_type] = {row[0] for row in conn.execute(f"select {column} from {table}")}
 
     planted_lots = {sid for keys in truth.values() for (st, sid) in keys if st == "tender"}
     all_lots = {row[0] for row in lot_scores}
