@@ -45,3 +45,26 @@ def test_a_rerun_of_the_same_run_returns_the_report_it_issued(report_url):
                              ("scheduled__2026-06-02T00:00:00+00:00",)).fetchone()
     assert n == 1 and by == "Airflow ggzy_report"
     assert Path(first["path"]).exists()
+
+
+@pytest.mark.e2e
+def test_the_dag_issues_the_month_report_in_airflow(report_url):
+    """One real run (`airflow dags test`, a DagRun in the metadata database): on 2 July it
+    reports June, the second quarter and the first half-year, each archived with its run id."""
+    import subprocess
+
+    from ggzy.airflow_env import airflow_env
+    from ggzy.services import airflow_bin, migrate_airflow
+
+    env = airflow_env(report_url)
+    env["GGZY_WAREHOUSE_URL"] = report_url
+    migrate_airflow(env)
+    proc = subprocess.run([airflow_bin(), "dags", "test", "ggzy_report", "2026-07-02T08:00:00+08:00"], env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    with psycopg.connect(report_url) as conn:
+        rows = conn.execute("""select period, issued_by, pages from ops.reports
+                               where run_id like '%%2026-07-02%%' or run_id like 'manual%%' order by period""").fetchall()
+    periods = {r[0] for r in rows}
+    assert {"2026-06", "2026-Q2", "2026-H1"} <= periods, rows
+    assert all(r[1] == "Airflow ggzy_report" and r[2] >= 10 for r in rows)
