@@ -100,10 +100,22 @@ def celery_night(primary, replica_url, tmp_path_factory):
         from ggzy.runs import DAG_ID, logical_date
 
         run_id = latest_run_id(DAG_ID, logical_date(DAY))
-        yield {"up": up, "night": night, "seconds": seconds, "run_id": run_id,
-               "tasks": task_workers(DAG_ID, run_id) if run_id else []}
+        tasks = task_workers(DAG_ID, run_id) if run_id else []
+        yield {"up": up, "night": night, "seconds": seconds, "run_id": run_id, "tasks": tasks,
+               "failed_logs": _failed_task_logs(run_id, tasks)}
     finally:
         ggzy("airflow", "celery", "down", timeout=300)
+
+
+def _failed_task_logs(run_id: str | None, tasks: list) -> str:
+    """The end of each failed task's log (the home is deleted after the module)."""
+    logs = Path(os.environ["GGZY_HOME"]) / "airflow" / "logs" / "dag_id=ggzy_nightly" / f"run_id={run_id}"
+    out = []
+    for task_id, state, *_ in tasks:
+        if state == "failed":
+            for f in sorted(logs.glob(f"task_id={task_id}/*.log")):
+                out.append(f"--- {f.name} of {task_id}\n" + f.read_text(errors="replace")[-3000:])
+    return "\n".join(out)
 
 
 def q(url: str, sql: str, *params):
@@ -113,7 +125,8 @@ def q(url: str, sql: str, *params):
 
 def test_night_completes_on_celery_with_two_workers(celery_night, primary):
     print(f"\nnight of {DAY} on Celery: {celery_night['seconds']:.0f} s\n{celery_night['night'].stdout}")
-    assert celery_night["night"].returncode == 0, celery_night["night"].stdout[-3000:] + celery_night["night"].stderr[-3000:]
+    assert celery_night["night"].returncode == 0, (celery_night["night"].stdout[-3000:]
+                                                   + celery_night["night"].stderr[-3000:] + celery_night["failed_logs"])
     assert "ggzy-worker-1@" in celery_night["up"].stdout and "ggzy-worker-2@" in celery_night["up"].stdout
     (state,), = q(primary.rsplit("/", 1)[0] + "/airflow",
                   "select state from dag_run where run_id = %s", celery_night["run_id"])
