@@ -129,8 +129,14 @@ def detect(landing: Path, as_of: str) -> dict[str, set[str]]:
     period = np.where(wd, cal.workdays_between(ann_day, dl_day), dl_day - ann_day)
     short = period < t.procurement_method.map(an.MIN_BID_DAYS).to_numpy()
     found["pf_short_bid_period"] |= set(t[short].tender_id)
-    pub = _day(a.publicity_start.astype(str) + "T00:00:00+08:00")
-    found["tl_publicity_late"] |= set(a[cal.workdays_between(a.awd.to_numpy(), pub) > an.PUBLICITY_WORKDAYS].tender_id)
+    # 中标候选人公示 (实施条例第54条), tendered lots: within 3 days of the evaluation report, >= 3 days
+    report = ev.dropna(subset=["evaluated_at"]).groupby("tender_id").evaluated_at.max()
+    ta = a[a.procurement_method.isin(an.TENDER_METHODS) & a.tender_id.isin(report.index)]
+    rep = _day(ta.tender_id.map(report))
+    pub = _day(ta.publicity_start.astype(str) + "T00:00:00+08:00")
+    end = _day(ta.publicity_end.astype(str) + "T00:00:00+08:00")
+    late = (pub - rep > an.PUBLICITY_REPORT_DAYS) | (end - pub < an.PUBLICITY_MIN_DAYS)
+    found["tl_publicity_late"] |= set(ta[np.asarray(late)].tender_id)
     c = a.merge(ct[["tender_id", "contract_amount", "signed_at"]], on="tender_id", how="left")
     dev = (money(c.contract_amount.fillna("nan")) / c.price - 1).abs()
     found["cl_contract_deviation"] |= set(c[dev > an.CONTRACT_DEVIATION].tender_id)

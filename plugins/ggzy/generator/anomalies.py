@@ -24,7 +24,7 @@ ground truth then lists too.
 | tl_complaint_forward_late | complaint forwarded 5–10 working days after `received_at` (limit 3) | forwarded within 0–2 working days |
 | tl_complaint_answer_late | `feedback_at` 8–15 working days after `accepted_at` (limit 5) | feedback 1–4 working days after acceptance |
 | tl_guest_notice_late | expert case on a remote-evaluation lot: `guest_site_notified_at` 10–20 working days after `decided_at` (limit 7) | 1–5 working days; cases not about experts of remote lots have no notification |
-| tl_publicity_late | `publicity_start` 13–20 working days after `awarded_at` (limit 10) | 0–2 working days |
+| tl_publicity_late | tendered lot (open/invited): candidates publicised (`publicity_start`) 4–11 days after the evaluation report (the day of the evaluations), or for 1–2 days only | publicity starts 0–2 days after the evaluation, lasts 3–5 days (实施条例第54条: within 3 days, at least 3 days) |
 | a40_same_file_maker / _ca_cert / _ip / _mac / _bond_account / _project_manager | 2 (30 %: 3) bidders of one lot share that bid attribute | every bidder company has its own machines, IPs, CA cert, bond account and project managers, distinct across the world |
 | a40_identical_price | two valid bids of one lot have the same `bid_price` | prices distinct within a lot |
 | a40_price_progression | all 4–6 (valid) bids of a lot form an arithmetic progression (equal differences to the cent) | no lot with ≥ 3 bids has all sorted differences equal (auction/listing lots included, although increment bidding makes progressions normal there: a detector should skip them) |
@@ -64,7 +64,8 @@ CONTRACT_DAYS = 30
 FORWARD_WORKDAYS = 3
 ANSWER_WORKDAYS = 5
 GUEST_NOTICE_WORKDAYS = 7
-PUBLICITY_WORKDAYS = 10
+PUBLICITY_REPORT_DAYS = 3  # candidates publicised within 3 days of the evaluation report (实施条例第54条)
+PUBLICITY_MIN_DAYS = 3  # ... for at least 3 days
 SHELL_MAX_AGE_DAYS = 365
 SHELL_MAX_TAX_SHARE = 0.001
 

@@ -707,7 +707,9 @@ class World:
         self.pick("cl_start_before_award", [x for x in con if x.award_day - 6 >= self.s])
         self.pick("cl_settlement_overrun", [x for x in con if x.award_day + 150 <= e])
         self.pick("cl_stage_overdue", [x for x in multi if x.award_day + 35 <= e])
-        self.pick("tl_publicity_late", [x for x in multi if int(self.cal.add_workdays(x.award_day, 20)) <= e])
+        # 中标候选人公示 (实施条例第54条) concerns tendered lots (open or invited) with an evaluation report
+        self.pick("tl_publicity_late", [x for x in multi if x.method in an.TENDER_METHODS
+                                        and int(self.cal.add_workdays(x.award_day, 20)) <= e])
         for rule in ("a40_same_file_maker", "a40_same_ca_cert", "a40_same_ip", "a40_same_mac",
                      "a40_same_bond_account", "a40_identical_price"):
             self.pick(rule, opened)
@@ -1153,12 +1155,20 @@ class World:
             if lot.outcome != "awarded" or lot.winner < 0:
                 continue
             lot.award_ts = self.ts(lot.award_day, 9, 17)
+            # candidates are publicised within 3 days of the evaluation report (the evaluation
+            # day), for 3-5 days (实施条例第54条: within 3 days, at least 3 days); planted: 4-11
+            # days after the report, or (a third of them) publicised for 1-2 days only
             if lot.anomaly == "tl_publicity_late":
-                ps = int(cal.add_workdays(lot.award_day, int(rng.integers(13, 21))))
-                lot.detail = f"publicity starts {int(cal.workdays_between(lot.award_day, ps))} working days after award"
+                late = int(rng.integers(13, 21)) - 9
+                short = late % 3 == 0
+                ps = lot.eval_day + (int(rng.integers(0, 3)) if short else late)
+                pe = ps + (1 + late % 2 if short else int(rng.integers(3, 6)))
+                lot.detail = (f"candidates publicised {pe - ps} days only" if short
+                              else f"candidates publicised {ps - lot.eval_day} days after the evaluation report")
             else:
-                ps = int(cal.add_workdays(lot.award_day, int(rng.integers(0, 3))))
-            lot.pub_start, lot.pub_end = ps, int(cal.add_workdays(ps, int(rng.integers(3, 6))))
+                ps = lot.eval_day + int(rng.integers(0, 3))
+                pe = ps + an.PUBLICITY_MIN_DAYS + int(rng.integers(0, 3))
+            lot.pub_start, lot.pub_end = ps, pe
             if lot.control < 0:  # transfers: the confirmation is the contract
                 sd = int(cal.add_workdays(lot.award_day, int(rng.integers(3, 10))))
             elif lot.anomaly == "cl_stage_overdue":

@@ -72,7 +72,8 @@ time_limit_signals as (
         jsonb_strip_nulls(jsonb_build_object(
             'item_type', item_type, 'start_at', start_at, 'done_at', done_at,
             'limit_workdays', limit_workdays, 'due_date', due_date, 'workdays_used', workdays_used,
-            'workdays_overdue', workdays_overdue, 'status', status
+            'workdays_overdue', workdays_overdue, 'status', status,
+            'limit_unit', limit_unit, 'publicity_days', period_days
         )) as evidence,
         responsible_department_code as department_code
     from time_limits

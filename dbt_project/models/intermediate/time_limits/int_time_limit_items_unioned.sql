@@ -6,7 +6,8 @@
    - tl_complaint_answer_late   complaint accepted -> feedback (答复), by the handling department;
    - tl_guest_notice_late       decision on an expert of a remote cross-site evaluation
                                 -> copied to the guest site (抄送评标客场), by the deciding department;
-   - tl_publicity_late          award -> start of the award publicity (中标结果公示), answerable:
+   - tl_publicity_late          evaluation report -> candidates publicised (中标候选人公示) within 3
+                                calendar days, for at least 3 (实施条例第54条; tendered lots), answerable:
                                 the lot's supervising department (responsibility list).
    The complaint limits can be set per jurisdiction (regions seed); empty = the project var. #}
 
@@ -124,7 +125,9 @@ complaint_forwarding as (
         coalesce(department_limits.complaint_forward_workdays, {{ var('complaint_forward_workdays') }})
             as limit_workdays,
         received_codes.department_code as responsible_department_code,
-        complaints.received_by as delivered_department_code
+        complaints.received_by as delivered_department_code,
+        'workdays' as limit_unit,
+        null::integer as period_days
     from complaints
     left join received_codes on complaints.complaint_id = received_codes.item_id
     left join department_limits
@@ -156,7 +159,9 @@ complaint_answers as (
             when complaints.forwarded_to is not null then forwarded_codes.department_code
             else received_codes.department_code
         end as responsible_department_code,
-        coalesce(complaints.forwarded_to, complaints.received_by) as delivered_department_code
+        coalesce(complaints.forwarded_to, complaints.received_by) as delivered_department_code,
+        'workdays' as limit_unit,
+        null::integer as period_days
     from complaints
     left join received_codes on complaints.complaint_id = received_codes.item_id
     left join forwarded_codes on complaints.complaint_id = forwarded_codes.item_id
@@ -207,7 +212,9 @@ guest_notices as (
         {{ local_date('cases.guest_site_notified_at') }} as done_date,
         {{ var('guest_notice_workdays') }} as limit_workdays,
         decided_codes.department_code as responsible_department_code,
-        cases.decided_by as delivered_department_code
+        cases.decided_by as delivered_department_code,
+        'workdays' as limit_unit,
+        null::integer as period_days
     from cases
     inner join tenders
         on cases.tender_id = tenders.tender_id
@@ -223,6 +230,22 @@ guest_notices as (
 
 ),
 
+-- 中标候选人公示 (实施条例第54条): for a tendered lot (open or invited: 依法必须招标), the
+-- candidates are publicised within 3 days of the evaluation report (the day the committee
+-- evaluated: the last evaluation) and for at least 3 days; days counted as the 民法典 does
+-- (第201条: the first day not counted), so a report on Mon is due by Thu, and a publicity
+-- from Mon to Thu lasts 3 days
+report_dates as (
+
+    select
+        tender_id,
+        max(evaluated_at) as reported_at
+    from evaluations
+    where evaluated_at is not null
+    group by tender_id
+
+),
+
 publicity as (
 
     select
@@ -230,18 +253,24 @@ publicity as (
         'tender' as item_type,
         awards.tender_id as item_id,
         awards.tender_id,
-        awards.awarded_at as start_at,
-        {{ local_date('awards.awarded_at') }} as start_date,
+        report_dates.reported_at as start_at,
+        {{ local_date('report_dates.reported_at') }} as start_date,
         awards.publicity_start::timestamptz as done_at,
         awards.publicity_start as done_date,
-        {{ var('publicity_workdays') }} as limit_workdays,
+        {{ var('publicity_report_days', 3) }} as limit_workdays,
         coalesce(assignments.supervising_department_code, assignments.trading_centre_code)
             as responsible_department_code,
-        null::text as delivered_department_code
+        null::text as delivered_department_code,
+        'calendar_days' as limit_unit,
+        awards.publicity_end - awards.publicity_start as period_days
     from awards
+    inner join report_dates
+        on awards.tender_id = report_dates.tender_id
+    inner join tenders
+        on awards.tender_id = tenders.tender_id
     left join assignments
         on awards.tender_id = assignments.tender_id
-    where awards.awarded_at is not null
+    where tenders.procurement_method in ('open', 'invited')
 
 ),
 
@@ -272,6 +301,8 @@ final as (
         unioned.done_at,
         unioned.done_date,
         unioned.limit_workdays,
+        unioned.limit_unit,
+        unioned.period_days,
         coalesce(
             unioned.responsible_department_code,
             assignments.supervising_department_code,

@@ -36,7 +36,10 @@ dated as (
     select
         items.*,
         {{ as_of_date() }} as as_of_date,
-        {{ add_workdays('items.start_date', 'items.limit_workdays') }} as due_date
+        case
+            when items.limit_unit = 'calendar_days' then items.start_date + items.limit_workdays
+            else {{ add_workdays('items.start_date', 'items.limit_workdays') }}
+        end as due_date
     from items
 
 ),
@@ -48,6 +51,8 @@ measured as (
         due_day.calendar_source as due_calendar_source,
         dated.done_date is not null as is_done,
         case
+            when dated.limit_unit = 'calendar_days'
+                then coalesce(dated.done_date, dated.as_of_date) - dated.start_date
             when dated.done_date is not null
                 then {{ workdays_between('dated.start_date', 'dated.done_date') }}
             else {{ workdays_between('dated.start_date', 'dated.as_of_date') }}
@@ -98,15 +103,19 @@ final as (
         case
             when measured.due_date is null then 'no_calendar'
             when measured.is_done and measured.done_date > measured.due_date then 'late'
+            when measured.period_days < {{ var('publicity_min_days', 3) }} then 'short_period'
             when measured.is_done then 'on_time'
             when measured.as_of_date > measured.due_date then 'open_overdue'
             else 'open'
         end as status,
         coalesce(
             (measured.is_done and measured.done_date > measured.due_date)
-            or (not measured.is_done and measured.as_of_date > measured.due_date),
+            or (not measured.is_done and measured.as_of_date > measured.due_date)
+            or measured.period_days < {{ var('publicity_min_days', 3) }},
             false
         ) as is_breach,
+        measured.limit_unit,
+        measured.period_days,
         measured.responsible_department_code,
         measured.delivered_department_code,
         measured.is_department_code_unknown,
