@@ -43,7 +43,8 @@ LIST_TYPE = {
     "administrative_penalty": "行政处罚",
     "abnormal_operation": "经营异常",
 }
-TIME_LIMIT_STATUS = {"on_time": "按时办结", "late": "超时办结", "open_overdue": "逾期未办结", "open": "办理中"}
+TIME_LIMIT_STATUS = {"on_time": "按时办结", "late": "超时办结", "open_overdue": "逾期未办结", "open": "办理中",
+                     "short_period": "公示期不足"}
 ITEM_TYPE = {"complaint": "投诉举报", "case": "处理决定", "tender": "标段"}
 
 
