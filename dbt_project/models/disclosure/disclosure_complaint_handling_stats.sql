@@ -20,6 +20,15 @@ departments as (
 
 ),
 
+-- the feed names departments by its own codes (JYZX, 530100-ZJJ, ...): counted under the
+-- department they resolve to, the delivered code only where it resolves to none
+resolved_codes as (
+
+    select * from {{ ref('int_department_codes_resolved') }}
+    where item_type = 'complaint'
+
+),
+
 regions as (
 
     select * from {{ ref('regions') }}
@@ -36,9 +45,13 @@ received as (
         {{ local_date('complaints.forwarded_at') }} as forwarded_on,
         {{ local_date('complaints.accepted_at') }} as accepted_on,
         {{ local_date('complaints.feedback_at') }} as feedback_on,
-        complaints.received_by,
-        complaints.forwarded_to
+        coalesce(received_by.department_code, complaints.received_by) as received_by,
+        coalesce(forwarded_to.department_code, complaints.forwarded_to) as forwarded_to
     from complaints
+    left join resolved_codes as received_by
+        on complaints.complaint_id = received_by.item_id and received_by.code_role = 'received_by'
+    left join resolved_codes as forwarded_to
+        on complaints.complaint_id = forwarded_to.item_id and forwarded_to.code_role = 'forwarded_to'
     where {{ local_date('complaints.received_at') }} <= {{ as_of_date() }}
 
 ),
