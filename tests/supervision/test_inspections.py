@@ -45,3 +45,11 @@ def test_import_is_idempotent_and_errors_name_file_and_line(sv, tmp_path):
                    f"{camp},tender,{tenders[1]},2027-01-01,逾期发现,,true\n", encoding="utf-8")
     proc = ggzy("inspections", "import", str(bad), "--by", "王主任", check=False)
     assert proc.returncode == 1 and "bad.csv, line 3" in proc.stderr and "outside" in proc.stderr
+    short = tmp_path / "short.csv"
+    short.write_text("inspection_id,title\nZX-X,x\n", encoding="utf-8")
+    proc = ggzy("inspections", "import", str(short), "--by", "王主任", check=False)
+    assert proc.returncode == 1 and "short.csv, line 1: missing column(s) scope" in proc.stderr
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes(head.encode() + "ZX-L,检查".encode("gb18030") + b"\n")
+    proc = ggzy("inspections", "import", str(latin), "--by", "王主任", check=False)
+    assert proc.returncode == 1 and "not a UTF-8 CSV file" in proc.stderr

@@ -17,6 +17,9 @@ from ggzy import db
 from ggzy.supervision import SupervisionError, require_actor
 
 TARGET_TYPES = ("tender", "entity", "expert", "project")
+# columns an import file must have (docs/supervision.md); departments and the finding columns may be absent
+IMPORT_COLUMNS = ("inspection_id", "title", "scope", "lead_department", "period_start", "period_end", "target_type",
+                  "target_id")
 
 
 def _departments(conn, codes: list[str]) -> None:
@@ -94,8 +97,19 @@ def import_csv(path: Path, by: str, url: str | None = None) -> dict[str, int]:
     counts = {"campaigns": 0, "targets": 0, "findings": 0}
     with db.connect(url) as conn:
         known = {r[0] for r in conn.execute("select inspection_id from ops.special_inspections")}
+    try:
+        _import_rows(path, by, url, known, counts)
+    except (UnicodeDecodeError, csv.Error) as exc:  # the file itself is unreadable, not one row
+        raise SupervisionError(f"{path}: not a UTF-8 CSV file ({exc})") from exc
+    return counts
+
+
+def _import_rows(path: Path, by: str, url: str | None, known: set[str], counts: dict[str, int]) -> None:
     with Path(path).open(encoding="utf-8-sig", newline="") as f:
-        for line, row in enumerate(csv.DictReader(f), start=2):
+        reader = csv.DictReader(f)
+        if missing := [c for c in IMPORT_COLUMNS if c not in (reader.fieldnames or [])]:
+            raise SupervisionError(f"{path}, line 1: missing column(s) {', '.join(missing)}")
+        for line, row in enumerate(reader, start=2):
             try:
                 if row["inspection_id"] not in known:
                     create(row["inspection_id"], row["title"], row["scope"], row["lead_department"],
@@ -117,9 +131,8 @@ def import_csv(path: Path, by: str, url: str | None = None) -> dict[str, int]:
                                        (row.get("is_problem") or "").strip().lower() in ("true", "1", "yes", "是"), by,
                                        row.get("legal_basis") or None, url)
                         counts["findings"] += 1
-            except (SupervisionError, KeyError, ValueError) as exc:
+            except (SupervisionError, KeyError, ValueError, TypeError) as exc:
                 raise SupervisionError(f"{path}, line {line}: {exc}") from exc
-    return counts
 
 
 def summary(url: str | None = None) -> list[dict[str, Any]]:
