@@ -37,6 +37,7 @@ SLOT = "ggzy_replica"
 # change the primary trusted 127.0.0.1 and replication needed no line of its own.
 HBA_FILE = "pg_hba_replication.conf"
 HBA_LINE = f"host    replication  {ROLE}  127.0.0.1/32  scram-sha-256\n"
+AUTO_CONF = "postgresql.auto.conf"
 
 
 class ReplicaError(RuntimeError):
@@ -188,14 +189,22 @@ def start(wait: float = 120) -> str:
 
 
 def _copy_access_files(data: Path, user: str | None) -> None:
-    """Who may connect is not replicated (pg_hba.conf is a file, not WAL): the replica
-    gets the primary's files at every start, so it never admits anyone the primary would not."""
+    """Who may connect and what is logged are files, not WAL, so they are not replicated:
+    the replica gets the primary's pg_hba.conf, pg_ident.conf and server settings
+    (postgresql.auto.conf: ALTER SYSTEM, e.g. the audit log) at every start, keeping its
+    own connection to the primary; it never admits anyone the primary would not, and logs
+    what the primary logs."""
     for name in ("pg_hba.conf", "pg_ident.conf", HBA_FILE):
         src = wh.pgdata() / name
         if src.exists():
             shutil.copyfile(src, data / name)
             (data / name).chmod(0o600)
             _own(data / name, user)
+    own = ("primary_conninfo", "primary_slot_name")
+    mine = [ln for ln in (data / AUTO_CONF).read_text().splitlines() if ln.split("=")[0].strip() in own]
+    theirs = [ln for ln in (wh.pgdata() / AUTO_CONF).read_text().splitlines()
+              if ln.split("=")[0].strip() not in own]
+    (data / AUTO_CONF).write_text("\n".join([*theirs, *mine]) + "\n")
 
 
 def stop() -> None:

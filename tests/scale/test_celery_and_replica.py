@@ -198,6 +198,24 @@ def test_readers_use_the_replica_with_their_own_roles(primary, replica_url, monk
             as_role(role, "insert into marts.replica_probe_mart values (1)")
 
 
+def test_replica_logs_what_the_primary_logs(primary, replica_url):
+    """Server settings (the audit log among them) live in postgresql.auto.conf, a file
+    the primary does not replicate: the replica has the same ones, set after it was made too."""
+    from ggzy import replica
+
+    with psycopg.connect(primary, autocommit=True) as conn:
+        conn.execute("alter system set log_min_duration_statement = 12345")
+        conn.execute("select pg_reload_conf()")
+    replica.start()  # what `ggzy warehouse replica` does again on a running replica
+    sql = """select name, setting from pg_settings where source = 'configuration file'
+             and name not in ('primary_conninfo', 'primary_slot_name', 'port') order by name"""
+    deadline = time.monotonic() + 10
+    while (on_replica := q(replica_url, sql)) != q(primary, sql) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert on_replica == q(primary, sql)
+    assert ("log_min_duration_statement", "12345") in on_replica
+
+
 def test_replica_sees_a_write_on_the_primary_within_seconds(primary, replica_url):
     from ggzy import replica
 
