@@ -33,6 +33,9 @@ ENV_KEYS = ("GGZY_HOME", "GGZY_PG_PORT", "GGZY_WAREHOUSE_URL", "GGZY_LANDING", "
 
 @pytest.fixture(scope="module")
 def primary():
+    # ggzy.airflow_env reads GGZY_AIRFLOW_PORT once, at import: import it before this
+    # module's port is set, so later modules of the session keep the default
+    import ggzy.airflow_env  # noqa: F401
     from ggzy import schema, warehouse
 
     saved = {k: os.environ.get(k) for k in ENV_KEYS}
