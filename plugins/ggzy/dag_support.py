@@ -189,7 +189,8 @@ def record_run(context: dict[str, Any]) -> None:
     except Exception as exc:  # the ledger must still be written
         log.warning("could not read task states: %s", exc)
     details: dict[str, Any] = {}
-    for task_id in ("quality_gate", "sync_alerts", "publish_disclosure", *(f"load_{f}" for f in FEEDS)):
+    for task_id in ("quality_gate", "sync_alerts", "notify_alerts", "register_clues", "publish_disclosure",
+                    *(f"load_{f}" for f in FEEDS)):
         try:
             details[task_id] = ti.xcom_pull(task_ids=task_id)
         except Exception:
@@ -203,3 +204,9 @@ def record_run(context: dict[str, Any]) -> None:
     failed = [t for t, s in states.items() if s in ("failed", "upstream_failed")]
     if failed:
         notify(f"[GGZY] run {run_id} finished with failed tasks: {', '.join(sorted(failed))}")
+        # The ledger task is the run's last task: left green, it would make a night whose dbt
+        # build failed (alerts and publication never ran) a successful DAG run in Airflow and
+        # in `ggzy run`. Recorded and notified above; failed here, without retries.
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(f"run {run_id}: failed tasks {', '.join(sorted(failed))} (recorded in ops.run_ledger)")
