@@ -1,5 +1,11 @@
--- grain: one row per pair of bidders (bidder_a < bidder_b) x population (category x prefecture)
--- that bid together at least once: how often they bid together against what chance predicts.
+-- grain: one row per pair of bidders (bidder_a < bidder_b) x population that bid together at least
+-- once: how often they bid together against what chance predicts. Two populations: the lots of
+-- one category x prefecture, and the whole province (category = prefecture_code = '*'), so that a
+-- ring spread over many prefectures, meeting rarely in each, is still measured. Province-wide the
+-- chance expectation is the sum of the pair's expectations in every category x prefecture where
+-- both bid (firms bid where they work: two firms of one prefecture are not a ring because they
+-- meet more often than a province-wide draw would have them), the p-value Poisson's upper tail
+-- (at least as wide as the sum of hypergeometric counts it stands for).
 -- Expected co-bids E = N * p_a * p_b, with p = the bidder's participation rate (lots bid / N)
 -- in the population of N lots. p_value = P(X >= observed) for the number X of joint lots of
 -- two bidders choosing their lots independently: X ~ Hypergeometric(N, K = lots of a,
@@ -8,9 +14,10 @@
 -- Each bidder of a lot carries its population's N and its own counts into the self-join (no
 -- join of the pairs back to per-bidder counts: misestimated, that join multiplied the bidders
 -- of a population by each other), and the tail of the p-value is summed per pair in a
--- subquery reading ln k! from an array (no joins per term).
+-- subquery reading ln k! from an array (no joins per term). Nested loops off: the province-wide
+-- pairs join the co-bid counts back by pair, which nested over CTE scans took minutes.
 {{ config(
-    pre_hook=["set local work_mem = '256MB'"],
+    pre_hook=["set local enable_nestloop = off", "set local work_mem = '256MB'"],
     post_hook=[
         "{{ table_index(this, 'a', 'bidder_a, bidder_b') }}",
         "analyze {{ this }}",
@@ -90,7 +97,8 @@ co_bids as (
         min(b.n_wins) as n_wins_b,
         count(*) as observed,
         count(*) filter (where a.won) as joint_wins_a,
-        count(*) filter (where b.won) as joint_wins_b
+        count(*) filter (where b.won) as joint_wins_b,
+        array_agg(a.tender_id order by a.tender_id) as joint_lot_ids
     from lot_bidders_counted as a
     inner join lot_bidders_counted as b
         on a.tender_id = b.tender_id
@@ -153,30 +161,39 @@ tail_lengths as (
 
 ),
 
+-- the tail's logarithm by log-sum-exp (largest term factored out): ln p stays exact where p
+-- itself is below the smallest float (a firm pair meeting hundreds of times more than chance)
 tails as (
 
     select
         e.*,
-        tail.p_value
+        tail.ln_p_value
     from tail_lengths as e
-    cross join lateral (
-        select
-            least(1, sum(exp(
-                f.ln_facts[e.n_lots_a + 1] + f.ln_facts[e.n_lots - e.n_lots_a + 1]
-                + f.ln_facts[e.n_lots_b + 1] + f.ln_facts[e.n_lots - e.n_lots_b + 1]
-                - f.ln_facts[e.n_lots + 1]
-                - f.ln_facts[t.k + 1] - f.ln_facts[e.n_lots_a - t.k + 1] - f.ln_facts[e.n_lots_b - t.k + 1]
-                - f.ln_facts[e.n_lots - e.n_lots_a - e.n_lots_b + t.k + 1]
-            ))) as p_value
-        from ln_factorials as f
-        cross join
-            generate_series(e.observed, least(e.n_lots_a, e.n_lots_b, e.observed + e.n_terms - 1)) as t (k)
-        where e.observed >= 2 and e.observed > e.expected
+    cross join lateral (  -- noqa: ST05
+        select least(0.0, max(terms.max_term) + ln(sum(exp(greatest(terms.ln_term - terms.max_term, -700))))) as ln_p_value
+        from (  -- noqa: ST05
+            select
+                term.ln_term,
+                max(term.ln_term) over () as max_term
+            from ln_factorials as f
+            cross join
+                generate_series(e.observed, least(e.n_lots_a, e.n_lots_b, e.observed + e.n_terms - 1)) as t (k)
+            cross join
+                lateral (
+                    select
+                        f.ln_facts[e.n_lots_a + 1] + f.ln_facts[e.n_lots - e.n_lots_a + 1]
+                        + f.ln_facts[e.n_lots_b + 1] + f.ln_facts[e.n_lots - e.n_lots_b + 1]
+                        - f.ln_facts[e.n_lots + 1]
+                        - f.ln_facts[t.k + 1] - f.ln_facts[e.n_lots_a - t.k + 1] - f.ln_facts[e.n_lots_b - t.k + 1]
+                        - f.ln_facts[e.n_lots - e.n_lots_a - e.n_lots_b + t.k + 1] as ln_term
+                ) as term
+            where e.observed >= 2 and e.observed > e.expected
+        ) as terms
     ) as tail
 
 ),
 
-final as (
+local_pairs as (
 
     select
         category,
@@ -193,16 +210,129 @@ final as (
         joint_wins_a,
         joint_wins_b,
         -- no tail computed: one joint lot only, or no more joint lots than expected
-        coalesce(p_value, 1.0) as p_value,
+        coalesce(ln_p_value, 0.0) as ln_p_value,
+        1 as n_prefectures,
+        joint_lot_ids[1:50] as joint_lot_ids
+    from tails
+
+),
+
+-- province-wide: the pairs that met in more than one category x prefecture (elsewhere the
+-- province row would repeat the local one), expected = sum over the populations both bid in
+bidder_populations as (
+
+    select distinct
+        category,
+        prefecture_code,
+        bidder_id,
+        n_lots,
+        n_lots_bid
+    from lot_bidders_counted
+
+),
+
+spread_pairs as (
+
+    select
+        bidder_a,
+        bidder_b,
+        sum(n_lots_a) as n_lots_a,
+        sum(n_lots_b) as n_lots_b,
+        sum(n_wins_a) as n_wins_a,
+        sum(n_wins_b) as n_wins_b,
+        sum(observed) as observed,
+        sum(joint_wins_a) as joint_wins_a,
+        sum(joint_wins_b) as joint_wins_b,
+        count(distinct prefecture_code) as n_prefectures
+    from co_bids
+    group by bidder_a, bidder_b
+    having count(*) >= 2
+
+),
+
+spread_expected as (
+
+    select
+        spread_pairs.bidder_a,
+        spread_pairs.bidder_b,
+        sum(a.n_lots) as n_lots,
+        sum(a.n_lots_bid::float8 * b.n_lots_bid / a.n_lots) as expected
+    from spread_pairs
+    inner join bidder_populations as a on spread_pairs.bidder_a = a.bidder_id
+    inner join bidder_populations as b
+        on spread_pairs.bidder_b = b.bidder_id
+        and a.category = b.category
+        and a.prefecture_code = b.prefecture_code
+    group by spread_pairs.bidder_a, spread_pairs.bidder_b
+
+),
+
+spread_lots as (
+
+    select
+        co_bids.bidder_a,
+        co_bids.bidder_b,
+        (array_agg(l.tender_id order by l.tender_id))[1:50] as joint_lot_ids
+    from co_bids
+    inner join spread_pairs on co_bids.bidder_a = spread_pairs.bidder_a and co_bids.bidder_b = spread_pairs.bidder_b
+    cross join lateral unnest(co_bids.joint_lot_ids) as l (tender_id)
+    group by co_bids.bidder_a, co_bids.bidder_b
+
+),
+
+province_pairs as (
+
+    select
+        '*' as category,
+        '*' as prefecture_code,
+        spread_pairs.bidder_a,
+        spread_pairs.bidder_b,
+        spread_expected.n_lots,
+        spread_pairs.n_lots_a,
+        spread_pairs.n_lots_b,
+        spread_pairs.n_wins_a,
+        spread_pairs.n_wins_b,
+        spread_pairs.observed,
+        spread_expected.expected,
+        spread_pairs.joint_wins_a,
+        spread_pairs.joint_wins_b,
+        case when spread_pairs.observed >= 2
+                then {{ poisson_upper_tail_ln('spread_expected.expected', 'spread_pairs.observed') }}
+            else 0.0
+        end as ln_p_value,
+        spread_pairs.n_prefectures,
+        spread_lots.joint_lot_ids
+    from spread_pairs
+    inner join spread_expected
+        on spread_pairs.bidder_a = spread_expected.bidder_a and spread_pairs.bidder_b = spread_expected.bidder_b
+    inner join spread_lots
+        on spread_pairs.bidder_a = spread_lots.bidder_a and spread_pairs.bidder_b = spread_lots.bidder_b
+
+),
+
+all_pairs as (
+
+    select * from local_pairs
+    union all
+    select * from province_pairs
+
+),
+
+final as (
+
+    select
+        all_pairs.*,
+        exp(greatest(all_pairs.ln_p_value, -700)) as p_value,
         -- evidence of a recurring pair, -log10 p, counted from the second joint lot on (meeting
-        -- once is what any two bidders of a lot do, however rare they are)
-        case when observed >= {{ var('net_min_cobids', 2) }}
-                then least(15, -log(greatest(coalesce(p_value, 1.0), 1e-15)))
+        -- once is what any two bidders of a lot do, however rare they are); not capped: how far
+        -- beyond chance a pair meets is what ranks the strongest rings
+        case when all_pairs.observed >= {{ var('net_min_cobids', 2) }}
+                then -all_pairs.ln_p_value / ln(10.0)
             else 0
         end as surprise,
-        observed >= {{ var('net_min_cobids', 2) }}
-        and coalesce(p_value, 1) < {{ var('net_pair_max_p', 0.001) }} as is_recurrent
-    from tails
+        all_pairs.observed >= {{ var('net_min_cobids', 2) }}
+        and all_pairs.ln_p_value < ln({{ var('net_pair_max_p', 0.001) }}) as is_recurrent
+    from all_pairs
 
 )
 

@@ -60,7 +60,9 @@ lot_bidder_pairs as materialized (
 
 ),
 
-lot_pairs as (
+-- each pair of the lot scored in its category x prefecture and in the province; the population
+-- where the pair is least probable counts, its p-value doubled (Bonferroni over the two tested)
+lot_pairs_scored as (
 
     select
         lot_bidder_pairs.tender_id,
@@ -69,11 +71,12 @@ lot_pairs as (
         lot_bidder_pairs.bidder_b,
         lot_bidder_pairs.a_won,
         lot_bidder_pairs.b_won,
+        pairs.category = '*' as is_province_wide,
         pairs.observed,
         pairs.expected,
-        pairs.p_value,
-        pairs.surprise,
-        pairs.is_recurrent,
+        pairs.ln_p_value,
+        pairs.n_prefectures,
+        pairs.joint_lot_ids,
         pairs.joint_wins_a,
         pairs.joint_wins_b
     from lot_bidder_pairs
@@ -82,6 +85,58 @@ lot_pairs as (
         and lot_bidder_pairs.prefecture_code = pairs.prefecture_code
         and lot_bidder_pairs.bidder_a = pairs.bidder_a
         and lot_bidder_pairs.bidder_b = pairs.bidder_b
+
+    union all
+
+    select
+        lot_bidder_pairs.tender_id,
+        lot_bidder_pairs.winner_id,
+        lot_bidder_pairs.bidder_a,
+        lot_bidder_pairs.bidder_b,
+        lot_bidder_pairs.a_won,
+        lot_bidder_pairs.b_won,
+        true as is_province_wide,
+        pairs.observed,
+        pairs.expected,
+        pairs.ln_p_value,
+        pairs.n_prefectures,
+        pairs.joint_lot_ids,
+        pairs.joint_wins_a,
+        pairs.joint_wins_b
+    from lot_bidder_pairs
+    inner join pairs
+        on pairs.category = '*'
+        and pairs.prefecture_code = '*'
+        and lot_bidder_pairs.bidder_a = pairs.bidder_a
+        and lot_bidder_pairs.bidder_b = pairs.bidder_b
+
+),
+
+lot_pairs as (
+
+    select distinct on (tender_id, bidder_a, bidder_b)
+        tender_id,
+        winner_id,
+        bidder_a,
+        bidder_b,
+        a_won,
+        b_won,
+        is_province_wide,
+        observed,
+        expected,
+        exp(greatest(least(0.0, ln_p_value + ln(2.0)), -700)) as p_value,
+        case when observed >= {{ var('net_min_cobids', 2) }}
+                then greatest(0.0, -(ln_p_value + ln(2.0)) / ln(10.0))
+            else 0
+        end as surprise,
+        observed >= {{ var('net_min_cobids', 2) }}
+        and ln_p_value + ln(2.0) < ln({{ var('net_pair_max_p', 0.001) }}) as is_recurrent,
+        n_prefectures,
+        joint_lot_ids,
+        joint_wins_a,
+        joint_wins_b
+    from lot_pairs_scored
+    order by tender_id, bidder_a, bidder_b, ln_p_value, is_province_wide
 
 ),
 
@@ -94,13 +149,17 @@ lot_pair_stats as (
         count(*) filter (where observed >= {{ var('net_min_cobids', 2) }}) as n_recurring_pairs,
         count(*) filter (where is_recurrent) as n_recurrent_pairs,
         avg(surprise) as cobid_score,
+        max(surprise) as max_surprise,
         max(observed) as max_observed,
         jsonb_agg(
             jsonb_build_object(
                 'bidders', jsonb_build_array(bidder_a, bidder_b),
+                'population', case when is_province_wide then 'province' else 'category x prefecture' end,
                 'observed', observed,
                 'expected', round(expected::numeric, 4),
-                'p_value', p_value
+                'p_value', p_value,
+                'n_prefectures', n_prefectures,
+                'joint_lot_ids', to_jsonb(joint_lot_ids)
             ) order by p_value, bidder_a, bidder_b
         ) filter (where observed >= {{ var('net_min_cobids', 2) }}) as recurring_pairs,
         -- rotation: recurring partners of the winner in this lot that themselves won a joint lot
@@ -190,6 +249,10 @@ final as (
         lot_scores.n_recurrent_pairs,
         lot_scores.max_observed,
         lot_scores.cobid_score,
+        lot_scores.max_surprise,
+        -- the lot's strongest pair as a strength 0..1 that does not saturate: s / (s + 10) with s =
+        -- -log10 p of its most improbable pair (p = 0.001 gives 0.23, 1e-10 gives 0.5)
+        lot_scores.max_surprise / (lot_scores.max_surprise + 10.0) as network_strength,
         coalesce(ring_members.ring_member_ids, array[]::text[]) as ring_member_ids,
         lot_scores.recurring_pairs,
         cover_bids.cover_bids,

@@ -1,5 +1,7 @@
--- grain: one row per tender (lot) with at least 3 valid priced bids: the bid-rigging price screens
--- and their percentiles within a comparable population (formulas in _risk__models.yml)
+-- grain: one row per tender (lot) with at least 3 valid priced bids: the bid-rigging price screens,
+-- their percentiles within a comparable population, and screen_score: how far the lot's screens
+-- lie in the tail of competitive lots of labelled markets (seed screen_reference; formulas in
+-- _risk__models.yml, the method in docs/evaluation.md)
 {{ config(
     post_hook=[
         "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
@@ -12,16 +14,18 @@
     'spd': 'desc',
     'diffp': 'asc',
     'rd': 'asc',
-    'kurt': 'asc',
+    'kurt': 'desc',
     'skew': 'desc',
-    'ks': 'asc',
+    'ks': 'desc',
 } -%}
-{%- set weights = var('ps_screen_weights', {
-    'cv': 3, 'spd': 2, 'kurt': 1, 'diffp': 1, 'rd': 1, 'skew': 1, 'ks': 1,
-}) -%}
-{#- the order in which values grow more suspicious: 'desc' = a low value is suspicious
-    (low CV, SPD, SKEW under cover bidding), 'asc' = a high value is (DIFFP, RD, KURT, KS);
-    the suspicion percentile is the percent_rank in that order (1 = most suspicious) -#}
+{#- the order in which values grow more suspicious: 'desc' = a low value is suspicious, 'asc' = a
+    high value is; the suspicion percentile is the percent_rank in that order (1 = most
+    suspicious). KS and KURT are 'desc': in all three labelled markets collusive lots have the
+    lower values (bids spread evenly over their range: cover bids placed, not drawn) -#}
+{#- the screens of screen_score: those whose direction holds in every labelled market (CV is
+    weak in the USA school-milk data, AUC 0.46, and kept as the textbook screen; SPD, DIFFP,
+    SKEW point opposite ways in different markets, RD is flat: left out, shown as evidence) -#}
+{%- set scored_screens = ['cv', 'ks', 'kurt'] -%}
 {#- the reference populations, narrowest first: (level, partition) -#}
 {%- set levels = [
     (1, 'category, prefecture_code, lot_year'),
@@ -121,6 +125,107 @@ screens as (
 
 ),
 
+-- the competitive lots of labelled markets: each market's quantiles of a screen in a bid-count
+-- bucket, averaged over the markets (each weighs the same), as steps for interpolation
+reference as (
+
+    select
+        screen,
+        n_bucket,
+        quantile::float8 as q,
+        avg(value::float8) as ref_value
+    from {{ ref('screen_reference') }}
+    group by screen, n_bucket, quantile
+
+),
+
+reference_steps as (
+
+    select
+        reference.*,
+        lead(reference.q) over w_ref as next_q,
+        lead(reference.ref_value) over w_ref as next_value
+    from reference
+    window w_ref as (partition by screen, n_bucket order by q)
+
+),
+
+screen_values as (
+
+    select
+        screens.tender_id,
+        v.screen,
+        v.x,
+        case
+            when screens.n_bids <= 3 then 3 when screens.n_bids <= 4 then 4 when screens.n_bids <= 6 then 5
+            when screens.n_bids <= 10 then 7 else 11
+        end as n_bucket
+    from screens
+    cross join
+        lateral (
+            values {% for s in scored_screens %}('{{ s }}', screens.{{ s }}){% if not loop.last %},
+            {% endif %}{% endfor %}
+        ) as v (screen, x)
+    where v.x is not null
+
+),
+
+-- the reference CDF at the lot's value, mid-point of a plateau (F(x-) + F(x)) / 2, linear between
+-- quantiles; strength = 1 - that: the share of competitive lots with a value less suspicious
+strengths as (
+
+    select
+        screen_values.tender_id,
+        screen_values.screen,
+        1 - (
+            coalesce(max(r.q + case when r.next_value > r.ref_value
+                    then least(1.0, (screen_values.x - r.ref_value) / (r.next_value - r.ref_value)) * (r.next_q - r.q)
+                else 0
+            end) filter (where r.ref_value < screen_values.x), 0)
+            + coalesce(max(r.q + case when r.next_value > r.ref_value
+                    then least(1.0, (screen_values.x - r.ref_value) / (r.next_value - r.ref_value)) * (r.next_q - r.q)
+                else 0
+            end) filter (where r.ref_value <= screen_values.x), 0)
+        ) / 2 as strength
+    from screen_values
+    inner join reference_steps as r
+        on screen_values.screen = r.screen
+        and screen_values.n_bucket = r.n_bucket
+    group by screen_values.tender_id, screen_values.screen
+
+),
+
+-- the screens' tail probabilities p = 1 - strength (at least 1e-4: the reference's resolution)
+-- combined by Fisher's method: -2 sum ln p is chi-square with 2k degrees of freedom when the k
+-- screens are independent, so screen_score = P(chi2_2k <= -2 sum ln p) = 1 - P sum_{j<k} (-ln P)^j / j!
+-- with P = prod p: the probability that a competitive lot looks less unusual than this one
+lot_tails as (
+
+    select
+        tender_id,
+        {%- for s in scored_screens %}
+        max(strength) filter (where screen = '{{ s }}') as {{ s }}_strength,
+        {%- endfor %}
+        sum(ln(greatest(1e-4, 1 - strength))) as ln_p,
+        count(*) as n_screens
+    from strengths
+    group by tender_id
+
+),
+
+lot_strengths as (
+
+    select
+        lot_tails.*,
+        1 - exp(lot_tails.ln_p) * (
+            1
+            + case when lot_tails.n_screens >= 2 then -lot_tails.ln_p else 0 end
+            + case when lot_tails.n_screens >= 3 then lot_tails.ln_p * lot_tails.ln_p / 2 else 0 end
+        ) as screen_score
+    from lot_tails
+
+),
+
 -- comparable populations, from the narrowest to the widest; a lot is ranked within the
 -- narrowest one holding at least var ps_min_population lots
 populations as (
@@ -156,6 +261,19 @@ ranked as (
 
 ),
 
+ranked_with_strengths as (
+
+    select
+        ranked.*,
+        {%- for s in scored_screens %}
+        lot_strengths.{{ s }}_strength,
+        {%- endfor %}
+        lot_strengths.screen_score
+    from ranked
+    left join lot_strengths on ranked.tender_id = lot_strengths.tender_id
+
+),
+
 final as (
 
     select
@@ -178,21 +296,12 @@ final as (
             when 1 then {{ s }}_pr_1 when 2 then {{ s }}_pr_2 when 3 then {{ s }}_pr_3 else {{ s }}_pr_4
         end as {{ s }}_suspicion,
         {%- endfor %}
-        -- composite: weighted mean of the suspicion percentiles of the screens defined for
-        -- this lot (weights: var ps_screen_weights; the variance screens weigh most)
-        (
-            {%- for s in screens %}
-            {{ weights[s] }} * coalesce(case population_level
-                when 1 then {{ s }}_pr_1 when 2 then {{ s }}_pr_2 when 3 then {{ s }}_pr_3 else {{ s }}_pr_4
-            end, 0){% if not loop.last %} +{% endif %}
-            {%- endfor %}
-        ) / nullif(
-            {%- for s in screens %}
-            (case when {{ s }} is not null then {{ weights[s] }} else 0 end){% if not loop.last %} +{% endif %}
-            {%- endfor %}
-            , 0  -- noqa: LT04
-        ) as screen_score
-    from ranked
+        {%- for s in scored_screens %}
+        {{ s }}_strength,
+        {%- endfor %}
+        -- Fisher's combination of the scored screens defined for the lot (KURT needs 4 bids)
+        screen_score
+    from ranked_with_strengths
 
 )
 

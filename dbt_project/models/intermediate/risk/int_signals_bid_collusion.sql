@@ -1,7 +1,8 @@
 -- grain: one row per rule x tender (lot), for the Art. 40 rules (a40_*) found among the bids of one lot
 -- Bids of different bidders of one lot that share a trace of the electronic bidding system
 -- (file-maker code, CA certificate, client IP or MAC, bond account, project manager) or whose
--- prices are identical or in regular progression: 《招标投标法实施条例》第40条 "视为串通投标".
+-- prices are identical or in regular progression beyond chance (int_lot_price_patterns):
+-- 《招标投标法实施条例》第40条 "视为串通投标".
 -- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
 -- take minutes on a province-year of bids)
 {{ config(
@@ -48,16 +49,6 @@ traces as (
                 'project_manager_id_no', 'a40_same_project_manager',
                 bids.project_manager_id_no,
                 bids.project_manager_id_no
-            ),
-            (
-                'bid_price', 'a40_identical_price',
-                case
-                    when
-                        bids.bid_price > 0 and bids.bidder_bid_seq = 1
-                        and coalesce(bids.procurement_method, '') not in ('auction', 'listing')
-                        then bids.bid_price::text
-                end,
-                bids.bid_price::text
             )
         ) as t (field, rule_id, norm_value, raw_value)
     where t.norm_value is not null
@@ -135,92 +126,61 @@ shared_entities as (
 
 ),
 
--- prices of one lot, one per bidder (its newest bid), in order, for the progression test.
--- Auctions and listings are left out of the price rules: there bids rise by a fixed
--- increment (加价幅度) by design.
-priced as (
+-- identical prices and progressions: only where improbable by chance for that lot
+-- (int_lot_price_patterns: expected counts from its bids, spread and rounding grains)
+price_patterns as (
+
+    select * from {{ ref('int_lot_price_patterns') }}
+
+),
+
+price_signals as (
 
     select
+        'a40_identical_price' as rule_id,
         tender_id,
-        bid_id,
-        bidder_id,
-        bid_price,
-        bid_date,
-        lag(bid_price) over w as prev_price,
-        lead(bid_price) over w as next_price,
-        lag(bid_id) over w as prev_bid_id,
-        lead(bid_id) over w as next_bid_id,
-        lag(bidder_id) over w as prev_bidder_id,
-        lead(bidder_id) over w as next_bidder_id
-    from bids
-    where
-        bidder_bid_seq = 1
-        and bid_price > 0
-        and coalesce(procurement_method, '') not in ('auction', 'listing')
-    window w as (partition by tender_id order by bid_price, bid_id)
+        ties_first_bid_date as signal_date,
+        (
+            select array_agg(distinct b.bidder_id order by b.bidder_id)
+            from jsonb_array_elements(price_patterns.tie_groups) as g (grp)
+            cross join lateral jsonb_array_elements_text(g.grp -> 'bidder_ids') as b (bidder_id)
+        ) as entity_ids,
+        jsonb_build_object(
+            'field', 'bid_price',
+            'groups', tie_groups,
+            'n_bids', n_bids,
+            'n_tied_pairs', n_tied_pairs,
+            'chance_expected', round((ties_expected * ties_factor)::numeric, 6),
+            'chance_calibration_factor', round(ties_factor::numeric, 3),
+            'chance_probability', ties_p_value,
+            'alpha', {{ var('a40_price_alpha', 0.001) }}
+        ) as evidence
+    from price_patterns
+    where is_identical_improbable
 
-),
-
--- three consecutive prices p1 < p2 < p3 of different bidders such that p3 is what p1 and p2
--- predict for an arithmetic (p3 = 2 p2 - p1) or geometric (p3 = p2^2 / p1) progression, up
--- to the rounding of each price to the cent (tolerance 2 fen)
-progressions as (
-
-    select
-        priced.tender_id,
-        k.kind,
-        case k.kind
-            when 'arithmetic' then priced.bid_price - priced.prev_price
-            else round(priced.bid_price / priced.prev_price, 6)
-        end as step,
-        array[priced.prev_bidder_id, priced.bidder_id, priced.next_bidder_id] as bidder_ids,
-        array[priced.prev_bid_id, priced.bid_id, priced.next_bid_id] as bid_ids,
-        array[priced.prev_price, priced.bid_price, priced.next_price] as prices,
-        priced.bid_date
-    from priced
-    cross join
-        lateral (
-            values
-            ('arithmetic', 2 * priced.bid_price - priced.prev_price),
-            ('geometric', priced.bid_price * priced.bid_price / priced.prev_price)
-        ) as k (kind, predicted)
-    where
-        priced.prev_price < priced.bid_price
-        and priced.bid_price < priced.next_price
-        and priced.prev_bidder_id <> priced.bidder_id
-        and priced.next_bidder_id not in (priced.prev_bidder_id, priced.bidder_id)
-        and abs(priced.next_price - k.predicted) <= 0.02
-
-),
-
-progression_signals as (
+    union all
 
     select
         'a40_price_progression' as rule_id,
         tender_id,
-        min(bid_date) as signal_date,
+        progressions_first_bid_date as signal_date,
+        (
+            select array_agg(distinct b.bidder_id order by b.bidder_id)
+            from jsonb_array_elements(price_patterns.progression_triples) as g (tri)
+            cross join lateral jsonb_array_elements_text(g.tri -> 'bidder_ids') as b (bidder_id)
+        ) as entity_ids,
         jsonb_build_object(
-            'progressions', jsonb_agg(
-                jsonb_build_object(
-                    'kind', kind, 'step', step, 'prices', to_jsonb(prices),
-                    'bidder_ids', to_jsonb(bidder_ids), 'bid_ids', to_jsonb(bid_ids)
-                )
-                order by prices
-            )
+            'progressions', progression_triples,
+            'n_bids', n_bids,
+            'n_arithmetic', n_arithmetic,
+            'n_geometric', n_geometric,
+            'chance_expected', round((progressions_expected * progressions_factor)::numeric, 6),
+            'chance_calibration_factor', round(progressions_factor::numeric, 3),
+            'chance_probability', progressions_p_value,
+            'alpha', {{ var('a40_price_alpha', 0.001) }}
         ) as evidence
-    from progressions
-    group by tender_id
-
-),
-
-progression_entities as (
-
-    select
-        progressions.tender_id,
-        array_agg(distinct b.bidder_id order by b.bidder_id) as entity_ids
-    from progressions
-    cross join lateral unnest(progressions.bidder_ids) as b (bidder_id)
-    group by progressions.tender_id
+    from price_patterns
+    where is_progression_improbable
 
 ),
 
@@ -244,17 +204,16 @@ final as (
     union all
 
     select
-        progression_signals.rule_id,
+        rule_id,
         'tender' as subject_type,
-        progression_signals.tender_id as subject_id,
-        progression_signals.tender_id,
-        progression_entities.entity_ids,
+        tender_id as subject_id,
+        tender_id,
+        entity_ids,
         null::text[] as expert_ids,
-        progression_signals.signal_date,
+        signal_date,
         1.0::numeric as score,
-        progression_signals.evidence
-    from progression_signals
-    inner join progression_entities on progression_signals.tender_id = progression_entities.tender_id
+        evidence
+    from price_signals
 
 )
 

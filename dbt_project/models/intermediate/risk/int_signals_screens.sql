@@ -52,7 +52,8 @@ price_signals as (
         screens.screen_score as score,
         jsonb_build_object(
             'screen_score', round(screens.screen_score::numeric, 4),
-            'threshold', {{ var('ps_min_score', 0.8) }},
+            'threshold', {{ var('ps_min_score', 0.999) }},
+            'cv_suspicion_threshold', {{ var('ps_min_cv_suspicion', 0.9) }},
             'n_bids', screens.n_bids,
             'population', screens.population,
             'population_size', screens.population_size,
@@ -61,13 +62,20 @@ price_signals as (
                 '{{ s }}', jsonb_build_object(
                     'value', round(screens.{{ s }}::numeric, 6),
                     'suspicion_percentile', round(screens.{{ s }}_suspicion::numeric, 4)
+                    {%- if s in ['cv', 'ks', 'kurt'] %},
+                    'strength_vs_competitive_reference', round(screens.{{ s }}_strength::numeric, 4)
+                    {%- endif %}
                 ){% if not loop.last %},{% endif %}
                 {%- endfor %}
             )
         ) as evidence
     from screens
     inner join lot_bidders on screens.tender_id = lot_bidders.tender_id
-    where screens.screen_score >= {{ var('ps_min_score', 0.8) }}
+    -- unusual against competitive lots of labelled markets and, by its CV, within its own
+    -- population: a market whose honest bids are merely tighter than the reference raises no alerts
+    where
+        screens.screen_score >= {{ var('ps_min_score', 0.999) }}
+        and screens.cv_suspicion >= {{ var('ps_min_cv_suspicion', 0.9) }}
 
 ),
 

@@ -1,9 +1,12 @@
 -- grain: one row per tender (lot, 标段)
--- Composite risk of a lot: the sum over its risk signals of effective weight (configured
--- weight x outcome multiplier, dim_risk_rules) x signal score; a signal whose alert was
--- dismissed contributes nothing. explanation lists each contribution, largest first. The
--- screen scores are kept for every lot (also below their thresholds) so that rankings can
--- be checked; lots with a participant on the key-watch list are tagged for tracking.
+-- Composite risk of a lot: the sum over its evidence of effective weight (configured weight x
+-- outcome multiplier, dim_risk_rules) x score. Evidence = the rules' signals, except that the
+-- statistical screens (ps_price_screen, net_cobid_ring, net_rotation) count for every lot with
+-- their continuous strength, whether or not they reached their alert threshold: the ranking
+-- reads how strong the evidence is, the alert list only where it is strong enough. A signal
+-- whose alert was dismissed contributes nothing. explanation lists each contribution, largest
+-- first (fired = whether it is a signal); rule_ids and n_signals count the signals only. Lots
+-- with a participant on the key-watch list are tagged for tracking.
 {{ config(
     post_hook=[
         "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
@@ -59,21 +62,81 @@ assignments as (
 
 ),
 
-contributions as (
+rules as (
+
+    select * from {{ ref('dim_risk_rules') }}
+
+),
+
+-- the screens' continuous strength per lot, 0..1 (the scores their signals carry)
+screen_evidence as (
 
     select
+        lots.tender_id,
+        e.rule_id,
+        e.score
+    from lots
+    left join price_screens on lots.tender_id = price_screens.tender_id
+    left join network on lots.tender_id = network.tender_id
+    cross join
+        lateral (
+            values
+            ('ps_price_screen', price_screens.screen_score),
+            ('net_cobid_ring', network.network_strength),
+            ('net_rotation', network.rotation_score)
+        ) as e (rule_id, score)
+    where e.score > 0
+
+),
+
+evidence as (
+
+    select
+        signals.signal_id,
         signals.tender_id,
         signals.rule_id,
         signals.rule_name_zh,
         signals.severity,
         signals.effective_weight,
         signals.score,
-        case when alerts.status in ('verified', 'transferred', 'dismissed') then alerts.status end as alert_status,
-        case when alerts.status = 'dismissed' then 0 else signals.effective_weight * signals.score end
-            as contribution
+        true as fired
     from signals
-    left join alerts on signals.signal_id = alerts.alert_id
-    where signals.tender_id is not null
+    where signals.tender_id is not null and signals.rule_id not in ('ps_price_screen', 'net_cobid_ring', 'net_rotation')
+
+    union all
+
+    select
+        signals.signal_id,
+        screen_evidence.tender_id,
+        screen_evidence.rule_id,
+        rules.name_zh,
+        rules.severity,
+        rules.effective_weight,
+        round(screen_evidence.score::numeric, 4) as score,
+        signals.signal_id is not null as fired
+    from screen_evidence
+    inner join rules on screen_evidence.rule_id = rules.rule_id
+    left join signals
+        on screen_evidence.tender_id = signals.tender_id
+        and screen_evidence.rule_id = signals.rule_id
+
+),
+
+contributions as (
+
+    select
+        evidence.tender_id,
+        evidence.rule_id,
+        evidence.rule_name_zh,
+        evidence.severity,
+        evidence.effective_weight,
+        evidence.score,
+        evidence.fired,
+        case when alerts.status in ('verified', 'transferred', 'dismissed') then alerts.status end as alert_status,
+        case when alerts.status = 'dismissed' then 0 else evidence.effective_weight * evidence.score end
+            as contribution
+    from evidence
+    left join alerts on evidence.signal_id = alerts.alert_id
 
 ),
 
@@ -81,15 +144,16 @@ explained as (
 
     select
         tender_id,
-        count(*) as n_signals,
-        count(*) filter (where severity = 'high') as n_high_severity,
+        count(*) filter (where fired) as n_signals,
+        count(*) filter (where fired and severity = 'high') as n_high_severity,
         sum(contribution) as risk_score,
-        array_agg(rule_id order by contribution desc, rule_id asc) as rule_ids,
+        coalesce(array_agg(rule_id order by contribution desc, rule_id asc) filter (where fired), array[]::text[])
+            as rule_ids,
         jsonb_agg(
             jsonb_build_object(
                 'rule_id', rule_id, 'rule_name_zh', rule_name_zh, 'severity', severity,
                 'weight', round(effective_weight, 3), 'score', score, 'alert_status', alert_status,
-                'contribution', round(contribution, 3)
+                'fired', fired, 'contribution', round(contribution, 3)
             ) order by contribution desc, rule_id asc
         ) as explanation,
         -- for readers of the dashboards: the rules' Chinese names (ids are in rule_ids)
@@ -154,10 +218,13 @@ final as (
         coalesce(explained.n_signals, 0) as n_signals,
         coalesce(explained.n_high_severity, 0) as n_high_severity,
         round(coalesce(explained.risk_score, 0), 4) as risk_score,
+        -- the screens' strengths alone (at most 2 + 3 + 3 = 8 by the default weights) make a
+        -- lot medium at most, and only with strong network evidence; a lot without any signal
+        -- and below medium is 'none'
         case
             when coalesce(explained.risk_score, 0) >= {{ var('risk_high_score', 10) }} then 'high'
             when coalesce(explained.risk_score, 0) >= {{ var('risk_medium_score', 4) }} then 'medium'
-            when coalesce(explained.risk_score, 0) > 0 then 'low'
+            when coalesce(explained.n_signals, 0) > 0 then 'low'
             else 'none'
         end as risk_level,
         coalesce(explained.rule_ids, array[]::text[]) as rule_ids,

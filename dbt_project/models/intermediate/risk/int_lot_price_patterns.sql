@@ -1,0 +1,398 @@
+-- grain: one row per tender (lot) with at least 2 priced bids of different bidders: the
+-- identical prices and regular progressions (《招标投标法实施条例》第40条第(四)项) found among its
+-- bids, and how probable that many would be by chance.
+-- Chance model (docs/evaluation.md, Method): bids are independent draws around the lot's mean
+-- with its standard deviation sd, each rounded to its own grain g (the coarsest of 1, 2, 5 x 10^k
+-- that the price is a multiple of, at least the precision delivered; and, where the lot has a
+-- control price, the grain of the discount to it times the control price: 下浮率 quoted as
+-- 1.5 % is a grain of 0.5 % of the control price; at most the lot's median grain, below).
+-- Two bids tie with probability about
+-- min(g_i, g_j) / (2 sqrt(pi) sd); one of three bids falls within one grain of the progression of
+-- the other two with probability about min(g) x 2 sqrt(3) / (sqrt(pi) sd) (normal bids; every
+-- subset of three, not only neighbours in price order). The expected counts lambda sum these
+-- over all pairs / triples, times a calibration factor where the data's prices tie more than
+-- the model says (below); the p-value is P(Poisson(lambda) >= observed). A lot is flagged at
+-- p <= var a40_price_alpha (progressions: Bonferroni over the two kinds tested).
+-- Auctions and listings are left out: there bids rise by a fixed increment (加价幅度) by design.
+{{ config(
+    pre_hook=["set local enable_nestloop = off", "set local work_mem = '256MB'"],
+    post_hook=[
+        "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
+        "analyze {{ this }}",
+    ],
+) }}
+
+with bids as (
+
+    select * from {{ ref('int_bids_joined_to_lots') }}
+
+),
+
+-- {1, 2, 5} x 10^k: the grains a price (k >= -4) or a discount rate (k >= -7) can be rounded to
+grain_candidates as (
+
+    select f.factor * power(10::numeric, k.k) as grain
+    from generate_series(-7, 9) as k (k)
+    cross join (values (1), (2), (5)) as f (factor)
+
+),
+
+priced as (
+
+    select
+        tender_id,
+        bid_id,
+        bidder_id,
+        bid_date,
+        bid_price::numeric as price,
+        case when control_price > 0 then control_price::numeric end as control_price
+    from bids
+    where
+        bidder_bid_seq = 1
+        and bid_price > 0
+        and coalesce(procurement_method, '') not in ('auction', 'listing')
+
+),
+
+grained_each as (
+
+    select
+        priced.*,
+        greatest(
+            power(10::numeric, -min_scale(priced.price)),
+            price_grain.grain,
+            discount_grain.grain * priced.control_price
+        ) as grain
+    from priced
+    cross join
+        lateral (
+            select max(c.grain) as grain
+            from grain_candidates as c
+            where c.grain >= 0.0001 and priced.price % c.grain = 0
+        ) as price_grain
+    left join lateral (
+        select max(c.grain) as grain
+        from grain_candidates as c
+        where c.grain <= 0.1 and round((priced.control_price - priced.price) / priced.control_price, 7) % c.grain = 0
+    ) as discount_grain on priced.control_price is not null
+
+),
+
+-- a bid's grain is at most the lot's median grain: bidders of one lot round alike, and one round
+-- price among unrounded ones (a copied price that happens to end in 00) is not a rounding habit
+lot_median_grains as (
+
+    select
+        tender_id,
+        percentile_cont(0.5) within group (order by grain) as median_grain
+    from grained_each
+    group by tender_id
+
+),
+
+grained as (
+
+    select
+        grained_each.tender_id,
+        grained_each.bid_id,
+        grained_each.bidder_id,
+        grained_each.bid_date,
+        grained_each.price,
+        grained_each.control_price,
+        least(grained_each.grain, lot_median_grains.median_grain::numeric) as grain
+    from grained_each
+    inner join lot_median_grains on grained_each.tender_id = lot_median_grains.tender_id
+
+),
+
+ranked as (
+
+    select
+        grained.*,
+        count(*) over w_lot as n,
+        avg(grained.price::float8) over w_lot as mean_price,
+        stddev_samp(grained.price::float8) over w_lot as sd_price,
+        -- rank by grain, finest first: bid i is the finest of the pairs / triples it makes with
+        -- the bids ranked after it
+        row_number() over (partition by grained.tender_id order by grained.grain, grained.bid_id) as grain_rank
+    from grained
+    window w_lot as (partition by tender_id)
+
+),
+
+-- the spread of a lot whose bids are all equal cannot be read from it: the typical relative
+-- spread of the lots of the data (median sd / mean) times its mean price stands in
+typical_spread as (
+
+    select percentile_cont(0.5) within group (order by sd_price / mean_price) as cv
+    from (
+        select distinct on (tender_id)
+            tender_id,
+            sd_price,
+            mean_price
+        from ranked
+    ) as l
+    where sd_price > 0
+
+),
+
+-- expected numbers of chance ties and of chance progressions (of one kind) in the lot
+lot_grains as (
+
+    select
+        ranked.tender_id,
+        min(ranked.n) as n_bids,
+        min(ranked.mean_price) as mean_price,
+        coalesce(nullif(min(ranked.sd_price), 0), min(ranked.mean_price) * min(typical_spread.cv)) as sd_price,
+        min(ranked.grain) as min_grain,
+        max(ranked.grain) as max_grain,
+        sum(ranked.grain::float8 * (ranked.n - ranked.grain_rank)) as pair_grains,
+        sum(ranked.grain::float8 * (ranked.n - ranked.grain_rank) * (ranked.n - ranked.grain_rank - 1) / 2.0)
+            as triple_grains
+    from ranked
+    cross join typical_spread
+    group by ranked.tender_id
+    having min(ranked.n) >= 2
+
+),
+
+lots as (
+
+    select
+        lot_grains.*,
+        lot_grains.pair_grains / (2 * sqrt(pi()) * nullif(lot_grains.sd_price, 0)) as ties_expected,
+        lot_grains.triple_grains * 2 * sqrt(3.0) / (sqrt(pi()) * nullif(lot_grains.sd_price, 0)) as progressions_expected
+    from lot_grains
+
+),
+
+tie_pairs as (
+
+    select
+        a.tender_id,
+        a.price,
+        a.grain,
+        count(*) as n_pairs
+    from grained as a
+    inner join grained as b
+        on a.tender_id = b.tender_id
+        and a.price = b.price
+        and a.bid_id < b.bid_id
+    group by a.tender_id, a.price, a.grain
+
+),
+
+tie_groups as (
+
+    select
+        tie_pairs.tender_id,
+        tie_pairs.price,
+        tie_pairs.grain,
+        tie_pairs.n_pairs,
+        min(grained.bid_date) as first_bid_date,
+        array_agg(grained.bidder_id order by grained.bidder_id) as bidder_ids,
+        array_agg(grained.bid_id order by grained.bid_id) as bid_ids
+    from tie_pairs
+    inner join grained on tie_pairs.tender_id = grained.tender_id and tie_pairs.price = grained.price
+    group by tie_pairs.tender_id, tie_pairs.price, tie_pairs.grain, tie_pairs.n_pairs
+
+),
+
+ties as (
+
+    select
+        tender_id,
+        sum(n_pairs) as n_tied_pairs,
+        min(first_bid_date) as first_bid_date,
+        jsonb_agg(
+            jsonb_build_object(
+                'value', price, 'grain', grain, 'bidder_ids', to_jsonb(bidder_ids), 'bid_ids', to_jsonb(bid_ids)
+            ) order by price
+        ) as tie_group_list
+    from tie_groups
+    group by tender_id
+
+),
+
+-- every three prices p1 < p2 < p3 of the lot whose middle one is within one grain (the finest of
+-- the three) of the arithmetic (p1 + p3) / 2 or the geometric sqrt(p1 p3) mean of the others.
+-- Enumerated only where chance could be ruled out (at most var a40_max_expected progressions
+-- expected, at most 60 bids: beyond, a lot's triples are too many for any to be improbable)
+progression_triples as (
+
+    select
+        a.tender_id,
+        k.kind,
+        array[a.bidder_id, b.bidder_id, c.bidder_id] as bidder_ids,
+        array[a.bid_id, b.bid_id, c.bid_id] as bid_ids,
+        array[a.price, b.price, c.price] as prices,
+        least(a.bid_date, b.bid_date, c.bid_date) as bid_date
+    from grained as a
+    inner join lots
+        on a.tender_id = lots.tender_id
+        and lots.n_bids between 3 and 60
+        and lots.progressions_expected <= {{ var('a40_max_expected', 1.0) }}
+    inner join grained as b on a.tender_id = b.tender_id and a.price < b.price
+    inner join grained as c on a.tender_id = c.tender_id and b.price < c.price
+    cross join
+        lateral (
+            values
+            ('arithmetic', abs(a.price + c.price - 2 * b.price)),
+            ('geometric', abs(a.price * c.price - b.price * b.price) / b.price)
+        ) as k (kind, residual)
+    where k.residual <= least(a.grain, b.grain, c.grain)
+
+),
+
+progressions as (
+
+    select
+        tender_id,
+        count(*) filter (where kind = 'arithmetic') as n_arithmetic,
+        count(*) filter (where kind = 'geometric') as n_geometric,
+        min(bid_date) as first_bid_date,
+        jsonb_agg(
+            jsonb_build_object(
+                'kind', kind, 'step', case kind when 'arithmetic' then prices[2] - prices[1]
+                    else round(prices[2] / prices[1], 6)
+                end,
+                'prices', to_jsonb(prices), 'bidder_ids', to_jsonb(bidder_ids), 'bid_ids', to_jsonb(bid_ids)
+            ) order by prices, kind
+        ) as triples
+    from progression_triples
+    group by tender_id
+
+),
+
+-- P(Poisson(lambda) >= observed), summed from the observed count up (terms past it fall fast
+-- when lambda < observed; 1 when no more were seen than chance predicts)
+tested as (
+
+    select
+        lots.*,
+        coalesce(ties.n_tied_pairs, 0) as n_tied_pairs,
+        ties.tie_group_list as tie_groups,
+        ties.first_bid_date as ties_first_bid_date,
+        coalesce(progressions.n_arithmetic, 0) as n_arithmetic,
+        coalesce(progressions.n_geometric, 0) as n_geometric,
+        progressions.triples as progression_triples,
+        progressions.first_bid_date as progressions_first_bid_date
+    from lots
+    left join ties on lots.tender_id = ties.tender_id
+    left join progressions on lots.tender_id = progressions.tender_id
+
+),
+
+-- Where the data's prices are not independent draws at their grain (bidders who quote the same
+-- round discounts of a base price the feed does not carry: ties in most honest lots), the model
+-- underestimates chance. Calibration: observed / expected over the lots of the data, leaving out
+-- the 5 % most improbable (the patterns under suspicion must not calibrate themselves away), at
+-- least 1, and only from var a40_calibration_min_lots (50) lots on (fewer say too little). A rare
+-- pattern (a few planted or collusive lots) leaves the factor at 1.
+uncalibrated as (
+
+    select
+        tested.*,
+        tested.n_bids between 3 and 60
+        and tested.progressions_expected <= {{ var('a40_max_expected', 1.0) }} as is_searched,
+        {{ poisson_upper_tail('tested.ties_expected', 'tested.n_tied_pairs') }} as ties_p_model,
+        {{ poisson_upper_tail('2 * tested.progressions_expected', 'tested.n_arithmetic + tested.n_geometric') }}
+            as progressions_p_model
+    from tested
+
+),
+
+calibration_ranks as (
+
+    select
+        n_tied_pairs,
+        ties_expected,
+        is_searched,
+        n_arithmetic + n_geometric as n_progressions,
+        progressions_expected,
+        percent_rank() over (order by ties_p_model) as ties_rank,
+        percent_rank() over (partition by is_searched order by progressions_p_model) as progressions_rank
+    from uncalibrated
+
+),
+
+calibration as (
+
+    select
+        case when count(*) filter (where ties_rank > 0.05) >= {{ var('a40_calibration_min_lots', 50) }}
+                then greatest(1.0, coalesce(
+                        sum(n_tied_pairs) filter (where ties_rank > 0.05)
+                        / nullif(sum(ties_expected) filter (where ties_rank > 0.05), 0), 1.0
+                    ))
+            else 1.0
+        end as ties_factor,
+        case when count(*) filter (where is_searched and progressions_rank > 0.05)
+                >= {{ var('a40_calibration_min_lots', 50) }}
+                then greatest(1.0, coalesce(
+                        sum(n_progressions) filter (where is_searched and progressions_rank > 0.05)
+                        / nullif(sum(2 * progressions_expected) filter (where is_searched and progressions_rank > 0.05), 0),
+                        1.0
+                    ))
+            else 1.0
+        end as progressions_factor
+    from calibration_ranks
+
+),
+
+p_values as (
+
+    select
+        uncalibrated.*,
+        calibration.ties_factor,
+        calibration.progressions_factor,
+        -- where the data tie or progress far more than any chance model of independent bids
+        -- (factor above var a40_max_calibration, 100) the model cannot tell chance from intent
+        -- lot by lot (the excess varies too much between lots): p = 1, the rule stays silent
+        case when calibration.ties_factor <= {{ var('a40_max_calibration', 100) }}
+                then
+                    {{ poisson_upper_tail('uncalibrated.ties_expected * calibration.ties_factor', 'uncalibrated.n_tied_pairs') }}
+            else 1.0
+        end as ties_p_value,
+        case when calibration.progressions_factor > {{ var('a40_max_calibration', 100) }} then 1.0 else least(1.0, 2 * least(
+            {{ poisson_upper_tail(
+                'uncalibrated.progressions_expected * calibration.progressions_factor', 'uncalibrated.n_arithmetic'
+            ) }},
+            {{ poisson_upper_tail(
+                'uncalibrated.progressions_expected * calibration.progressions_factor', 'uncalibrated.n_geometric'
+            ) }}
+                ))
+        end as progressions_p_value
+    from uncalibrated
+    cross join calibration
+
+),
+
+final as (
+
+    select
+        tested.tender_id,
+        tested.n_bids,
+        tested.sd_price,
+        tested.min_grain,
+        tested.max_grain,
+        tested.ties_expected,
+        tested.ties_factor,
+        tested.n_tied_pairs,
+        tested.ties_p_value,
+        tested.ties_p_value <= {{ var('a40_price_alpha', 0.001) }} as is_identical_improbable,
+        tested.tie_groups,
+        tested.ties_first_bid_date,
+        tested.progressions_expected,
+        tested.progressions_factor,
+        tested.is_searched as is_progression_searched,
+        tested.n_arithmetic,
+        tested.n_geometric,
+        tested.progressions_p_value,
+        tested.progressions_p_value <= {{ var('a40_price_alpha', 0.001) }} as is_progression_improbable,
+        tested.progression_triples,
+        tested.progressions_first_bid_date
+    from p_values as tested
+
+)
+
+select * from final
