@@ -234,11 +234,16 @@ def _maybe(module: str, fn: str, *args):
 
 
 def down() -> None:
-    from ggzy import services, warehouse
+    from ggzy import celery_local, replica, services, warehouse
 
     if superset_python().exists():
         subprocess.run([str(superset_python()), "-m", "ggzy_superset.setup", "--stop"], cwd=config.REPO,
                        env={**os.environ, "PYTHONPATH": str(config.REPO / "plugins")}, check=False)
-    services.stop_airflow()
+    # Airflow on Celery (`ggzy airflow celery up`) has workers and Redis besides the services
+    if celery_local.executor_info():
+        celery_local.stop()
+    else:
+        services.stop_airflow()
+    replica.stop()
     warehouse.stop()
     click.echo("stopped")
