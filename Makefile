@@ -12,7 +12,7 @@ export GGZY_HOME ?= $(CURDIR)/.ggzy
 PIPELINE_STAMP := $(VENV)/.installed-$(shell cat requirements/pipeline.lock pyproject.toml | sha256sum | cut -c1-12)
 SUPERSET_STAMP := $(SVENV)/.installed-$(shell cat requirements/superset.lock | sha256sum | cut -c1-12)
 
-.PHONY: help demo stop test venvs warehouse-url lint dashboards-check screenshots docs clean
+.PHONY: help demo stop test venvs warehouse-url lint dashboards-check screenshots docs clean eval-real
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ dashboards-check: ## every chart of every dashboard queried through Superset's A
 
 screenshots: ## headless-Chromium screenshots of the dashboards into docs/screenshots (after make demo)
 	PYTHONPATH=plugins $(SVENV)/bin/python -m ggzy_superset.screenshot
+
+eval-real: ## risk ranking on the labelled cartel data in ../shared/realdata (docs/evaluation.md, Real markets)
+	$(VENV)/bin/ggzy eval real ../shared/realdata/cartels/*.csv --min-auc-vs-cv 0 --min-mean-auc 0.65
 
 docs: ## dbt docs (catalog of every model and column)
 	$(VENV)/bin/ggzy dbt docs generate
