@@ -12,7 +12,7 @@ export GGZY_HOME ?= $(CURDIR)/.ggzy
 PIPELINE_STAMP := $(VENV)/.installed-$(shell cat requirements/pipeline.lock pyproject.toml | sha256sum | cut -c1-12)
 SUPERSET_STAMP := $(SVENV)/.installed-$(shell cat requirements/superset.lock | sha256sum | cut -c1-12)
 
-.PHONY: help demo stop test venvs warehouse-url lint dashboards-check screenshots docs clean eval-real
+.PHONY: help demo stop test test-fast venvs warehouse-url lint dashboards-check screenshots docs clean eval-real
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ stop: ## stop what `make demo` started
 
 test: venvs ## the whole test suite (CI runs exactly this)
 	$(VENV)/bin/python -m pytest
+
+test-fast: venvs ## the tests that run no pipeline: units, dbt unit tests on empty inputs, lint, DAG integrity
+	$(VENV)/bin/python -m pytest -m "not pipeline"
 
 warehouse-url: ## print a libpq URL of the running warehouse (paste into psql)
 	@$(VENV)/bin/ggzy warehouse url

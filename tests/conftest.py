@@ -17,6 +17,21 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
 
+# `make test-fast` runs what needs no pipeline (`-m "not pipeline"`): units, dbt unit tests on
+# empty inputs, lint, DAG integrity. A test is a pipeline test when it is marked e2e or superset,
+# uses a fixture that generates, loads and builds a warehouse, or loads files (tests/feeds).
+PIPELINE_FIXTURES = {"access_warehouse", "risk_warehouse", "report_url", "sv", "landing"}
+PIPELINE_PACKAGES = {"feeds"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        package = Path(str(item.path)).relative_to(REPO / "tests").parts[0]
+        if (item.get_closest_marker("e2e") or item.get_closest_marker("superset")
+                or PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or package in PIPELINE_PACKAGES):
+            item.add_marker(pytest.mark.pipeline)
+
 
 def free_port() -> int:
     with socket.socket() as s:
