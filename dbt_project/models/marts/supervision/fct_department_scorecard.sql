@@ -6,7 +6,11 @@
    inspection date, a clue by its registration date) and emits one row per measure it
    counts towards; the rows are then counted in the four periods containing the date, so
    the months add up to the quarter, half-year and year. Definitions of the measures:
-   _department_scorecard.yml. #}
+   _department_scorecard.yml.
+   A view, like the other marts over the office's live case files (fct_alert_handling,
+   fct_clues): the night registers clues and sends notifications after dbt has built, so a
+   table would lag the case files by a night and change on a rerun of the same batches. #}
+{{ config(materialized='view') }}
 
 with alerts as (
 
