@@ -54,7 +54,7 @@ T = "fct_department_scorecard"
 CHARTS = [
     Chart("sc_departments", "有履职记录的部门", T, "big_number_total", metrics=["departments"], where=[MONTHS]),
     Chart("sc_alerts", "收到预警", T, "big_number_total", metrics=["alerts_received"], where=[MONTHS]),
-    Chart("sc_in_time", "预警按期处置率", T, "big_number_total", metrics=["in_time_rate"], where=[MONTHS],
+    Chart("sc_in_time", "按期处置占收到预警", T, "big_number_total", metrics=["in_time_rate"], where=[MONTHS],
           number_format=".1%", description="按期处置的预警（已签收且各阶段均未超期）占收到预警的比例"),
     Chart("sc_compliance", "时限达标率（投诉、公示、抄送副场）", T, "big_number_total", metrics=["compliance_rate"],
           where=[MONTHS], number_format=".1%"),

@@ -116,7 +116,8 @@ CHARTS = [
     # on 风险预警: the alerts whose handling is late
     Chart("rk_alert_overdue", "超期未办预警（阶段）", AH, "big_number_total", metrics=["open_overdue"],
           description="签收、核查或移送超过工作日时限仍未办理的预警阶段"),
-    Chart("rk_alert_on_time", "预警处置按期办结率", AH, "big_number_total", metrics=["on_time_rate"], number_format=".1%"),
+    Chart("rk_alert_on_time", "已办结阶段按期率", AH, "big_number_total", metrics=["on_time_rate"], number_format=".1%",
+          description="已办结的签收、核查、移送阶段中按期办结的比例；办理中的阶段不计（部门履职看板的按期处置占比以收到预警为分母）"),
     Chart("rk_alert_overdue_list", "超期未办预警", AH, "table",
           columns=["alert_id", "rule_name_zh", "severity_zh", "department_name", "stage_zh", "due_date",
                    "workdays_overdue", "raised_at"],
