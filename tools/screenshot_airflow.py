@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import os
 import shutil
 import time
 from pathlib import Path
@@ -16,16 +15,18 @@ from pathlib import Path
 import requests
 from ggzy_superset.screenshot import CDP, launch
 
+from ggzy import settings
+
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--port", type=int, default=int(os.environ.get("GGZY_AIRFLOW_PORT", "8080")))
+    ap.add_argument("--port", type=int, default=settings.AIRFLOW_PORT.integer())
     ap.add_argument("--out", default="docs/screenshots/airflow-runs.png")
     a = ap.parse_args()
     base = f"http://127.0.0.1:{a.port}"
     token = requests.post(f"{base}/auth/token", json={
-        "username": os.environ.get("GGZY_AIRFLOW_USER", "admin"),
-        "password": os.environ.get("GGZY_AIRFLOW_PASSWORD", "admin")}, timeout=30).json()["access_token"]
+        "username": settings.AIRFLOW_USER.text(),
+        "password": settings.AIRFLOW_PASSWORD.text()}, timeout=30).json()["access_token"]
     proc, ws, profile = launch()
     try:
         cdp = CDP(ws)

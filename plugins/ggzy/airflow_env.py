@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ggzy import config
+from ggzy import config, settings
 
-API_PORT = int(os.environ.get("GGZY_AIRFLOW_PORT", "8080"))
-ADMIN_USER = os.environ.get("GGZY_AIRFLOW_USER", "admin")
+API_PORT = settings.AIRFLOW_PORT.integer()
+ADMIN_USER = settings.AIRFLOW_USER.text()
 
 
 def airflow_home() -> Path:
@@ -63,6 +63,11 @@ def airflow_env(url: str | None = None) -> dict[str, str]:
         "GX_ANALYTICS_ENABLED": "False",
         "AIRFLOW__CORE__DAG_DISCOVERY_SAFE_MODE": "True",
     })
+    # cosmos maps only sslmode and keepalives_idle of the connection's extras into dbt's
+    # profile: the URL's other options reach the dbt it starts as libpq's PG* variables
+    from ggzy.transform import libpq_environment
+
+    env.update(libpq_environment(warehouse))
     return env
 
 
@@ -70,6 +75,4 @@ def _metadata_url() -> str:
     if config.is_embedded():
         return config.sqlalchemy_url(config.warehouse_url("airflow"))
     # an external warehouse: Airflow's metadata goes into a database `airflow` on the same server
-    p = config.url_parts()
-    pw = f":{p['password']}" if p["password"] else ""
-    return f"postgresql+psycopg://{p['user']}{pw}@{p['host']}:{p['port']}/airflow"
+    return config.sqlalchemy_url(config.with_database(config.warehouse_url(), "airflow"))

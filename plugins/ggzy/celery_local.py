@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from ggzy import config, services
+from ggzy import config, services, settings
 from ggzy.airflow_env import airflow_env
 
 REDIS = "redis-server"
@@ -33,14 +33,14 @@ MARKER = "executor.json"
 
 
 def redis_port() -> int:
-    return int(os.environ.get("GGZY_REDIS_PORT", "56379"))
+    return settings.REDIS_PORT.integer()
 
 
 def broker_url() -> str:
-    url = os.environ.get("GGZY_REDIS_URL")
+    url = settings.REDIS_URL.value()
     if url:
         return url
-    pw = os.environ.get("GGZY_REDIS_PASSWORD", "redis-demo")
+    pw = settings.REDIS_PASSWORD.text()
     return f"redis://:{pw}@127.0.0.1:{redis_port()}/0"
 
 
@@ -79,7 +79,7 @@ def _free_port() -> int:
 
 def start_redis(wait: float = 20) -> None:
     """Start redis-server on 127.0.0.1 unless GGZY_REDIS_URL names a broker elsewhere."""
-    if os.environ.get("GGZY_REDIS_URL"):
+    if settings.REDIS_URL.is_set():
         return
     exe = shutil.which(REDIS)
     if not exe:
@@ -89,7 +89,7 @@ def start_redis(wait: float = 20) -> None:
     conf = folder / "redis.conf"
     # the password goes into a file, not onto the command line where `ps` shows it
     conf.write_text(f"bind 127.0.0.1\nport {redis_port()}\ndir {folder}\nsave \"\"\nappendonly no\n"
-                    f"requirepass {os.environ.get('GGZY_REDIS_PASSWORD', 'redis-demo')}\n")
+                    f"requirepass {settings.REDIS_PASSWORD.text()}\n")
     conf.chmod(0o600)
     services.start(REDIS, [exe, str(conf)], dict(os.environ))
     deadline = time.time() + wait

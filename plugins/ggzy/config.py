@@ -1,25 +1,19 @@
-"""Settings, all from the environment, so one set of commands runs any landing
-zone into any warehouse.
+"""Paths and URLs derived from the settings (ggzy.settings declares every variable,
+its default and meaning; this module computes what depends on several of them).
 
-| variable | meaning | default |
-|---|---|---|
-| GGZY_HOME | local state: embedded warehouse, Airflow home, logs, exports | <repo>/.ggzy |
-| GGZY_WAREHOUSE_URL | libpq/SQLAlchemy URL of the warehouse; unset = embedded Postgres | embedded |
-| GGZY_PG_PORT | TCP port of the embedded Postgres (127.0.0.1) | 55432 |
-| GGZY_LANDING | landing folder <landing>/<feed>/<YYYY-MM-DD>/ | $GGZY_HOME/landing |
-| GGZY_EXPORT_DIR | where disclosure exports are written | $GGZY_HOME/exports |
-| GGZY_PSEUDONYM_KEY | key of the pseudonyms of natural persons (ggzy.pseudonym) | generated into $GGZY_HOME/secrets |
-| GGZY_MAX_LINE_BYTES | longest line the loader takes (CSV record, JSON line); longer: quarantined (too_long) | 1048576 |
-| GGZY_MAX_FIELD_BYTES | longest value (CSV field, JSON key or string); longer: quarantined (too_long) | 65536 |
-| GGZY_MAX_JSON_DEPTH | deepest nesting of a JSON line; deeper: quarantined (json_depth) | 32 |
-| GGZY_LOAD_AHEAD_DAYS | batch dates after today + N days (Asia/Shanghai) are held, not loaded | 1 |
+The warehouse is one libpq URL everywhere (GGZY_WAREHOUSE_URL, or the embedded server's):
+options such as `?sslmode=require` and a percent-encoded password reach psql, psycopg,
+SQLAlchemy, Airflow's connection, dbt's profile and Superset unchanged in meaning; the URL
+is parsed by libpq itself (psycopg.conninfo); a URL derived from it (another database,
+login or driver) replaces that one part and keeps every other character as given.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from ggzy import settings
 
 REPO = Path(__file__).resolve().parents[2]
 WAREHOUSE_DB = "ggzy"
@@ -27,15 +21,15 @@ TIMEZONE = "Asia/Shanghai"
 
 
 def home() -> Path:
-    return Path(os.environ.get("GGZY_HOME", REPO / ".ggzy")).resolve()
+    return Path(settings.HOME.value() or REPO / ".ggzy").resolve()
 
 
 def pg_port() -> int:
-    return int(os.environ.get("GGZY_PG_PORT", "55432"))
+    return settings.PG_PORT.integer()
 
 
 def is_embedded() -> bool:
-    return not os.environ.get("GGZY_WAREHOUSE_URL")
+    return not settings.WAREHOUSE_URL.is_set()
 
 
 def secrets_dir(home_dir: Path | None = None) -> Path:
@@ -53,48 +47,72 @@ def embedded_url(port: int, database: str = WAREHOUSE_DB, home_dir: Path | None 
     until `ggzy warehouse start` sets the password)."""
     f = superuser_password_file(home_dir)
     pw = f.read_text(encoding="utf-8").strip() if f.exists() else ""
-    return f"postgresql://postgres{':' + pw if pw else ''}@127.0.0.1:{port}/{database}"
+    return f"postgresql://postgres{':' + quote(pw, safe='') if pw else ''}@127.0.0.1:{port}/{database}"
 
 
 def warehouse_url(database: str = WAREHOUSE_DB) -> str:
-    """libpq URL of the warehouse (what an analyst pastes into psql)."""
-    url = os.environ.get("GGZY_WAREHOUSE_URL")
+    """libpq URL of the warehouse (what an analyst pastes into psql): GGZY_WAREHOUSE_URL as
+    given (only a SQLAlchemy driver suffix dropped), else the embedded server's `database`."""
+    url = settings.WAREHOUSE_URL.value()
     if url:
         return libpq_url(url)
     return embedded_url(pg_port(), database)
 
 
 def libpq_url(url: str) -> str:
-    """Strip a SQLAlchemy driver suffix (postgresql+psycopg://) for libpq."""
+    """Strip a SQLAlchemy driver suffix (postgresql+psycopg://) for libpq; the rest verbatim."""
     parts = urlsplit(url)
     scheme = parts.scheme.split("+", 1)[0]
-    if scheme == "postgres":
-        scheme = "postgresql"
-    return urlunsplit((scheme, *parts[1:]))
+    return urlunsplit(parts._replace(scheme="postgresql" if scheme == "postgres" else scheme))
 
 
 def sqlalchemy_url(url: str | None = None, driver: str = "psycopg") -> str:
-    parts = urlsplit(libpq_url(url or warehouse_url()))
-    return urlunsplit((f"postgresql+{driver}", *parts[1:]))
+    """The same URL for SQLAlchemy's `driver` (options kept: the dialect hands them to libpq)."""
+    return _replace(url or warehouse_url(), scheme=f"postgresql+{driver}")
+
+
+def with_database(url: str, database: str) -> str:
+    """The same server, login and options, another database."""
+    return _replace(url, path="/" + quote(database, safe=""))
+
+
+def with_login(url: str, user: str, password: str | None) -> str:
+    """The same server, database and options, another role (percent-encoded)."""
+    login = quote(user, safe="") + (f":{quote(password, safe='')}" if password else "")
+    return _replace(url, netloc=f"{login}@{urlsplit(url).netloc.rpartition('@')[2]}")
+
+
+def _replace(url: str, **part: str) -> str:
+    """One part of the URL replaced, every other character kept as given (SQLAlchemy's
+    URL rendering would leave a space or '?' in a password unencoded, which libpq refuses)."""
+    return urlunsplit(urlsplit(libpq_url(url))._replace(**part))
 
 
 def url_parts(url: str | None = None) -> dict[str, str | int | None]:
-    parts = urlsplit(libpq_url(url or warehouse_url()))
+    """host, port, user, password (decoded), database of a URL, as libpq reads it."""
+    kw = connection_keywords(url)
     return {
-        "host": parts.hostname or "127.0.0.1",
-        "port": parts.port or 5432,
-        "user": parts.username or "postgres",
-        "password": parts.password or "",
-        "database": (parts.path or "/").lstrip("/") or "postgres",
+        "host": kw.pop("host", None) or "127.0.0.1",
+        "port": int(kw.pop("port", None) or 5432),
+        "user": kw.pop("user", None) or "postgres",
+        "password": kw.pop("password", None) or "",
+        "database": kw.pop("dbname", None) or "postgres",
     }
 
 
+def connection_keywords(url: str | None = None) -> dict[str, str]:
+    """Every libpq keyword the URL sets (sslmode, options, ...), values decoded."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    return {k: str(v) for k, v in conninfo_to_dict(libpq_url(url or warehouse_url())).items() if v is not None}
+
+
 def landing() -> Path:
-    return Path(os.environ.get("GGZY_LANDING", home() / "landing")).resolve()
+    return Path(settings.LANDING.value() or home() / "landing").resolve()
 
 
 def export_dir() -> Path:
-    return Path(os.environ.get("GGZY_EXPORT_DIR", home() / "exports")).resolve()
+    return Path(settings.EXPORT_DIR.value() or home() / "exports").resolve()
 
 
 def dbt_project_dir() -> Path:
@@ -109,20 +127,20 @@ def expectations_dir() -> Path:
 # whatever a producer delivers. A row over a limit is quarantined, never loaded.
 def max_line_bytes() -> int:
     """GGZY_MAX_LINE_BYTES: longest physical line (a CSV record, a JSON line), default 1 MiB."""
-    return int(os.environ.get("GGZY_MAX_LINE_BYTES", str(1 << 20)))
+    return settings.MAX_LINE_BYTES.integer()
 
 
 def max_field_bytes() -> int:
     """GGZY_MAX_FIELD_BYTES: longest single value (CSV field, JSON string), default 64 KiB."""
-    return int(os.environ.get("GGZY_MAX_FIELD_BYTES", str(64 << 10)))
+    return settings.MAX_FIELD_BYTES.integer()
 
 
 def max_json_depth() -> int:
     """GGZY_MAX_JSON_DEPTH: deepest nesting of objects/arrays in a JSON line, default 32."""
-    return int(os.environ.get("GGZY_MAX_JSON_DEPTH", "32"))
+    return settings.MAX_JSON_DEPTH.integer()
 
 
 def load_ahead_days() -> int:
     """GGZY_LOAD_AHEAD_DAYS: batch dates up to this many days after today (Asia/Shanghai)
     are loaded; later ones are held. Default 1 (tomorrow)."""
-    return int(os.environ.get("GGZY_LOAD_AHEAD_DAYS", "1"))
+    return settings.LOAD_AHEAD_DAYS.integer()

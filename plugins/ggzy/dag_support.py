@@ -10,12 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import urllib.request
 from datetime import timedelta
 from typing import Any
 
-from ggzy import config
+from ggzy import config, settings
 from ggzy.feeds.contract import FEEDS  # the contract names the feeds once
 
 log = logging.getLogger(__name__)
@@ -24,7 +23,7 @@ log = logging.getLogger(__name__)
 DBT_PROJECT_DIR = str(config.dbt_project_dir())
 WAREHOUSE_CONN_ID = "ggzy_warehouse"
 NOTIFY_CONN_ID = "ggzy_notify"
-WAREHOUSE_POOL = "ggzy_warehouse_build"  # one slot; created by `ggzy airflow up` / ggzy.services  # AIRFLOW_CONN_GGZY_NOTIFY: an http(s) webhook or smtp connection
+WAREHOUSE_POOL = "ggzy_warehouse_build"  # one slot; created by `ggzy airflow up` / ggzy.services
 
 
 # The first batch date the DAGs run for: the first year of the working-day calendar.
@@ -37,8 +36,8 @@ HISTORY_START = (2018, 1, 1)
 def default_args() -> dict[str, Any]:
     return {
         "owner": "ggzy-data-engineering",
-        "retries": int(os.environ.get("GGZY_TASK_RETRIES", "2")),
-        "retry_delay": timedelta(seconds=int(os.environ.get("GGZY_RETRY_DELAY_SECONDS", "60"))),
+        "retries": settings.TASK_RETRIES.integer(),
+        "retry_delay": timedelta(seconds=settings.RETRY_DELAY_SECONDS.integer()),
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=10),
     }
@@ -48,9 +47,9 @@ def sensor_settings() -> dict[str, Any]:
     """Reschedule mode frees the worker slot between pokes; the deadline itself is
     enforced in wait_for_batch (a late feed is skipped, not failed)."""
     return {
-        "poke_interval": int(os.environ.get("GGZY_SENSOR_POKE_SECONDS", "300")),
-        "timeout": int(os.environ.get("GGZY_SENSOR_TIMEOUT_SECONDS", str(60 * 60 * 48))),
-        "mode": os.environ.get("GGZY_SENSOR_MODE", "reschedule"),
+        "poke_interval": settings.SENSOR_POKE_SECONDS.integer(),
+        "timeout": settings.SENSOR_TIMEOUT_SECONDS.integer(),
+        "mode": settings.SENSOR_MODE.text(),
         "retries": 0,
     }
 
@@ -69,17 +68,12 @@ def batch_date_of(context: dict[str, Any]) -> dt.date:
 
 
 def warehouse_url() -> str:
-    """The warehouse from the Airflow connection (AIRFLOW_CONN_GGZY_WAREHOUSE)."""
-    from urllib.parse import quote
-
+    """The warehouse from the Airflow connection `ggzy_warehouse` (AIRFLOW_CONN_GGZY_WAREHOUSE,
+    set by ggzy.airflow_env from the warehouse URL), as the same libpq URL: Airflow parses
+    the URI into login, password and extras (sslmode, ...) and get_uri() encodes them back."""
     from airflow.sdk import BaseHook
 
-    conn = BaseHook.get_connection(WAREHOUSE_CONN_ID)
-    user = quote(conn.login or "postgres", safe="")
-    # quoted: a password may hold @ / : (the embedded server's generated one is hex)
-    pw = f":{quote(conn.password, safe='')}" if conn.password else ""
-    port = conn.port or 5432
-    return f"postgresql://{user}{pw}@{conn.host}:{port}/{conn.schema or 'ggzy'}"
+    return config.libpq_url(BaseHook.get_connection(WAREHOUSE_CONN_ID).get_uri())
 
 
 def wait_for_batch(feed: str, context: dict[str, Any]):
@@ -123,7 +117,7 @@ def deliver(text: str, fields: dict[str, Any] | None = None) -> tuple[str, str, 
     records the result (ggzy.supervision.notify keeps it in ops.alert_notifications)."""
     from urllib.parse import parse_qs, urlsplit
 
-    raw = os.environ.get("AIRFLOW_CONN_GGZY_NOTIFY")
+    raw = settings.NOTIFY_CONN.value()
     if not raw:
         return None
     p = urlsplit(raw)

@@ -20,17 +20,16 @@ import subprocess
 import time
 import zoneinfo
 from pathlib import Path
-from urllib.parse import quote
 
 import click
 
-from ggzy import config
+from ggzy import config, settings
 
-SCALE = float(os.environ.get("GGZY_DEMO_SCALE", "0.05"))
-HISTORY_DAYS = int(os.environ.get("GGZY_DEMO_HISTORY_DAYS", "300"))
-NIGHTLY_DAYS = int(os.environ.get("GGZY_DEMO_NIGHTLY_DAYS", "3"))
-SEED = int(os.environ.get("GGZY_DEMO_SEED", "20261123"))
-SUPERSET_PORT = int(os.environ.get("GGZY_SUPERSET_PORT", "8088"))
+SCALE = settings.DEMO_SCALE.number()
+HISTORY_DAYS = settings.DEMO_HISTORY_DAYS.integer()
+NIGHTLY_DAYS = settings.DEMO_NIGHTLY_DAYS.integer()
+SEED = settings.DEMO_SEED.integer()
+SUPERSET_PORT = settings.SUPERSET_PORT.integer()
 
 
 def last_complete_batch_date() -> dt.date:
@@ -80,7 +79,7 @@ def up() -> None:
     stamp = landing / "_ground_truth" / "demo.json"
     regenerated = False
     want = {"start": start.isoformat(), "end": last.isoformat(), "scale": SCALE, "seed": SEED}
-    if os.environ.get("GGZY_LANDING"):
+    if settings.LANDING.is_set():
         done(t, "using the given landing folder")
     elif stamp.exists() and json.loads(stamp.read_text()) == want:
         done(t, "already generated")
@@ -136,13 +135,12 @@ def up() -> None:
         click.echo(line)
 
 
-def _login(user_env: str, password_env: str) -> str:
+def _login(user: settings.Setting, password: settings.Setting) -> str:
     """A login as it may be printed: the demo default is no secret (it is in git); a
     password the user chose is never printed, only the variable that holds it."""
-    user = os.environ.get(user_env, "admin")
-    if os.environ.get(password_env):
-        return f"{user} / ${password_env}"
-    return f"{user} / admin (demo default; set {password_env})"
+    if password.is_set():
+        return f"{user.text()} / ${password.name}"
+    return f"{user.text()} / {password.default} (demo default; set {password.name})"
 
 
 def summary(api_port: int) -> list[str]:
@@ -150,9 +148,9 @@ def summary(api_port: int) -> list[str]:
     from ggzy.warehouse import _redact
 
     return [
-        f"  Airflow   http://127.0.0.1:{api_port}   login {_login('GGZY_AIRFLOW_USER', 'GGZY_AIRFLOW_PASSWORD')}",
+        f"  Airflow   http://127.0.0.1:{api_port}   login {_login(settings.AIRFLOW_USER, settings.AIRFLOW_PASSWORD)}",
         f"  Superset  http://127.0.0.1:{SUPERSET_PORT}   login "
-        f"{_login('GGZY_SUPERSET_ADMIN', 'GGZY_SUPERSET_ADMIN_PASSWORD')}",
+        f"{_login(settings.SUPERSET_ADMIN, settings.SUPERSET_ADMIN_PASSWORD)}",
         f"  Warehouse {_redact(config.warehouse_url())}   (full URL: make -s warehouse-url; "
         f"role logins: {config.secrets_dir()}/roles.env)",
         "  Stop with: make stop",
@@ -203,20 +201,18 @@ def demo_draw(url: str, day: dt.date) -> str:
 def superset_warehouse_url(url: str) -> str:
     """Superset reads the warehouse as the role made for it (marts, disclosure, reference),
     not as the superuser; the superuser only while that role has no password."""
-    from urllib.parse import urlsplit, urlunsplit
-
     from ggzy import roles
 
     pw, _ = roles.password_for(roles.role("ggzy_superset"))
     if not pw:
         return config.libpq_url(url)
-    p = urlsplit(config.libpq_url(url))
-    return urlunsplit((p.scheme, f"ggzy_superset:{quote(pw, safe='')}@{p.hostname}:{p.port or 5432}", *p[2:]))
+    return config.with_login(url, "ggzy_superset", pw)
 
 
 def _superset_env(url: str) -> dict[str, str]:
     env = dict(os.environ)
-    env["GGZY_WAREHOUSE_URL_FOR_SUPERSET"] = env.get("GGZY_WAREHOUSE_URL_FOR_SUPERSET") or superset_warehouse_url(url)
+    name = settings.WAREHOUSE_URL_FOR_SUPERSET.name
+    env[name] = settings.WAREHOUSE_URL_FOR_SUPERSET.value() or superset_warehouse_url(url)
     env["PYTHONPATH"] = str(config.REPO / "plugins")
     return env
 

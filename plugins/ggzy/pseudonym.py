@@ -34,10 +34,10 @@ import secrets
 
 import psycopg
 
-from ggzy import config
+from ggzy import config, settings
 
-KEY_ENV = "GGZY_PSEUDONYM_KEY"
-AIRFLOW_CONN_ENV = "AIRFLOW_CONN_GGZY_PSEUDONYM_KEY"
+KEY_ENV = settings.PSEUDONYM_KEY.name
+AIRFLOW_CONN_ENV = settings.PSEUDONYM_KEY_CONN.name
 SCHEMA = "vault"
 _BLOCK = 64  # SHA-256 block size
 
@@ -53,7 +53,7 @@ def _from_airflow_connection() -> str | None:
     import json
     from urllib.parse import unquote, urlsplit
 
-    raw = os.environ.get(AIRFLOW_CONN_ENV, "").strip()
+    raw = (settings.PSEUDONYM_KEY_CONN.value() or "").strip()
     if not raw:
         return None
     if raw.startswith("{"):
@@ -64,7 +64,7 @@ def _from_airflow_connection() -> str | None:
 def key() -> bytes:
     """The deployment's key: GGZY_PSEUDONYM_KEY, else the Airflow connection
     ggzy_pseudonym_key, else the file's (created on first use)."""
-    given = os.environ.get(KEY_ENV) or _from_airflow_connection()
+    given = settings.PSEUDONYM_KEY.value() or _from_airflow_connection()
     if given:
         return given.strip().encode("utf-8")
     path = key_file()

@@ -14,16 +14,16 @@ import logging
 import os
 from typing import Any
 
-from ggzy import config, db
+from ggzy import config, db, settings
 from ggzy.feeds import contract as c
 
 log = logging.getLogger(__name__)
 
 NUMERIC = {c.MONEY: "float", c.NUMBER: "float", c.INTEGER: "float"}
-MAX_QUARANTINE_RATE = float(os.environ.get("GGZY_MAX_QUARANTINE_RATE", "0.05"))
+MAX_QUARANTINE_RATE = settings.MAX_QUARANTINE_RATE.number()
 # the quarantine rate fails the gate only for files of at least this many rows (a warning
 # below): one bad row in a two-row file is 50% and says nothing about the feed
-GATE_MIN_ROWS = int(os.environ.get("GGZY_GATE_MIN_ROWS", "20"))
+GATE_MIN_ROWS = settings.GATE_MIN_ROWS.integer()
 
 
 def _frame(conn, sql: str, params: tuple):

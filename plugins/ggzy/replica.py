@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
-from ggzy import config
+from ggzy import config, settings
 from ggzy import warehouse as wh
 
 ROLE = "ggzy_replicator"
@@ -49,7 +49,7 @@ def replica_dir() -> Path:
 
 
 def replica_port() -> int:
-    return int(os.environ.get("GGZY_REPLICA_PORT", str(config.pg_port() + 1)))
+    return settings.REPLICA_PORT.integer() if settings.REPLICA_PORT.is_set() else config.pg_port() + 1
 
 
 def replica_url(database: str = config.WAREHOUSE_DB, url: str | None = None) -> str:
@@ -65,7 +65,7 @@ def _password_file() -> Path:
 
 def replication_password() -> str:
     """From GGZY_REPLICATION_PASSWORD, else generated once and kept owner-only."""
-    pw = os.environ.get("GGZY_REPLICATION_PASSWORD")
+    pw = settings.REPLICATION_PASSWORD.value()
     if pw:
         return pw
     f = _password_file()

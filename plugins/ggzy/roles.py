@@ -43,7 +43,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from ggzy import config, db
+from ggzy import config, db, settings
 
 # Every schema of the warehouse, in the order data flows.
 SCHEMAS = ("raw", "ops", "staging", "intermediate", "marts", "sampling", "disclosure", "reference", "analyst")
@@ -60,7 +60,7 @@ class Role:
 
     @property
     def password_env(self) -> str:
-        return f"GGZY_{self.name.removeprefix('ggzy_').upper()}_PASSWORD"
+        return settings.role_password_name(self.name)
 
 
 ROLES: tuple[Role, ...] = (
@@ -97,10 +97,10 @@ def _stored_passwords() -> dict[str, str]:
 
 def password_for(r: Role) -> tuple[str | None, str]:
     """(password, where it came from). None = no password: the role stays NOLOGIN."""
-    pw = os.environ.get(r.password_env)
+    pw = settings.role_password(r.name)
     if pw:
         return pw, r.password_env
-    if os.environ.get("GGZY_DEMO") != "1":
+    if settings.DEMO.value() != "1":
         return None, f"{r.password_env} not set"
     stored = _stored_passwords()
     if r.password_env not in stored:

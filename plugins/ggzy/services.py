@@ -14,7 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from ggzy import config
+from ggzy import config, settings
 from ggzy.airflow_env import API_PORT, airflow_env
 
 AIRFLOW_SERVICES = {
@@ -104,8 +104,8 @@ def ensure_admin_password() -> None:
     import json
 
     f = Path(airflow_env()["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"])
-    user = os.environ.get("GGZY_AIRFLOW_USER", "admin")
-    want = os.environ.get("GGZY_AIRFLOW_PASSWORD", "admin")
+    user = settings.AIRFLOW_USER.text()
+    want = settings.AIRFLOW_PASSWORD.text()
     try:
         current = json.loads(f.read_text())
     except (OSError, ValueError):
@@ -148,6 +148,6 @@ def admin_password() -> str | None:
 
     f = airflow_env()["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]
     try:
-        return json.loads(Path(f).read_text()).get(os.environ.get("GGZY_AIRFLOW_USER", "admin"))
+        return json.loads(Path(f).read_text()).get(settings.AIRFLOW_USER.text())
     except (OSError, ValueError):
         return None

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
 import re
 import shutil
 import socket
@@ -34,7 +33,7 @@ import websocket
 from ggzy_superset import settings
 from ggzy_superset.client import Client
 
-CHROMIUM = os.environ.get("GGZY_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+CHROMIUM = settings.env.CHROMIUM.value() or shutil.which("chromium") or "/usr/bin/chromium"
 WIDTH = 1600
 
 STATE_JS = """

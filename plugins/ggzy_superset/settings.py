@@ -1,8 +1,6 @@
-"""Settings for the Superset side, from the environment (stdlib only).
-
-Mirrors the pipeline's `ggzy.config` for the few values both need (GGZY_HOME,
-the warehouse URL) without importing it: the Superset venv must stay free of
-the pipeline's dependencies.
+"""Settings for the Superset side: paths, and the environment read through
+`ggzy.settings` (the project's one list of variables; standard library only, so the
+Superset venv imports it without the pipeline's dependencies).
 """
 
 from __future__ import annotations
@@ -11,6 +9,8 @@ import os
 import secrets
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from ggzy import settings as env
 
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -23,7 +23,7 @@ MASKED = "XXXXXXXXXX"  # what Superset's export writes instead of a password
 
 
 def home() -> Path:
-    return Path(os.environ.get("GGZY_HOME", REPO / ".ggzy")).resolve()
+    return Path(env.HOME.value() or REPO / ".ggzy").resolve()
 
 
 def superset_home() -> Path:
@@ -31,32 +31,32 @@ def superset_home() -> Path:
 
 
 def host() -> str:
-    return os.environ.get("GGZY_SUPERSET_HOST", "127.0.0.1")
+    return env.SUPERSET_HOST.text()
 
 
 def port() -> int:
-    return int(os.environ.get("GGZY_SUPERSET_PORT", "8088"))
+    return env.SUPERSET_PORT.integer()
 
 
 def base_url(port_: int | None = None) -> str:
     h = host()
     if h in ("0.0.0.0", ""):
         h = "127.0.0.1"
-    return os.environ.get("GGZY_SUPERSET_URL") or f"http://{h}:{port_ or port()}"
+    return env.SUPERSET_URL.value() or f"http://{h}:{port_ or port()}"
 
 
-ADMIN_PASSWORD_ENV = "GGZY_SUPERSET_ADMIN_PASSWORD"
+ADMIN_PASSWORD_ENV = env.SUPERSET_ADMIN_PASSWORD.name
 
 
 def admin() -> tuple[str, str]:
     """The web login of Superset's admin: GGZY_SUPERSET_ADMIN / GGZY_SUPERSET_ADMIN_PASSWORD
     (demo default admin / admin). Not GGZY_SUPERSET_PASSWORD: that is the database role
     ggzy_superset's password, and one variable used to set both."""
-    return (os.environ.get("GGZY_SUPERSET_ADMIN", "admin"), os.environ.get(ADMIN_PASSWORD_ENV, "admin"))
+    return env.SUPERSET_ADMIN.text(), env.SUPERSET_ADMIN_PASSWORD.text()
 
 
 def workers() -> int:
-    return int(os.environ.get("GGZY_SUPERSET_WORKERS", "2"))
+    return env.SUPERSET_WORKERS.integer()
 
 
 def secret_key() -> str:
@@ -64,7 +64,7 @@ def secret_key() -> str:
 
     It must stay stable: Superset encrypts the stored warehouse password with it.
     """
-    key = os.environ.get("SUPERSET_SECRET_KEY")
+    key = env.SUPERSET_SECRET_KEY.value()
     if key:
         return key
     path = superset_home() / "secret_key"
@@ -79,7 +79,7 @@ def secret_key() -> str:
 
 
 def metadata_url() -> str:
-    url = os.environ.get("SUPERSET_METADATA_URL") or os.environ.get("GGZY_SUPERSET_METADATA_URL")
+    url = env.SUPERSET_METADATA_URL.value() or env.SUPERSET_METADATA_URL_OLD.value()
     if url:
         return url
     return f"sqlite:///{superset_home() / 'superset.db'}?check_same_thread=false"
@@ -87,14 +87,19 @@ def metadata_url() -> str:
 
 def warehouse_url() -> str:
     """SQLAlchemy (psycopg2) URL Superset uses to read the warehouse, password included."""
-    url = (os.environ.get("GGZY_WAREHOUSE_URL_FOR_SUPERSET") or os.environ.get("GGZY_SUPERSET_WAREHOUSE_URL")
-           or os.environ.get("GGZY_WAREHOUSE_URL"))
+    url = (env.WAREHOUSE_URL_FOR_SUPERSET.value() or env.SUPERSET_WAREHOUSE_URL.value()
+           or env.WAREHOUSE_URL.value())
     if not url:  # the embedded warehouse's superuser, password from its secrets file (ggzy.config)
         pw_file = home() / "secrets" / "postgres.password"
         pw = pw_file.read_text(encoding="utf-8").strip() if pw_file.exists() else ""
-        url = f"postgresql://postgres{':' + pw if pw else ''}@127.0.0.1:{int(os.environ.get('GGZY_PG_PORT', '55432'))}/ggzy"
-    parts = urlsplit(url)
-    return urlunsplit(("postgresql+psycopg2", *parts[1:]))
+        url = f"postgresql://postgres{':' + quote(pw, safe='') if pw else ''}@127.0.0.1:{env.PG_PORT.integer()}/ggzy"
+    return with_driver(url, "postgresql+psycopg2")
+
+
+def with_driver(url: str, scheme: str) -> str:
+    """The same URL (login, encoding, ?options verbatim) with another scheme: the psycopg2
+    dialect hands the query options (sslmode, ...) to libpq as they are."""
+    return urlunsplit((scheme, *urlsplit(url)[1:]))
 
 
 def split_password(url: str) -> tuple[str, str]:

@@ -17,11 +17,11 @@ def airflow_group() -> None:
 @airflow_group.command()
 def up() -> None:
     """Migrate the metadata DB and start the services (idempotent)."""
-    from ggzy import services
+    from ggzy import services, settings
     from ggzy.airflow_env import API_PORT
 
     services.start_airflow()
-    click.echo(f"Airflow UI: http://127.0.0.1:{API_PORT}  (user {services.os.environ.get('GGZY_AIRFLOW_USER', 'admin')})")
+    click.echo(f"Airflow UI: http://127.0.0.1:{API_PORT}  (user {settings.AIRFLOW_USER.text()})")
 
 
 @airflow_group.command()

@@ -19,7 +19,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
-from ggzy import config, db
+from ggzy import config, db, settings
 
 OFFICE = "协同监管办王主任"
 # The campaign of the demo (the data a supervision office would enter): the targets are the
@@ -37,7 +37,7 @@ CAMPAIGN = {
 @contextlib.contextmanager
 def _inbox():
     """AIRFLOW_CONN_GGZY_NOTIFY as configured, else a local webhook writing an inbox file."""
-    if os.environ.get("AIRFLOW_CONN_GGZY_NOTIFY"):
+    if settings.NOTIFY_CONN.is_set():
         yield None
         return
     inbox = config.home() / "notifications" / "inbox.jsonl"

@@ -11,19 +11,17 @@ the next run; one run at a time (advisory lock), so two runs never send the same
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
-from ggzy import db
+from ggzy import db, settings
 
 SEVERITIES = ("low", "medium", "high")
 _LOCK = 74290020
-_DEFAULT_MIN = "high"
 
 
 def min_severity() -> str:
     """GGZY_NOTIFY_MIN_SEVERITY: low | medium | high (default high)."""
-    value = os.environ.get("GGZY_NOTIFY_MIN_SEVERITY", _DEFAULT_MIN).strip().lower()
+    value = settings.NOTIFY_MIN_SEVERITY.text().strip().lower()
     if value not in SEVERITIES:
         raise ValueError(f"GGZY_NOTIFY_MIN_SEVERITY={value!r}: one of {', '.join(SEVERITIES)}")
     return value
@@ -76,7 +74,7 @@ def notify_alerts(url: str | None, run_id: str | None = None) -> dict[str, Any]:
     Returns counts: sent, failed, and skipped=True when no connection is configured."""
     from ggzy.dag_support import deliver
 
-    if not os.environ.get("AIRFLOW_CONN_GGZY_NOTIFY"):
+    if not settings.NOTIFY_CONN.is_set():
         return {"sent": 0, "failed": 0, "skipped": True, "min_severity": min_severity()}
     sent = failed = 0
     with db.connect(url) as conn:
