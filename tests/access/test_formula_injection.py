@@ -139,12 +139,15 @@ def test_a_hostile_tender_name_loaded_through_the_feed_is_published_as_text(
         pub = disclosure.publish(BATCH, url=url, export_root=tmp_path / "exports", force=True)
         assert pub.published, pub.reason
         folder = tmp_path / "exports" / BATCH.isoformat()
-        with open(folder / "tender_results.csv", encoding="utf-8-sig", newline="") as fh:
+        month = folder / "tender_results" / "2026-02"  # awarded 2026-02-03: the file of that month
+        with open(month.with_suffix(".csv"), encoding="utf-8-sig", newline="") as fh:
             names = {r[1] for r in list(csv.reader(fh))[1:]}
         assert "'" + HOSTILE[0] in names and HOSTILE[0] not in names
-        for xlsx in folder.glob("*.xlsx"):
+        xlsx_files = list(folder.rglob("*.xlsx"))
+        assert month.with_suffix(".xlsx") in xlsx_files
+        for xlsx in xlsx_files:
             _xlsx_has_no_formula(xlsx)
-        cells = [c for row in load_workbook(folder / "tender_results.xlsx").active.iter_rows() for c in row
+        cells = [c for row in load_workbook(month.with_suffix(".xlsx")).active.iter_rows() for c in row
                  if c.value == HOSTILE[0]]
         assert len(cells) == 1 and cells[0].data_type == "s" and cells[0].quotePrefix
     finally:  # the other access tests expect the hand-made tender only

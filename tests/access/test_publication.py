@@ -15,6 +15,11 @@ from .conftest import BANNED, BATCH, PEOPLE, REPAIRED
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
+def _files(folder):
+    """Every published file of a folder (partitioned tables have a subfolder), by relative name."""
+    return {str(p.relative_to(folder)): p for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 def _gate(url: str, batch_date: dt.date, passed: bool) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("insert into ops.quality_gate (batch_date, passed, checked_at, details, run_id) "
@@ -93,24 +98,29 @@ def test_exports_open_with_chinese_headers(published):
     pub, root = published
     folder = root / BATCH.isoformat()
     assert (root / "latest").resolve() == folder.resolve()
-    names = {p.name for p in folder.iterdir()}
-    for table in ("tender_results", "blacklist_exposure", "bad_conduct_notices", "complaint_handling_stats",
-                  "responsibility_list"):
-        assert f"{table}.csv" in names and f"{table}.xlsx" in names
-    wb = load_workbook(folder / "tender_results.xlsx")
+    names = set(_files(folder))
+    # tables that grow with time: one file per month of their date; a seed list: one file
+    for stem in ("tender_results/2026-02", "blacklist_exposure/2025-06", "bad_conduct_notices/2025-06",
+                 "bad_conduct_notices/2026-02", "complaint_handling_stats/2026-02", "responsibility_list"):
+        assert f"{stem}.csv" in names and f"{stem}.xlsx" in names, (stem, names)
+    wb = load_workbook(folder / "tender_results" / "2026-02.xlsx")
     ws = wb.active
     header = [c.value for c in ws[1]]
     assert header[:2] == ["标段编号", "标段名称"] and "中标人" in header and "中标价（元）" in header
     assert all(CJK.search(h) for h in header)
     assert ws.max_row == 2 and "云南滇峰建设工程有限公司" in [c.value for c in ws[2]]
-    raw = (folder / "tender_results.csv").read_bytes()
+    assert "数据截止日期" not in header  # the as-of date is the manifest's, not a column of every file
+    raw = (folder / "tender_results" / "2026-02.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
-    with open(folder / "tender_results.csv", encoding="utf-8-sig", newline="") as fh:
+    with open(folder / "tender_results" / "2026-02.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     assert rows[0] == header and len(rows) == 2
-    for f in ("bad_conduct_notices", "blacklist_exposure", "complaint_handling_stats", "responsibility_list"):
-        hdr = [c.value for c in load_workbook(folder / f"{f}.xlsx").active[1]]
-        assert all(CJK.search(h) for h in hdr), (f, hdr)
+    for name, path in _files(folder).items():
+        if name.endswith(".xlsx"):
+            hdr = [c.value for c in load_workbook(path).active[1]]
+            assert all(CJK.search(h) for h in hdr), (name, hdr)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["as_of_date"] == BATCH.isoformat()
 
 
 def test_exported_files_hold_no_personal_data_and_match_the_log(access_warehouse, published):
@@ -119,13 +129,13 @@ def test_exported_files_hold_no_personal_data_and_match_the_log(access_warehouse
     url, root = access_warehouse
     pub, _ = published
     folder = root / BATCH.isoformat()
-    files = sorted(p for p in folder.iterdir() if p.suffix in (".csv", ".xlsx"))
+    files = {n: p for n, p in _files(folder).items() if p.suffix in (".csv", ".xlsx")}
     with psycopg.connect(url) as conn:
-        assert scan_for_pii(conn, relations=[], files=files) == []
+        assert scan_for_pii(conn, relations=[], files=files.values()) == []
         logged = conn.execute("select files from ops.current_publications where batch_date = %s", (BATCH,)).fetchone()[0]
-    assert {f["name"]: f["sha256"] for f in logged} == {p.name: sha256(p) for p in files}
+    assert {f["name"]: f["sha256"] for f in logged} == {n: sha256(p) for n, p in files.items()}
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    assert {f["name"] for f in manifest["files"]} == {p.name for p in files}
+    assert {f["name"]: f["sha256"] for f in manifest["files"]} == {n: sha256(p) for n, p in files.items()}
 
 
 def test_failed_gate_keeps_previous_publication(access_warehouse, published):
@@ -133,11 +143,11 @@ def test_failed_gate_keeps_previous_publication(access_warehouse, published):
 
     url, root = access_warehouse
     folder = root / BATCH.isoformat()
-    before = {p.name: disclosure.sha256(p) for p in folder.iterdir()}
+    before = {n: disclosure.sha256(p) for n, p in _files(folder).items()}
     _gate(url, BATCH, False)  # e.g. a corrected re-delivery failed its checks
     pub = disclosure.publish(BATCH, url=url, export_root=root, force=True)
     assert not pub.published and "quality gate failed" in pub.reason
-    assert {p.name: disclosure.sha256(p) for p in folder.iterdir()} == before
+    assert {n: disclosure.sha256(p) for n, p in _files(folder).items()} == before
     assert (root / "latest").resolve() == folder.resolve()
     with psycopg.connect(url) as conn:
         last = conn.execute("select published, reason from ops.publications where batch_date = %s "
@@ -163,7 +173,7 @@ def test_personal_data_in_a_disclosure_table_refuses_publication(access_warehous
 
     url, root = access_warehouse
     folder = root / BATCH.isoformat()
-    before = {p.name: disclosure.sha256(p) for p in folder.iterdir()}
+    before = {n: disclosure.sha256(p) for n, p in _files(folder).items()}
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("create table disclosure.zz_leak as select 'contact 13812345678'::text as note, "
                      "date '2026-02-27' as as_of_date")
@@ -174,7 +184,7 @@ def test_personal_data_in_a_disclosure_table_refuses_publication(access_warehous
             conn.execute("drop table disclosure.zz_leak")
     assert not pub.published and "personal data" in pub.reason and "phone" in pub.reason
     assert "13812345678" not in pub.reason
-    assert {p.name: disclosure.sha256(p) for p in folder.iterdir()} == before
+    assert {n: disclosure.sha256(p) for n, p in _files(folder).items()} == before
 
 
 def test_republish_with_force_replaces_atomically(access_warehouse, published):

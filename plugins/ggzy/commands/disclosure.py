@@ -8,14 +8,17 @@ import click
 @click.command()
 @click.option("--date", "batch_date", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Batch date to publish (its quality gate must have passed).")
-@click.option("--force", is_flag=True, help="Publish again a date already published (replaces its files).")
+@click.option("--force", is_flag=True,
+              help="Write and scan every file again, changed or not (replaces the date's folder).")
 @click.option("--export-dir", type=click.Path(file_okay=False), default=None,
               help="Root folder of the exports (default $GGZY_EXPORT_DIR, else $GGZY_HOME/exports).")
 def publish(batch_date, force: bool, export_dir: str | None) -> None:
     """Export every table of schema disclosure to CSV and XLSX (Chinese headers) under
-    <export-dir>/<date>/, after checking the day's quality gate and scanning tables and
-    files for personal data. A refusal is recorded in ops.publications and exits 1; the
-    previous publication stays in place."""
+    <export-dir>/<date>/ (one file per month for tables that grow with time), after checking
+    the day's quality gate. Only files whose content changed since the last publication are
+    written and scanned for personal data; the others are kept as they were (same bytes and
+    sha256), as manifest.json says. A refusal is recorded in ops.publications and exits 1;
+    the previous publication stays in place."""
     from pathlib import Path
 
     from ggzy import disclosure
@@ -24,7 +27,8 @@ def publish(batch_date, force: bool, export_dir: str | None) -> None:
     if pub.published:
         click.echo(f"{pub.batch_date}: {pub.reason}" + (f" -> {pub.export_dir}" if pub.export_dir else ""))
         for f in pub.files:
-            click.echo(f"  {f['name']}  rows={f['rows']}  sha256={f['sha256'][:16]}…")
+            state = "unchanged" if f.get("unchanged") else "written"
+            click.echo(f"  {f['name']}  {state}  rows={f['rows']}  sha256={f['sha256'][:16]}…")
         return
     click.echo(f"{pub.batch_date}: NOT published: {pub.reason}", err=True)
     raise SystemExit(1)
