@@ -93,9 +93,7 @@ def _json_lines(url: str | None) -> Iterator[str]:
     directory, else through pg_ls_logdir()/pg_read_file() (superuser or
     pg_read_server_files)."""
     if config.is_embedded() and url is None:
-        from ggzy import warehouse
-
-        logdir = warehouse.pgdata() / "log"
+        logdir = config.pgdata() / "log"
         for f in sorted(logdir.glob("*.json"), key=lambda p: (p.stat().st_mtime, p.name)) if logdir.exists() else []:
             with open(f, encoding="utf-8", errors="replace", newline="\n") as fh:
                 yield from fh

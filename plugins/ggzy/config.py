@@ -32,6 +32,11 @@ def is_embedded() -> bool:
     return not settings.WAREHOUSE_URL.is_set()
 
 
+def pgdata() -> Path:
+    """$GGZY_HOME/pgdata: the embedded server's data directory (its logs in log/)."""
+    return home() / "pgdata"
+
+
 def secrets_dir(home_dir: Path | None = None) -> Path:
     """$GGZY_HOME/secrets: generated passwords and keys, owner-only (mode 700, files 600)."""
     return (home_dir or home()) / "secrets"

@@ -60,7 +60,7 @@ REPLICATION_HBA = "pg_hba_replication.conf"
 
 
 def pgdata() -> Path:
-    return config.home() / "pgdata"
+    return config.pgdata()
 
 
 def _runtime_dir() -> None:

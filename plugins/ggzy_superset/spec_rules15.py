@@ -8,7 +8,7 @@ Definitions: fct_lot_alert_volume, fct_time_limits.is_provisional, fct_departmen
 from __future__ import annotations
 
 from ggzy_superset import labels as L
-from ggzy_superset.author import Calc, Chart, Dataset, Metric
+from ggzy_superset.model import Calc, Chart, Dataset, Metric
 
 KPI = 25
 

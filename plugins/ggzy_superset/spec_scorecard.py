@@ -9,7 +9,7 @@ rows. Definitions of every count: dbt_project/models/marts/supervision/_departme
 from __future__ import annotations
 
 from ggzy_superset import labels as L
-from ggzy_superset.author import Calc, Chart, Dashboard, Dataset, Filter, Metric
+from ggzy_superset.model import Calc, Chart, Dashboard, Dataset, Filter, Metric
 
 MONTHS = "period_type = 'month'"
 

@@ -11,7 +11,7 @@ of the moment. Definitions: dbt_project/models/marts/supervision/_supervision__m
 from __future__ import annotations
 
 from ggzy_superset import labels as L
-from ggzy_superset.author import Calc, Chart, Dashboard, Dataset, Filter, Metric
+from ggzy_superset.model import Calc, Chart, Dashboard, Dataset, Filter, Metric
 
 ALERT_HANDLING = Dataset(
     table="fct_alert_handling",

@@ -125,7 +125,7 @@ def test_quarantine_rules_are_named_in_chinese(tree):
     import sys
 
     sys.path.insert(0, str(REPO / "plugins"))
-    from ggzy_superset.spec import RULE_NAMES_ZH
+    from ggzy_superset.spec_datasets import RULE_NAMES_ZH
 
     from ggzy.feeds.rules import RULES
 
