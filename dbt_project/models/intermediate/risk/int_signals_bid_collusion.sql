@@ -184,36 +184,27 @@ price_signals as (
 
 ),
 
-final as (
+shared_with_entities as (
 
     select
         shared_signals.rule_id,
-        'tender' as subject_type,
-        shared_signals.tender_id as subject_id,
         shared_signals.tender_id,
         shared_entities.entity_ids,
-        null::text[] as expert_ids,
         shared_signals.signal_date,
-        1.0::numeric as score,
         shared_signals.evidence
     from shared_signals
     inner join shared_entities
         on shared_signals.rule_id = shared_entities.rule_id
         and shared_signals.tender_id = shared_entities.tender_id
 
-    union all
+),
 
-    select
-        rule_id,
-        'tender' as subject_type,
-        tender_id as subject_id,
-        tender_id,
-        entity_ids,
-        null::text[] as expert_ids,
-        signal_date,
-        1.0::numeric as score,
-        evidence
-    from price_signals
+final as (
+
+    {{ signals_union([
+        {'from': 'shared_with_entities'},
+        {'from': 'price_signals'},
+    ]) }}
 
 )
 

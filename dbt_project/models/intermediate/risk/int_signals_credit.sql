@@ -19,7 +19,7 @@ lots as (
 
 credit_intervals as (
 
-    select * from {{ ref('dim_entity_credit_intervals') }}
+    select * from {{ ref('int_credit_record_intervals') }}
 
 ),
 
@@ -63,7 +63,7 @@ contracts as (
 ),
 
 -- 严重失信主体名单 entries whose measures include a bidding ban, as validity intervals
--- [effective_from, least(effective_until, revoked_on)) (dim_entity_credit_intervals)
+-- [effective_from, least(effective_until, revoked_on)) (int_credit_record_intervals)
 bid_bans as (
 
     select
@@ -179,28 +179,11 @@ shell_signals as (
 
 final as (
 
-    {% set parts = [
-        ('cr_banned_bidder', 'banned_signals'),
-        ('cr_tax_abnormal_winner', 'tax_signals'),
-        ('cr_shell_winner', 'shell_signals'),
-    ] %}
-    {%- for rule_id, cte in parts %}
-    select
-        '{{ rule_id }}' as rule_id,
-        'tender' as subject_type,
-        tender_id as subject_id,
-        tender_id,
-        entity_ids::text[] as entity_ids,
-        null::text[] as expert_ids,
-        signal_date::date as signal_date,
-        score::numeric as score,
-        evidence
-    from {{ cte }}
-    {%- if not loop.last %}
-
-    union all
-    {% endif %}
-    {%- endfor %}
+    {{ signals_union([
+        {'rule_id': "'cr_banned_bidder'", 'from': 'banned_signals', 'score': 'score'},
+        {'rule_id': "'cr_tax_abnormal_winner'", 'from': 'tax_signals', 'score': 'score'},
+        {'rule_id': "'cr_shell_winner'", 'from': 'shell_signals', 'score': 'score'},
+    ]) }}
 
 )
 

@@ -464,28 +464,14 @@ affinity_signals as (
 
 final as (
 
-    {% set parts = [
-        ('ex_employed_by_bidder', 'employed', '1.0', "jsonb_build_object('experts', items)"),
-        ('ex_favouritism', 'favour_signals', 'score', "jsonb_build_object('favoured', items)"),
-        ('ex_winner_affinity', 'affinity_signals', 'score', "jsonb_build_object('pairs', items)"),
-    ] %}
-    {%- for rule_id, cte, score, evidence in parts %}
-    select
-        '{{ rule_id }}' as rule_id,
-        'tender' as subject_type,
-        tender_id as subject_id,
-        tender_id,
-        entity_ids::text[] as entity_ids,
-        expert_ids::text[] as expert_ids,
-        signal_date::date as signal_date,
-        ({{ score }})::numeric as score,
-        {{ evidence }} as evidence
-    from {{ cte }}
-    {%- if not loop.last %}
-
-    union all
-    {% endif %}
-    {%- endfor %}
+    {{ signals_union([
+        {'rule_id': "'ex_employed_by_bidder'", 'from': 'employed', 'expert_ids': 'expert_ids',
+            'evidence': "jsonb_build_object('experts', items)"},
+        {'rule_id': "'ex_favouritism'", 'from': 'favour_signals', 'expert_ids': 'expert_ids', 'score': 'score',
+            'evidence': "jsonb_build_object('favoured', items)"},
+        {'rule_id': "'ex_winner_affinity'", 'from': 'affinity_signals', 'expert_ids': 'expert_ids', 'score': 'score',
+            'evidence': "jsonb_build_object('pairs', items)"},
+    ]) }}
 
 )
 

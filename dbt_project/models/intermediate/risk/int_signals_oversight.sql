@@ -1,5 +1,6 @@
--- grain: one row per rule x subject, for the closed-loop (cl_*) and time-limit (tl_*) flags of
--- the warehouse marts (fct_closed_loop, fct_time_limits), in the shape of a risk signal
+-- grain: one row per rule x subject, for the closed-loop (cl_*) and time-limit (tl_*) flags
+-- (int_tenders_traced_through_closed_loop, int_time_limit_items_timed: the rows of the marts
+-- fct_closed_loop and fct_time_limits), in the shape of a risk signal
 {%- set cl_rules = [
     'cl_no_approval', 'cl_award_above_control', 'cl_contract_deviation', 'cl_start_before_award',
     'cl_settlement_overrun', 'cl_stage_overdue', 'cl_broken_link',
@@ -7,13 +8,13 @@
 
 with closed_loop as (
 
-    select * from {{ ref('fct_closed_loop') }}
+    select * from {{ ref('int_tenders_traced_through_closed_loop') }}
 
 ),
 
 time_limits as (
 
-    select * from {{ ref('fct_time_limits') }}
+    select * from {{ ref('int_time_limit_items_timed') }}
 
 ),
 
@@ -39,43 +40,35 @@ closed_loop_signals as (
 
     select
         rule_id,
-        'tender' as subject_type,
-        tender_id as subject_id,
         tender_id,
         array_remove(array[doc ->> 'tenderer_id', doc ->> 'winner_id'], null) as entity_ids,
-        null::text[] as expert_ids,
         coalesce((doc ->> 'award_date')::date, (doc ->> 'as_of_date')::date) as signal_date,
-        1.0::numeric as score,
         -- the lot's closed-loop record, without the flag columns themselves
         doc
         - array[
             {% for r in cl_rules %}'{{ r }}',
             {% endfor %}'flag_count',
             'flagged_rule_ids'
-        ] as evidence,
-        null::text as department_code
+        ] as evidence
     from closed_loop_flags
 
 ),
 
-time_limit_signals as (
+time_limit_breaches as (
 
     select
         rule_id,
-        item_type as subject_type,
-        item_id as subject_id,
+        item_type,
+        item_id,
         tender_id,
-        null::text[] as entity_ids,
-        null::text[] as expert_ids,
         coalesce(done_date, due_date) as signal_date,
-        1.0::numeric as score,
         jsonb_strip_nulls(jsonb_build_object(
             'item_type', item_type, 'start_at', start_at, 'done_at', done_at,
             'limit_workdays', limit_workdays, 'due_date', due_date, 'workdays_used', workdays_used,
             'workdays_overdue', workdays_overdue, 'status', status,
             'limit_unit', limit_unit, 'publicity_days', period_days
         )) as evidence,
-        responsible_department_code as department_code
+        responsible_department_code
     from time_limits
     where is_breach
 
@@ -83,9 +76,11 @@ time_limit_signals as (
 
 final as (
 
-    select * from closed_loop_signals
-    union all
-    select * from time_limit_signals
+    {{ signals_union([
+        {'from': 'closed_loop_signals'},
+        {'from': 'time_limit_breaches', 'subject_type': 'item_type', 'subject_id': 'item_id',
+            'entity_ids': 'null', 'department_code': 'responsible_department_code'},
+    ]) }}
 
 )
 

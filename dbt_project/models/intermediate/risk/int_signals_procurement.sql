@@ -266,32 +266,15 @@ split_lots as (
 
 final as (
 
-    {% set parts = [
-        ('pf_single_bid', 'single_bid'),
-        ('pf_all_but_winner_rejected', 'all_but_winner_signals'),
-        ('pf_lowest_rejected', 'lowest_rejected'),
-        ('pf_short_bid_period', 'short_period'),
-        ('pf_award_near_control', 'near_control'),
-        ('pf_late_winning_bid', 'late_winner'),
-        ('pf_split_lots', 'split_lots'),
-    ] %}
-    {%- for rule_id, cte in parts %}
-    select
-        '{{ rule_id }}' as rule_id,
-        'tender' as subject_type,
-        tender_id as subject_id,
-        tender_id,
-        entity_ids::text[] as entity_ids,
-        null::text[] as expert_ids,
-        signal_date::date as signal_date,
-        1.0::numeric as score,
-        evidence
-    from {{ cte }}
-    {%- if not loop.last %}
-
-    union all
-    {% endif %}
-    {%- endfor %}
+    {{ signals_union([
+        {'rule_id': "'pf_single_bid'", 'from': 'single_bid'},
+        {'rule_id': "'pf_all_but_winner_rejected'", 'from': 'all_but_winner_signals'},
+        {'rule_id': "'pf_lowest_rejected'", 'from': 'lowest_rejected'},
+        {'rule_id': "'pf_short_bid_period'", 'from': 'short_period'},
+        {'rule_id': "'pf_award_near_control'", 'from': 'near_control'},
+        {'rule_id': "'pf_late_winning_bid'", 'from': 'late_winner'},
+        {'rule_id': "'pf_split_lots'", 'from': 'split_lots'},
+    ]) }}
 
 )
 

@@ -189,22 +189,24 @@ signal_entities as (
 
 ),
 
-final as (
+signals_with_entities as (
 
     select
         signals.rule_id,
-        'tender' as subject_type,
-        signals.tender_id as subject_id,
         signals.tender_id,
         signal_entities.entity_ids,
-        null::text[] as expert_ids,
         signals.signal_date,
-        1.0::numeric as score,
         signals.evidence
     from signals
     inner join signal_entities
         on signals.rule_id = signal_entities.rule_id
         and signals.tender_id = signal_entities.tender_id
+
+),
+
+final as (
+
+    {{ signals_union([{'from': 'signals_with_entities'}]) }}
 
 )
 

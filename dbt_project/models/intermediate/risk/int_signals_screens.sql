@@ -184,37 +184,13 @@ loser_signals as (
 
 final as (
 
-    {% set parts = [
-        ('ps_price_screen', 'price_signals'),
-        ('net_cobid_ring', 'ring_signals'),
-        ('net_rotation', 'rotation_signals'),
-    ] %}
-    {%- for rule_id, cte in parts %}
-    select
-        '{{ rule_id }}' as rule_id,
-        'tender' as subject_type,
-        tender_id as subject_id,
-        tender_id,
-        entity_ids::text[] as entity_ids,
-        null::text[] as expert_ids,
-        signal_date::date as signal_date,
-        score::numeric as score,
-        evidence
-    from {{ cte }}
-
-    union all
-    {% endfor %}
-    select
-        'net_perennial_loser' as rule_id,
-        'entity' as subject_type,
-        bidder_id as subject_id,
-        null::text as tender_id,
-        entity_ids::text[] as entity_ids,
-        null::text[] as expert_ids,
-        signal_date::date as signal_date,
-        score::numeric as score,
-        evidence
-    from loser_signals
+    {{ signals_union([
+        {'rule_id': "'ps_price_screen'", 'from': 'price_signals', 'score': 'score'},
+        {'rule_id': "'net_cobid_ring'", 'from': 'ring_signals', 'score': 'score'},
+        {'rule_id': "'net_rotation'", 'from': 'rotation_signals', 'score': 'score'},
+        {'rule_id': "'net_perennial_loser'", 'from': 'loser_signals', 'score': 'score',
+            'subject_type': "'entity'", 'subject_id': 'bidder_id', 'tender_id': 'null'},
+    ]) }}
 
 )
 

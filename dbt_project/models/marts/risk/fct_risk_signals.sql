@@ -29,28 +29,21 @@ departments as (
 
 signals as (
 
-    {#- (model, its department_code): only the oversight rules name the department themselves -#}
+    {#- every int_signals_* model has the columns of macro signal_columns() (test signal_contract) #}
     {%- set signal_models = [
-        ('int_signals_bid_collusion', 'null::text'),
-        ('int_signals_related_bidders', 'null::text'),
-        ('int_signals_procurement', 'null::text'),
-        ('int_signals_credit', 'null::text'),
-        ('int_signals_experts', 'null::text'),
-        ('int_signals_screens', 'null::text'),
-        ('int_signals_oversight', 'department_code'),
+        'int_signals_bid_collusion',
+        'int_signals_related_bidders',
+        'int_signals_procurement',
+        'int_signals_credit',
+        'int_signals_experts',
+        'int_signals_screens',
+        'int_signals_oversight',
     ] %}
-    {%- for m, department in signal_models %}
+    {%- for m in signal_models %}
     select
-        rule_id,
-        subject_type,
-        subject_id,
-        tender_id,
-        entity_ids,
-        expert_ids,
-        signal_date,
-        score,
-        evidence,
-        {{ department }} as department_code
+        {%- for name, data_type in signal_columns() %}
+        {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
     from {{ ref(m) }}
     {%- if not loop.last %}
 
