@@ -66,7 +66,8 @@ class Summary:
 def generate(landing: Path, start: dt.date, end: dt.date, scale: float = 0.05, seed: int = 20261123,
              bad_row_rate: float = 0.01, anomaly_rate: float = 1.0, *, progress: bool = False) -> Summary:
     """Write `<landing>/<feed>/<YYYY-MM-DD>/` for every feed and day in [start, end], plus ground truth."""
-    from ggzy.generator.world import build_world
+    from ggzy.generator.tables import StreamedTables
+    from ggzy.generator.world import simulate_world
 
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
@@ -74,9 +75,14 @@ def generate(landing: Path, start: dt.date, end: dt.date, scale: float = 0.05, s
         raise ValueError("scale must be positive")
     landing = Path(landing)
     t0 = time.perf_counter()
-    world, tables = build_world(day_number(start), day_number(end), scale, seed, anomaly_rate)
+    world = simulate_world(day_number(start), day_number(end), scale, seed, anomaly_rate)
     t1 = time.perf_counter()
-    stats = write_batches(landing, tables, day_number(start), day_number(end), seed, bad_row_rate, progress)
+    landing.mkdir(parents=True, exist_ok=True)
+    source = StreamedTables(world, landing)
+    try:
+        stats = write_batches(landing, source, day_number(start), day_number(end), seed, bad_row_rate, progress)
+    finally:
+        source.close()
     write_ground_truth(landing, world.truth, stats, world.near_misses, world.department_codes)
     t2 = time.perf_counter()
     return Summary(landing=landing, start=start, end=end, scale=scale, seed=seed, batches=stats.batches,

@@ -22,13 +22,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from ggzy.feeds import contract as fc
 from ggzy.generator.calendar import to_date
 from ggzy.generator.identity import USCC_ALPHABET
-from ggzy.generator.world import NA, Table
+from ggzy.generator.model import NA
 
 GROUND_TRUTH = "_ground_truth"
 ENUM_JUNK = ("待定", "其他类型", "公开招标", "已完成", "施工")
@@ -189,15 +190,14 @@ def serialise(file: fc.FeedFile, rows: list[list[str | None]], modes: list[str])
     return buf.getvalue()
 
 
-def write_batches(landing: Path, tables: dict[str, Table], start_day: int, end_day: int, seed: int,
+class BatchSource(Protocol):
+    def columns(self, file: fc.FeedFile, day: int) -> dict[str, np.ndarray]:
+        """The file's rows of one batch day, typed, in delivery order (tables.py)."""
+
+
+def write_batches(landing: Path, source: BatchSource, start_day: int, end_day: int, seed: int,
                   bad_row_rate: float, progress: bool = False) -> Stats:
     stats = Stats()
-    order: dict[str, tuple[Table, np.ndarray, np.ndarray]] = {}
-    for f in fc.FILES:
-        t = tables[f.table]
-        ver = t.cols[f.version_column] if f.version_column else np.zeros(len(t.day), dtype=np.int64)
-        o = np.lexsort((np.arange(len(t.day)), ver, t.day))
-        order[f.table] = (t, o, t.day[o])
     days = range(start_day, end_day + 1)
     it = days
     if progress:
@@ -214,11 +214,9 @@ def write_batches(landing: Path, tables: dict[str, Table], start_day: int, end_d
             for fi, f in enumerate(fc.FILES):
                 if f.feed != feed:
                     continue
-                t, o, sorted_days = order[f.table]
-                lo, hi = np.searchsorted(sorted_days, [d, d + 1])
-                sel = o[lo:hi]
-                cols = [format_column(c.kind, t.cols[c.name][sel]) for c in f.columns]
-                clean = [list(r) for r in zip(*cols, strict=True)] if cols and len(sel) else []
+                typed = source.columns(f, d)
+                cols = [format_column(c.kind, typed[c.name]) for c in f.columns]
+                clean = [list(r) for r in zip(*cols, strict=True)] if cols and len(typed[f.columns[0].name]) else []
                 rng = np.random.default_rng([seed, fi, d, zlib.crc32(b"bad")])
                 n_bad = int(rng.binomial(len(clean), bad_row_rate)) if clean and bad_row_rate > 0 else 0
                 after = Counter(rng.choice(len(clean), size=n_bad).tolist()) if n_bad else Counter()

@@ -1,0 +1,190 @@
+"""The evaluation of a lot's valid bids: the panel drawn from the expert pool (by specialty
+and site, bidders' employees excluded), each expert's technical, commercial and price scores,
+and the winner the scores give (planted winners and favoured companies scored up).
+
+The scores are the largest table of the feeds (~1M rows a province-year), so they are kept
+in `EvaluationLog`: flat typed arrays, 2 bytes a score, expanded into rows only when a
+batch is written.
+"""
+
+from __future__ import annotations
+
+import zlib
+from array import array
+from collections import defaultdict
+
+import numpy as np
+
+from ggzy.generator import anomalies as an
+from ggzy.generator.calendar import DAY
+from ggzy.generator.model import Lot
+from ggzy.generator.regions import PREFECTURES
+
+SCORE_COLUMNS = ("tech_score", "commercial_score", "price_score", "total_score")
+NO_SCORE = -32768  # a score column left empty (lowest-price evaluation has no tech/commercial score)
+SITES = tuple(PREFECTURES)
+
+
+class EvaluationLog:
+    """Every panel's scores for the year, in the order the lots were evaluated.
+
+    One part per evaluated lot: its valid bidders (entity indexes), its panel (expert indexes
+    and sites), one evaluation time per expert, and a bidders x experts matrix per score in
+    hundredths (scores are rounded to 0.1 or 0.01 points, so hundredths hold them exactly).
+    """
+
+    def __init__(self) -> None:
+        self.lot = array("q")
+        self.bidder_start, self.expert_start, self.score_start = array("q", [0]), array("q", [0]), array("q", [0])
+        self.bidders, self.experts, self.sites, self.evaluated_at = array("q"), array("q"), array("b"), array("q")
+        self.scores = {c: array("h") for c in SCORE_COLUMNS}
+        self.parts_by_day: dict[int, list[int]] = defaultdict(list)
+
+    def __len__(self) -> int:
+        return len(self.lot)
+
+    def add(self, lot: int, bidders: list[int], experts: list[int], sites: list[str],
+            scores: tuple[np.ndarray, ...], evaluated_at: np.ndarray) -> None:
+        part = len(self.lot)
+        self.lot.append(lot)
+        self.bidders.extend(bidders)
+        self.experts.extend(experts)
+        self.sites.extend(SITES.index(s) for s in sites)
+        self.evaluated_at.extend(evaluated_at.tolist())
+        for column, matrix in zip(SCORE_COLUMNS, scores, strict=True):
+            hundredths = np.rint(matrix * 100)
+            on_grid = np.isnan(matrix) | (np.abs(matrix * 100 - hundredths) < 1e-6)
+            if not on_grid.all():
+                raise ValueError(f"{column} of lot {lot} not in hundredths: {matrix[~on_grid][:3]}")
+            self.scores[column].extend(np.where(np.isnan(matrix), NO_SCORE, hundredths).astype(np.int16).ravel().tolist())
+        self.bidder_start.append(len(self.bidders))
+        self.expert_start.append(len(self.experts))
+        self.score_start.append(len(self.scores["total_score"]))
+        for day in sorted({int(t) // DAY for t in evaluated_at.tolist()}):
+            self.parts_by_day[day].append(part)
+
+    def rows(self, parts: list[int]) -> dict[str, np.ndarray]:
+        """The parts' rows (bidder-major within a part), as integer codes and float scores:
+        lot, bidder, expert, site (index into SITES), evaluated_at and the four scores."""
+        pieces: dict[str, list[np.ndarray]] = defaultdict(list)
+        for part in parts:
+            bidders = np.frombuffer(self.bidders, dtype=np.int64)[self.bidder_start[part]:self.bidder_start[part + 1]]
+            lo, hi = self.expert_start[part], self.expert_start[part + 1]
+            experts = np.frombuffer(self.experts, dtype=np.int64)[lo:hi]
+            n_bidders, n_experts = len(bidders), hi - lo
+            pieces["lot"].append(np.full(n_bidders * n_experts, self.lot[part], dtype=np.int64))
+            pieces["bidder"].append(np.repeat(bidders, n_experts))
+            pieces["expert"].append(np.tile(experts, n_bidders))
+            pieces["site"].append(np.tile(np.frombuffer(self.sites, dtype=np.int8)[lo:hi], n_bidders))
+            pieces["evaluated_at"].append(np.tile(np.frombuffer(self.evaluated_at, dtype=np.int64)[lo:hi], n_bidders))
+            s0, s1 = self.score_start[part], self.score_start[part + 1]
+            for column in SCORE_COLUMNS:
+                hundredths = np.frombuffer(self.scores[column], dtype=np.int16)[s0:s1]
+                pieces[column].append(np.where(hundredths == NO_SCORE, np.nan, hundredths / 100))
+        if not parts:
+            return {c: np.array([], dtype=np.float64 if c in SCORE_COLUMNS else np.int64)
+                    for c in ("lot", "bidder", "expert", "site", "evaluated_at", *SCORE_COLUMNS)}
+        return {c: np.concatenate(v) for c, v in pieces.items()}
+
+
+class Evaluation:
+    """Mixin of World: panels and scores of the evaluated lots."""
+
+    def panel_for(self, lot: Lot, bidders: list[int]) -> list[tuple[int, str]]:
+        """Draw the evaluation panel: specialty group, site(s), and 回避 of bidders' employees."""
+        rng = self.rng
+        group = 0 if lot.category == "construction" else 1
+        size = int(rng.choice([5, 7, 9], p=[0.25, 0.55, 0.2]))
+        sites = [lot.host] * size
+        if lot.remote:
+            n_host = (size + 1) // 2
+            sites = [lot.host] * n_host + [lot.guests[i % len(lot.guests)] for i in range(size - n_host)]
+        bidder_set = set(bidders)
+        chosen: list[int] = []
+        panel: list[tuple[int, str]] = []
+        for site in sites:
+            for pool in (self.expert_pool.get((group, site), []), self.expert_pool[(group, "all")]):
+                if not pool:
+                    continue
+                candidates = dict.fromkeys(rng.integers(0, len(pool), size=8).tolist())  # O(1), not a permutation
+                pick = next((pool[c] for c in candidates if pool[c] not in chosen
+                             and self.experts[pool[c]].employer not in bidder_set), -1)
+                if pick >= 0:
+                    chosen.append(pick)
+                    panel.append((pick, site))
+                    break
+        return panel
+
+    def evaluate(self, lot: Lot, bidders: list[int], prices: list[int], valid_pos: list[int], quality: np.ndarray,
+                 forced_pos: int) -> int:
+        """Panel scores for the valid bids; returns the winning position in `bidders`."""
+        rng = self.rng
+        panel = self.panel_for(lot, bidders)
+        if lot.anomaly == "ex_employed_by_bidder":
+            company = bidders[int(rng.integers(0, len(bidders)))]
+            group = 0 if lot.category == "construction" else 1
+            own = [x for x in self.emp_experts.get(company, [])
+                   if x not in [p for p, _ in panel] and self.experts[x].retire_ts < 0]
+            expert = own[0] if own else self.special_expert(group, panel[-1][1] if panel else lot.host, employer=company)
+            site = panel[-1][1] if panel else lot.host
+            panel = panel[:-1] + [(expert, site)]
+            lot.detail = f"expert {self.experts[expert].expert_id} is employed by bidder {self.entities[company].uscc}"
+        for who in (lot.fav[0], lot.aff[0]):
+            if who >= 0 and panel and who not in [p for p, _ in panel]:
+                panel[0] = (who, panel[0][1])
+        lot.panel = panel
+        if not panel:
+            return min(valid_pos, key=lambda i: prices[i])
+        n_valid, n_experts = len(valid_pos), len(panel)
+        valid_prices = np.array([prices[i] for i in valid_pos], dtype=np.float64)
+        pos_valid_ok = valid_prices > 0
+        best = valid_prices[pos_valid_ok].min()
+        bias = np.array([self.experts[e].bias for e, _ in panel])
+        valid_quality = quality[valid_pos]
+        if lot.eval_method == "comprehensive":
+            # a share of panels disagree widely (sd 6 points instead of 1.8): real committees do,
+            # and a favouritism rule must judge a deviation against that panel's spread. Chosen by
+            # a hash of the lot, so the random streams (and everything else) stay as they were.
+            divided = zlib.crc32(f"divided:{self.seed}:{lot.idx}".encode()) % 100 < an.DIVIDED_PANEL_PCT
+            noise_sd = 6.0 if divided and lot.fav[0] < 0 else 1.8
+            noise = rng.normal(0, noise_sd, (n_valid, n_experts))
+            tech = np.clip(36 + 4.5 * valid_quality[:, None] + bias[None, :] + noise, 10, 50).round(1)
+            if divided and n_experts >= 3 and n_valid >= 1:
+                others_mean = (tech.sum(axis=1, keepdims=True) - tech) / (n_experts - 1)
+                if (tech - others_mean).max() >= 10:
+                    self.near_misses.append(("ex_favouritism", "tender", lot.tender_id,
+                                             f"divided panel: an expert {float((tech - others_mean).max()):.1f} "
+                                             "points above the others once, within the panel's spread"))
+            noise = rng.normal(0, 0.8, (n_valid, n_experts))
+            commercial = np.clip(14 + 1.5 * valid_quality[:, None] + noise, 5, 20).round(1)
+            price_score = np.repeat((30 * best / valid_prices).round(2)[:, None], n_experts, axis=1)
+        else:
+            tech = np.full((n_valid, n_experts), np.nan)
+            commercial = np.full((n_valid, n_experts), np.nan)
+            price_score = np.repeat((100 * best / valid_prices).round(2)[:, None], n_experts, axis=1)
+        if (lot.fav[0] >= 0 and lot.fav[1] in bidders and bidders.index(lot.fav[1]) in valid_pos
+                and lot.eval_method == "comprehensive"):
+            row = valid_pos.index(bidders.index(lot.fav[1]))
+            column = [p for p, _ in panel].index(lot.fav[0])
+            others = np.delete(tech[row], column)
+            tech[row, column] = min(50.0, round(float(others.mean() + rng.uniform(12, 18)), 1))
+            lot.detail = (f"expert {self.experts[lot.fav[0]].expert_id} tech {tech[row, column]} for "
+                          f"{self.entities[lot.fav[1]].uscc} vs panel mean {others.mean():.1f}")
+        total = np.nan_to_num(tech) + np.nan_to_num(commercial) + price_score
+        if lot.eval_method == "comprehensive":
+            mean = total.mean(axis=1)
+            if forced_pos in valid_pos:
+                row = valid_pos.index(forced_pos)
+                gap = np.delete(mean, row).max() - mean[row] if n_valid > 1 else -1
+                if gap >= 0:
+                    tech[row] = np.minimum(50, tech[row] + round(gap + 0.6, 1))
+                    total = np.nan_to_num(tech) + np.nan_to_num(commercial) + price_score
+                winner = forced_pos
+            else:
+                winner = valid_pos[int(np.argmax(total.mean(axis=1)))]
+        else:
+            winner = forced_pos if forced_pos in valid_pos else valid_pos[int(np.argmin(valid_prices))]
+        ev_ts = np.array([self.ts(lot.eval_day, 10, 17.5) for _ in panel], dtype=np.int64)
+        self.evaluations.add(lot.idx, [bidders[i] for i in valid_pos], [p for p, _ in panel], [s for _, s in panel],
+                             (tech, commercial, price_score, total.round(2)), ev_ts)
+        return winner

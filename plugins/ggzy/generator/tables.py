@@ -1,0 +1,268 @@
+"""The simulated world as contract files' rows, ready for the writer to cut into daily batches.
+
+Two ways to hold them, giving the same rows in the same order (tests/generator checks it):
+
+- `InMemoryTables`: every file's rows for the whole range as typed columns (`Table`), sorted
+  per batch day by the writer. Simple, and what the tests read; memory grows with the range
+  and the scale (5 GB for a scale-16 year).
+- `StreamedTables`: the memory-bounded path `ggzy generate` takes. Bids and evaluation scores
+  stay in the world's compact logs (typed arrays) and become rows one batch day at a time;
+  the other files' rows are spilled as they are made to an unnamed temporary file (marshal,
+  one record a row) with only (batch day, version, offset) kept in memory, and read back a
+  day at a time.
+
+Within a batch day rows are ordered by (version time, creation order): the same order either way.
+"""
+
+from __future__ import annotations
+
+import marshal
+import tempfile
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from ggzy.feeds import contract as fc
+from ggzy.generator.calendar import DAY
+from ggzy.generator.evaluation import SCORE_COLUMNS, SITES
+from ggzy.generator.model import NA
+
+INT_KINDS = (fc.TIMESTAMP, fc.DATE, fc.MONEY, fc.INTEGER)
+BIDS = fc.feed_file("trading_centre", "bids")
+EVALUATIONS = fc.feed_file("trading_centre", "evaluations")
+
+
+class Rows:
+    """Column-wise accumulator for one contract file: values per row plus the batch day."""
+
+    def __init__(self, file: fc.FeedFile) -> None:
+        self.file = file
+        self.cols: dict[str, list] = {c: [] for c in file.column_names}
+        self.day: list[int] = []
+
+    def add(self, ts: int, **values: object) -> None:
+        """ts: when this version happened (local seconds); it decides the batch."""
+        self.day.append(ts // DAY)
+        for c, lst in self.cols.items():
+            lst.append(values.get(c))
+
+
+@dataclass
+class Table:
+    """One contract file's rows: typed columns + batch day per row."""
+
+    file: fc.FeedFile
+    cols: dict[str, np.ndarray]
+    day: np.ndarray
+
+
+def typed_column(kind: str, values: list) -> np.ndarray:
+    """Python values (None = null) → the column's array: int64 with NA, float64 with NaN,
+    int8 booleans with -1, objects for text."""
+    if kind in INT_KINDS:
+        return np.array([NA if v is None else v for v in values], dtype=np.int64)
+    if kind == fc.NUMBER:
+        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    if kind == fc.BOOL:
+        return np.array([-1 if v is None else int(v) for v in values], dtype=np.int8)
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr
+
+
+def to_table(rows: Rows, first_day: int) -> Table:
+    cols = {c.name: typed_column(c.kind, rows.cols[c.name]) for c in rows.file.columns}
+    day = np.maximum(np.array(rows.day, dtype=np.int64), first_day)  # history before the range: first batch
+    return Table(rows.file, cols, day)
+
+
+def batch_order(day: np.ndarray, version: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions sorted by (batch day, version, creation order), and their days."""
+    order = np.lexsort((np.arange(len(day)), version, day))
+    return order, day[order]
+
+
+# ---------------------------------------------------------------------- bids
+def bid_versions(world) -> tuple[np.ndarray, np.ndarray]:
+    """Every bid version: (bid index, updated_at). Version 1 (opening) of every bid, then
+    version 2 (validity decided on a later evaluation day) of the bids that have one."""
+    log = world.bid_cols
+    opened, validity = np.frombuffer(log["v1"], dtype=np.int64), np.frombuffer(log["v2"], dtype=np.int64)
+    second = np.nonzero(validity >= 0)[0]
+    bid = np.concatenate([np.arange(len(opened)), second])
+    return bid, np.concatenate([opened, validity[second]])
+
+
+class BidRows:
+    """Bid versions as contract rows, for any selection of versions."""
+
+    def __init__(self, world) -> None:
+        self.world = world
+        self.log = {k: (np.frombuffer(v, dtype=np.int64) if isinstance(v, array) else v)
+                    for k, v in world.bid_cols.items()}
+        self.n_bids = len(self.log["lot"])
+        self.tender_ids = np.array([x.tender_id for x in world.lots], dtype=object)
+        self.usccs = np.array([x.uscc for x in world.entities], dtype=object)
+        self.first_bid = np.array([x.b0 for x in world.lots], dtype=np.int64)
+
+    def columns(self, versions: np.ndarray, bid: np.ndarray) -> dict[str, np.ndarray]:
+        """versions: positions in bid_versions' order (>= n_bids: a version 2); bid: their bid index."""
+        log, n = self.log, len(bid)
+        second = versions >= self.n_bids
+        has_v2 = log["v2"][bid] >= 0
+        lot = log["lot"][bid]
+        # bid ids: <tender_id>-B<nn> in order within the lot
+        within = bid - self.first_bid[lot]
+        tender = self.tender_ids[lot]
+        reason = np.empty(n, dtype=object)
+        reason[:] = [log["reason"][b] for b in bid.tolist()]
+
+        def text(column: str) -> np.ndarray:
+            out = np.empty(n, dtype=object)
+            out[:] = [log[column][b] for b in bid.tolist()]
+            return out
+
+        return {"bid_id": np.array([f"{t}-B{k + 1:03d}" for t, k in zip(tender.tolist(), within.tolist(), strict=True)],
+                                   dtype=object),
+                "tender_id": tender, "bidder_id": self.usccs[log["ent"][bid]], "bid_price": log["price"][bid],
+                "submitted_at": log["sub"][bid], "client_ip": text("ip"), "client_mac": text("mac"),
+                "file_maker_code": text("fm"), "ca_cert_serial": text("ca"), "bond_account": text("bond"),
+                "bond_paid_at": log["bond_ts"][bid], "project_manager_id_no": text("pm"),
+                # version 1 (opening): validity unknown yet where evaluation is on a later day
+                "is_valid": np.where(has_v2 & ~second, -1, log["valid"][bid]).astype(np.int8),
+                "rejection_reason": np.where(has_v2 & ~second, None, reason),
+                "updated_at": np.where(second, log["v2"][bid], log["v1"][bid])}
+
+
+def bid_table(world) -> Table:
+    bid, updated = bid_versions(world)
+    cols = BidRows(world).columns(np.arange(len(bid)), bid)
+    return Table(BIDS, cols, np.maximum(updated // DAY, world.s))
+
+
+# ---------------------------------------------------------------------- evaluations
+class EvaluationRows:
+    """Evaluation scores as contract rows, for any list of the log's parts."""
+
+    def __init__(self, world) -> None:
+        self.log = world.evaluations
+        self.tender_ids = np.array([x.tender_id for x in world.lots], dtype=object)
+        self.usccs = np.array([x.uscc for x in world.entities], dtype=object)
+        self.expert_ids = np.array([x.expert_id for x in world.experts], dtype=object)
+        self.sites = np.array(SITES, dtype=object)
+
+    def columns(self, parts: list[int]) -> dict[str, np.ndarray]:
+        r = self.log.rows(parts)
+        cols = {"tender_id": self.tender_ids[r["lot"]], "expert_id": self.expert_ids[r["expert"]],
+                "bidder_id": self.usccs[r["bidder"]], "site": self.sites[r["site"]]}
+        cols |= {c: r[c] for c in SCORE_COLUMNS}
+        cols["evaluated_at"] = r["evaluated_at"]
+        return cols
+
+
+def evaluation_table(world) -> Table:
+    cols = EvaluationRows(world).columns(list(range(len(world.evaluations))))
+    return Table(EVALUATIONS, cols, np.maximum(cols["evaluated_at"] // DAY, world.s))
+
+
+# ---------------------------------------------------------------------- the two sources
+class InMemoryTables:
+    """All rows of every contract file in memory; a batch is a slice of each sorted table."""
+
+    def __init__(self, tables: dict[str, Table]) -> None:
+        self.tables = tables
+        self.order: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for f in fc.FILES:
+            t = tables[f.table]
+            version = t.cols[f.version_column] if f.version_column else np.zeros(len(t.day), dtype=np.int64)
+            self.order[f.table] = batch_order(t.day, version)
+
+    def columns(self, file: fc.FeedFile, day: int) -> dict[str, np.ndarray]:
+        order, days = self.order[file.table]
+        lo, hi = np.searchsorted(days, [day, day + 1])
+        sel = order[lo:hi]
+        return {c: arr[sel] for c, arr in self.tables[file.table].cols.items()}
+
+
+class SpilledRows:
+    """A row sink like Rows that writes each row to a temporary file and keeps only its batch
+    day, version and place in the file (24 bytes a row)."""
+
+    def __init__(self, file: fc.FeedFile, spill: IO[bytes]) -> None:
+        self.file, self.spill = file, spill
+        self.day, self.version, self.offset, self.length = array("q"), array("q"), array("q"), array("q")
+
+    def add(self, ts: int, **values: object) -> None:
+        self.day.append(ts // DAY)
+        version = values.get(self.file.version_column) if self.file.version_column else 0
+        self.version.append(NA if version is None else version)
+        record = marshal.dumps(tuple(values.get(c) for c in self.file.column_names))
+        self.offset.append(self.spill.tell())
+        self.length.append(len(record))
+        self.spill.write(record)
+
+    def batches(self, first_day: int) -> SpilledBatches:
+        day = np.maximum(np.frombuffer(self.day, dtype=np.int64), first_day)
+        order, days = batch_order(day, np.frombuffer(self.version, dtype=np.int64))
+        return SpilledBatches(self.file, self.spill, np.frombuffer(self.offset, dtype=np.int64)[order],
+                              np.frombuffer(self.length, dtype=np.int64)[order], days)
+
+
+@dataclass
+class SpilledBatches:
+    file: fc.FeedFile
+    spill: IO[bytes]
+    offset: np.ndarray  # of each row's record, in batch order
+    length: np.ndarray
+    days: np.ndarray
+
+    def columns(self, day: int) -> dict[str, np.ndarray]:
+        lo, hi = np.searchsorted(self.days, [day, day + 1])
+        rows = []
+        for offset, length in zip(self.offset[lo:hi].tolist(), self.length[lo:hi].tolist(), strict=True):
+            self.spill.seek(offset)
+            rows.append(marshal.loads(self.spill.read(length)))
+        return {c.name: typed_column(c.kind, [r[i] for r in rows]) for i, c in enumerate(self.file.columns)}
+
+
+class StreamedTables:
+    """Rows made a batch day at a time from the world's compact logs and the spill file."""
+
+    def __init__(self, world, folder: Path) -> None:
+        self.world = world
+        self.spill = tempfile.TemporaryFile(dir=folder)  # unnamed: gone when closed or on exit
+        sinks = {f.name: SpilledRows(f, self.spill) for f in fc.FILES if f not in (BIDS, EVALUATIONS)}
+        world.feed_rows(sinks)
+        self.spill.flush()
+        self.spilled = {sink.file.table: sink.batches(world.s) for sink in sinks.values()}
+        sinks.clear()
+        self.bids = BidRows(world)
+        bid, updated = bid_versions(world)
+        self.bid_order, self.bid_days = batch_order(np.maximum(updated // DAY, world.s), updated)
+        self.bid_of_version = bid
+        self.evaluations = EvaluationRows(world)
+
+    def columns(self, file: fc.FeedFile, day: int) -> dict[str, np.ndarray]:
+        if file == BIDS:
+            lo, hi = np.searchsorted(self.bid_days, [day, day + 1])
+            versions = self.bid_order[lo:hi]
+            return self.bids.columns(versions, self.bid_of_version[versions])
+        if file == EVALUATIONS:
+            return self.evaluation_columns(day)
+        return self.spilled[file.table].columns(day)
+
+    def evaluation_columns(self, day: int) -> dict[str, np.ndarray]:
+        log, first = self.world.evaluations, self.world.s
+        days = [d for d in log.parts_by_day if d <= first] if day == first else [day]
+        parts = sorted({p for d in days for p in log.parts_by_day.get(d, [])})
+        cols = self.evaluations.columns(parts)
+        at = cols["evaluated_at"]
+        keep = np.nonzero(np.maximum(at // DAY, first) == day)[0]
+        keep = keep[np.lexsort((keep, at[keep]))]
+        return {c: arr[keep] for c, arr in cols.items()}
+
+    def close(self) -> None:
+        self.spill.close()
