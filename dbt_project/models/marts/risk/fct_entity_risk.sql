@@ -1,7 +1,8 @@
 -- grain: one row per market entity (entity_id, USCC) involved in at least one risk signal
 -- Composite risk of an entity: the sum over the signals it is involved in of
 -- effective weight (configured weight x outcome multiplier, dim_risk_rules) x signal score;
--- a signal whose alert was dismissed contributes nothing. explanation lists what contributed.
+-- a signal whose alert was dismissed contributes nothing (macros/alert_outcomes.sql).
+-- explanation lists what contributed.
 with signals as (
 
     select * from {{ ref('fct_risk_signals') }}
@@ -32,9 +33,8 @@ involvements as (
         signals.signal_date,
         signals.effective_weight,
         signals.score,
-        case when alerts.status in ('verified', 'transferred', 'dismissed') then alerts.status end as alert_status,
-        case when alerts.status = 'dismissed' then 0 else signals.effective_weight * signals.score end
-            as contribution
+        {{ alert_outcome('alerts.status') }} as alert_status,
+        {{ alert_weighted('signals.effective_weight * signals.score', 'alerts.status') }} as contribution
     from signals
     cross join lateral unnest(signals.entity_ids) as e (entity_id)
     left join alerts on signals.signal_id = alerts.alert_id
@@ -81,9 +81,9 @@ totals as (
         count(distinct tender_id) as n_lots,
         count(distinct rule_id) as n_rules,
         count(*) filter (where severity = 'high') as n_high_severity,
-        count(*) filter (where alert_status in ('verified', 'transferred')) as n_verified_alerts,
-        count(*) filter (where alert_status = 'dismissed') as n_dismissed_alerts,
-        count(distinct tender_id) filter (where alert_status is distinct from 'dismissed') as n_lots_not_dismissed,
+        count(*) filter (where {{ alert_is_upheld('alert_status') }}) as n_verified_alerts,
+        count(*) filter (where {{ alert_is_dismissed('alert_status') }}) as n_dismissed_alerts,
+        count(distinct tender_id) filter (where {{ alert_counts('alert_status') }}) as n_lots_not_dismissed,
         min(signal_date) as first_signal_date,
         max(signal_date) as last_signal_date,
         sum(contribution) as risk_score

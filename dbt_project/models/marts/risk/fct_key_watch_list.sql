@@ -67,7 +67,7 @@ with_outcomes as (
 
     select
         involvements.*,
-        case when alerts.status in ('verified', 'transferred', 'dismissed') then alerts.status end as alert_status
+        {{ alert_outcome('alerts.status') }} as alert_status
     from involvements
     left join alerts on involvements.signal_id = alerts.alert_id
 
@@ -78,10 +78,10 @@ parties as (
     select
         party_type,
         party_id,
-        count(*) filter (where alert_status in ('verified', 'transferred')) as n_verified_alerts,
-        count(distinct coalesce(tender_id, signal_id)) filter (where alert_status is distinct from 'dismissed')
+        count(*) filter (where {{ alert_is_upheld('alert_status') }}) as n_verified_alerts,
+        count(distinct coalesce(tender_id, signal_id)) filter (where {{ alert_counts('alert_status') }})
             as n_lots_with_signals,
-        array_agg(distinct rule_id order by rule_id) filter (where alert_status is distinct from 'dismissed')
+        array_agg(distinct rule_id order by rule_id) filter (where {{ alert_counts('alert_status') }})
             as rule_ids,
         min(signal_date) as first_signal_date,
         max(signal_date) as last_signal_date

@@ -4,9 +4,9 @@
 -- statistical screens (ps_price_screen, net_cobid_ring, net_rotation) count for every lot with
 -- their continuous strength, whether or not they reached their alert threshold: the ranking
 -- reads how strong the evidence is, the alert list only where it is strong enough. A signal
--- whose alert was dismissed contributes nothing. explanation lists each contribution, largest
--- first (fired = whether it is a signal); rule_ids and n_signals count the signals only. Lots
--- with a participant on the key-watch list are tagged for tracking.
+-- whose alert was dismissed contributes nothing (macros/alert_outcomes.sql). explanation lists
+-- each contribution, largest first (fired = whether it is a signal); rule_ids and n_signals
+-- count the signals only. Lots with a participant on the key-watch list are tagged for tracking.
 {{ config(
     post_hook=[
         "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
@@ -132,9 +132,8 @@ contributions as (
         evidence.effective_weight,
         evidence.score,
         evidence.fired,
-        case when alerts.status in ('verified', 'transferred', 'dismissed') then alerts.status end as alert_status,
-        case when alerts.status = 'dismissed' then 0 else evidence.effective_weight * evidence.score end
-            as contribution
+        {{ alert_outcome('alerts.status') }} as alert_status,
+        {{ alert_weighted('evidence.effective_weight * evidence.score', 'alerts.status') }} as contribution
     from evidence
     left join alerts on evidence.signal_id = alerts.alert_id
 

@@ -90,8 +90,8 @@ alert_measures as (
             values
             ('alerts_received', true),
             ('alerts_acknowledged', alerts.status <> 'new'),
-            ('alerts_verified', alerts.status in ('verified', 'transferred')),
-            ('alerts_dismissed', alerts.status = 'dismissed'),
+            ('alerts_verified', {{ alert_is_upheld('alerts.status') }}),
+            ('alerts_dismissed', {{ alert_is_dismissed('alerts.status') }}),
             ('alerts_transferred', alerts.status = 'transferred'),
             ('alerts_open', alerts.status in ('new', 'acknowledged')),
             ('alerts_handled_in_time', alert_deadlines.any_stage_done and not alert_deadlines.any_stage_breached),
