@@ -77,6 +77,10 @@ def test_superset_reads_the_same_url(monkeypatch):
     masked, password = superset.split_password(uri)  # how the import bundle carries it
     assert password == PASSWORD and "p%40ss" not in masked
     assert meaning(masked) == meaning(URL) | {"password": superset.MASKED}
+    v6 = "postgresql+psycopg2://us%2Ber:p%40ss@[::1]:5433/ggzy?sslmode=disable"
+    masked, password = superset.split_password(v6)
+    assert (masked, password) == (f"postgresql+psycopg2://us%2Ber:{superset.MASKED}@[::1]:5433/ggzy?sslmode=disable",
+                                  "p@ss")
 
 
 def test_a_real_server_honours_the_encoded_password_and_sslmode(warehouse_url, tmp_path):

@@ -101,7 +101,7 @@ def prepare_database() -> str:
     with psycopg.connect(config.warehouse_url(), autocommit=True) as conn:
         if not conn.execute("select 1 from pg_database where datname = %s", (BENCH_DB,)).fetchone():
             conn.execute(f"create database {BENCH_DB}")
-    url = config.warehouse_url(BENCH_DB)
+    url = config.with_database(config.warehouse_url(), BENCH_DB)  # the same server, also an external one
     with psycopg.connect(url, autocommit=True) as conn:
         ensure_raw_tables(conn)
         conn.execute("create schema if not exists bench")

@@ -106,12 +106,10 @@ def split_password(url: str) -> tuple[str, str]:
     """(url with the password masked as Superset exports it, the password)."""
     parts = urlsplit(url)
     password = unquote(parts.password or "")
-    user = parts.username or ""
-    hostport = parts.hostname or ""
-    if parts.port:
-        hostport += f":{parts.port}"
-    netloc = f"{quote(user, safe='')}:{MASKED}@{hostport}" if user else hostport
-    return urlunsplit((parts.scheme, netloc, *parts[2:])), password
+    auth, _, hostport = parts.netloc.rpartition("@")
+    user = auth.split(":", 1)[0]  # as given (already percent-encoded), like the host and the options
+    netloc = f"{user}:{MASKED}@{hostport}" if user else hostport
+    return urlunsplit(parts._replace(netloc=netloc)), password
 
 
 def redact(url: str) -> str:
