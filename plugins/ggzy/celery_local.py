@@ -5,11 +5,8 @@ The same processes as docker-compose.yml's `redis`, `airflow-*` and `airflow-wor
 services; workers on other machines join by pointing at the same Redis, metadata
 database and api-server (docs/scale-out.md).
 
-| variable | meaning | default |
-|---|---|---|
-| GGZY_REDIS_URL | an existing broker (`redis://:pw@host:6379/0`); unset = start redis-server here | unset |
-| GGZY_REDIS_PORT | port of the local redis-server (127.0.0.1) | 56379 |
-| GGZY_REDIS_PASSWORD | its password | `redis-demo` |
+Settings (ggzy.settings): GGZY_REDIS_URL (an existing broker; unset = start redis-server
+here), GGZY_REDIS_PORT, GGZY_REDIS_PASSWORD.
 """
 
 from __future__ import annotations

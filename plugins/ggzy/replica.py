@@ -6,10 +6,7 @@ Readers (analysts, auditors, Superset) query the replica, so their queries do no
 compete with the night's writes on the primary. It has the primary's roles, passwords
 and privileges (they are replicated) and refuses every write.
 
-| variable | meaning | default |
-|---|---|---|
-| GGZY_REPLICA_PORT | port of the replica | GGZY_PG_PORT + 1 |
-| GGZY_REPLICATION_PASSWORD | password of the replication role `ggzy_replicator` | generated, kept in $GGZY_HOME/secrets |
+Settings (ggzy.settings): GGZY_REPLICA_PORT, GGZY_REPLICATION_PASSWORD.
 
 For a warehouse on another server (GGZY_WAREHOUSE_URL), replicas are the database
 administrator's (docs/scale-out.md); this module manages only the embedded one.
