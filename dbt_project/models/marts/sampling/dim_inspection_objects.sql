@@ -1,7 +1,8 @@
 -- grain: one row per inspection object (object_type, object_id)
--- 检查对象名录库: market entities, tender lots (标段) and agencies, with the strata the
--- sampling plans use (category, prefecture), the department responsible under the
--- responsibility list, the current risk level and the credit level.
+-- 检查对象名录库, the pool of the 双随机一公开 draws (random inspection): market entities,
+-- tender lots (标段) and agencies, with the strata the sampling plans use (category,
+-- prefecture), the department responsible under the responsibility list, the current risk
+-- level and the credit level.
 -- Risk: from the risk marts (fct_tender_risk per lot, fct_entity_risk per entity; an
 -- entity without any signal there has risk level 'none').
 with entities as (
