@@ -25,14 +25,35 @@ SPECIAL_BIDDER_KIND = {"cr_banned_bidder": "banned", "cr_tax_abnormal_winner": "
 SHARED_ATTRIBUTE = {"a40_same_file_maker": "file_maker", "a40_same_ca_cert": "ca_cert", "a40_same_ip": "ip",
                     "a40_same_mac": "mac", "a40_same_bond_account": "bond_account",
                     "a40_same_project_manager": "project_manager"}
-# the year's bids, one entry per bid in the order they were drawn (bid index = position):
-# integers in typed arrays (8 bytes a bid), texts as references to the bidder's own strings
-BID_INT_COLUMNS = ("lot", "ent", "price", "sub", "bond_ts", "valid", "v1", "v2")
-BID_TEXT_COLUMNS = ("ip", "mac", "fm", "ca", "bond", "pm", "reason")
+REJECTION_REASONS = (None, *REJECT_REASONS, "投标报价低于成本且不能合理说明", "投标报价超过最高投标限价")
 
 
-def new_bid_log() -> dict[str, array | list]:
-    return {**{c: array("q") for c in BID_INT_COLUMNS}, **{c: [] for c in BID_TEXT_COLUMNS}}
+class BidLog:
+    """The year's bids, one entry per bid in the order they were drawn (bid index = position),
+    in typed arrays: about 60 bytes a bid. A bid's IP, MAC, file-maker code, CA certificate and
+    bond account are its company's (the IP one of the company's two); only where an a40 rule
+    made bidders share one is the value kept, in `shared`."""
+
+    TRACES = {"mac": "mac", "file_maker": "fm", "ca_cert": "ca", "bond_account": "bond"}  # bid trace: Entity field
+
+    def __init__(self) -> None:
+        self.lot, self.ent = array("i"), array("i")
+        self.price, self.submitted, self.bond_paid = array("q"), array("q"), array("q")
+        self.opened_version, self.validity_version = array("q"), array("q")  # updated_at of version 1 / 2 (-1 none)
+        self.valid, self.reason, self.ip_choice = array("b"), array("b"), array("b")  # reason: REJECTION_REASONS index
+        self.project_manager: list[str | None] = []  # id number (a reference to the person's own string)
+        self.shared: dict[tuple[int, str], str] = {}  # (bid, trace) -> value copied from another bidder
+
+    def __len__(self) -> int:
+        return len(self.lot)
+
+    def trace(self, bid: int, name: str, company) -> str:
+        """A bid's trace (ip, mac, file_maker, ca_cert, bond_account) as delivered."""
+        if (bid, name) in self.shared:
+            return self.shared[(bid, name)]
+        if name == "ip":
+            return company.ips[self.ip_choice[bid]]
+        return getattr(company, self.TRACES[name])
 
 
 @dataclass
@@ -79,10 +100,10 @@ class Bidding:
         for k, x in enumerate(self.experts):
             if x.employer >= 0:
                 self.emp_experts[x.employer].append(k)
-        self.bid_cols = new_bid_log()
+        self.bid_log = BidLog()
         for lot in sorted(self.lots, key=lambda x: (x.announced, x.idx)):
             if lot.outcome == "cancelled" or lot.opened_day > self.e or lot.n_bids == 0:
-                lot.b0 = lot.b1 = len(self.bid_cols["lot"])
+                lot.b0 = lot.b1 = len(self.bid_log)
                 continue
             self.simulate_lot(lot)
 
@@ -91,7 +112,7 @@ class Bidding:
         bidders = self.lot_bidders(lot, group)
         if not bidders:
             lot.outcome = "failed"
-            lot.b0 = lot.b1 = len(self.bid_cols["lot"])
+            lot.b0 = lot.b1 = len(self.bid_log)
             return
         bids = LotBids(bidders)
         if lot.forced == -2:
@@ -335,8 +356,8 @@ class Bidding:
     def record_bids(self, lot: Lot, bids: LotBids, particulars: dict[str, list], evaluated: bool, winner: int) -> None:
         """Append the lot's bids to the year's bid log. Version 1 at the opening; version 2
         (validity) on the evaluation day when that is a later day."""
-        rng, log = self.rng, self.bid_cols
-        base = len(log["lot"])
+        rng, log = self.rng, self.bid_log
+        base = len(log)
         lot.b0, lot.b1 = base, base + bids.count
         opened_version = lot.deadline + int(rng.integers(5, 40)) * 60
         validity_version = self.ts(lot.eval_day, 14, 18) if (evaluated and lot.eval_day > lot.opened_day) else -1
@@ -344,14 +365,22 @@ class Bidding:
             # validity known the same afternoon
             opened_version = max(opened_version, lot.deadline + 2 * HOUR + int(rng.integers(0, 240)) * 60)
         p = particulars
-        for i in range(bids.count):
-            for column, value in (("lot", lot.idx), ("ent", bids.bidders[i]), ("price", bids.prices[i]),
-                                  ("sub", p["submitted"][i]), ("ip", p["ip"][i]), ("mac", p["mac"][i]),
-                                  ("fm", p["file_maker"][i]), ("ca", p["ca_cert"][i]),
-                                  ("bond", p["bond_account"][i]), ("bond_ts", p["bond_paid"][i]),
-                                  ("pm", p["project_manager"][i]), ("valid", int(bids.valid[i])),
-                                  ("reason", bids.reasons[i]), ("v1", opened_version), ("v2", validity_version)):
-                log[column].append(value)
+        for i, company in enumerate(bids.bidders):
+            own = self.entities[company]
+            for name in ("ip", *BidLog.TRACES):
+                if p[name][i] not in (own.ips if name == "ip" else (getattr(own, BidLog.TRACES[name]),)):
+                    log.shared[(base + i, name)] = p[name][i]
+            log.lot.append(lot.idx)
+            log.ent.append(company)
+            log.price.append(bids.prices[i])
+            log.submitted.append(p["submitted"][i])
+            log.bond_paid.append(p["bond_paid"][i])
+            log.opened_version.append(opened_version)
+            log.validity_version.append(validity_version)
+            log.valid.append(int(bids.valid[i]))
+            log.reason.append(REJECTION_REASONS.index(bids.reasons[i]))
+            log.ip_choice.append(own.ips.index(p["ip"][i]) if p["ip"][i] in own.ips else 0)
+            log.project_manager.append(p["project_manager"][i])
         if winner >= 0:
             lot.winner = base + winner
             lot.award_price = bids.prices[winner]

@@ -132,7 +132,7 @@ class Evaluation:
         for who in (lot.fav[0], lot.aff[0]):
             if who >= 0 and panel and who not in [p for p, _ in panel]:
                 panel[0] = (who, panel[0][1])
-        lot.panel = panel
+        lot.panel_experts, lot.panel_sites = tuple(p for p, _ in panel), tuple(s for _, s in panel)
         if not panel:
             return min(valid_pos, key=lambda i: prices[i])
         n_valid, n_experts = len(valid_pos), len(panel)

@@ -135,7 +135,7 @@ class FeedRows:
                 continue
             t.add(lot.award_ts, **row, project_code=self.messy(lot.code, 0.03), opened_at=lot.deadline, status="awarded",
                   updated_at=lot.award_ts)
-            winner = ents[self.bid_cols["ent"][lot.winner]].uscc
+            winner = ents[self.bid_log.ent[lot.winner]].uscc
             sinks["awards.csv"].add(lot.award_ts, tender_id=lot.tender_id, winner_id=winner, award_price=lot.award_price,
                                 awarded_at=lot.award_ts, publicity_start=lot.pub_start, publicity_end=lot.pub_end,
                                 updated_at=lot.award_ts)
@@ -221,7 +221,7 @@ class FeedRows:
         contract_of: dict[int, int] = {}
         for lot in self.lots:
             if lot.winner >= 0:
-                contract_of[self.bid_cols["ent"][lot.winner]] = lot.contract_amount
+                contract_of[self.bid_log.ent[lot.winner]] = lot.contract_amount
         for i, e in enumerate(self.entities):
             if e.role not in ("bidder", "agency"):
                 continue
@@ -256,7 +256,7 @@ class FeedRows:
         last_win: dict[int, tuple[int, int]] = {}
         for k, lot in enumerate(self.lots):
             if lot.winner >= 0 and lot.outcome == "awarded" and lot.award_day <= self.e:
-                ent = int(self.bid_cols["ent"][lot.winner])
+                ent = int(self.bid_log.ent[lot.winner])
                 if lot.award_day >= last_win.get(ent, (-1, -1))[0]:
                     last_win[ent] = (lot.award_day, k)
         cands = sorted(i for i, (d, _) in last_win.items()

@@ -128,11 +128,17 @@ class Lot:
     pub_end: int = -1
     contract_ts: int = -1
     contract_amount: int = -1
-    panel: list[tuple[int, str]] = field(default_factory=list)  # (expert, site)
+    panel_experts: tuple[int, ...] = ()  # the evaluation panel: expert indexes
+    panel_sites: tuple[str, ...] = ()  # and where each sat (host or guest prefecture)
 
     @property
     def opened_day(self) -> int:
         return self.deadline // DAY
+
+    @property
+    def panel(self) -> list[tuple[int, str]]:
+        """(expert, site) of each panel member; empty when the lot was not evaluated."""
+        return list(zip(self.panel_experts, self.panel_sites, strict=True))
 
     @property
     def evaluated(self) -> bool:

@@ -96,7 +96,7 @@ class Oversight:
         if subject_type == "expert" and not lot.panel:
             subject_type = "bidder"
         if subject_type == "bidder":
-            sid = self.entities[self.bid_cols["ent"][int(rng.integers(lo, hi))]].uscc
+            sid = self.entities[self.bid_log.ent[int(rng.integers(lo, hi))]].uscc
             violation = str(rng.choice(["collusion", "fraud", "other"], p=[0.5, 0.35, 0.15]))
         elif subject_type == "expert":
             guests = [p for p, s in lot.panel if s != lot.host] or [p for p, _ in lot.panel]

@@ -26,6 +26,7 @@ from typing import IO
 import numpy as np
 
 from ggzy.feeds import contract as fc
+from ggzy.generator.bidding import REJECTION_REASONS
 from ggzy.generator.calendar import DAY
 from ggzy.generator.evaluation import SCORE_COLUMNS, SITES
 from ggzy.generator.model import NA
@@ -89,52 +90,58 @@ def batch_order(day: np.ndarray, version: np.ndarray) -> tuple[np.ndarray, np.nd
 def bid_versions(world) -> tuple[np.ndarray, np.ndarray]:
     """Every bid version: (bid index, updated_at). Version 1 (opening) of every bid, then
     version 2 (validity decided on a later evaluation day) of the bids that have one."""
-    log = world.bid_cols
-    opened, validity = np.frombuffer(log["v1"], dtype=np.int64), np.frombuffer(log["v2"], dtype=np.int64)
+    log = world.bid_log
+    opened = np.frombuffer(log.opened_version, dtype=np.int64)
+    validity = np.frombuffer(log.validity_version, dtype=np.int64)
     second = np.nonzero(validity >= 0)[0]
-    bid = np.concatenate([np.arange(len(opened)), second])
-    return bid, np.concatenate([opened, validity[second]])
+    return np.concatenate([np.arange(len(opened)), second]), np.concatenate([opened, validity[second]])
 
 
 class BidRows:
     """Bid versions as contract rows, for any selection of versions."""
 
     def __init__(self, world) -> None:
-        self.world = world
-        self.log = {k: (np.frombuffer(v, dtype=np.int64) if isinstance(v, array) else v)
-                    for k, v in world.bid_cols.items()}
-        self.n_bids = len(self.log["lot"])
+        self.world, log = world, world.bid_log
+        self.log = log
+        self.n_bids = len(log)
+        self.columns_of = {name: np.frombuffer(getattr(log, name), dtype=dtype) for name, dtype in (
+            ("lot", np.int32), ("ent", np.int32), ("price", np.int64), ("submitted", np.int64),
+            ("bond_paid", np.int64), ("opened_version", np.int64), ("validity_version", np.int64),
+            ("valid", np.int8), ("reason", np.int8))}
         self.tender_ids = np.array([x.tender_id for x in world.lots], dtype=object)
         self.usccs = np.array([x.uscc for x in world.entities], dtype=object)
         self.first_bid = np.array([x.b0 for x in world.lots], dtype=np.int64)
+        self.reasons = np.array(REJECTION_REASONS, dtype=object)
 
     def columns(self, versions: np.ndarray, bid: np.ndarray) -> dict[str, np.ndarray]:
         """versions: positions in bid_versions' order (>= n_bids: a version 2); bid: their bid index."""
-        log, n = self.log, len(bid)
-        second = versions >= self.n_bids
-        has_v2 = log["v2"][bid] >= 0
-        lot = log["lot"][bid]
-        # bid ids: <tender_id>-B<nn> in order within the lot
-        within = bid - self.first_bid[lot]
+        c, log, n = self.columns_of, self.log, len(bid)
+        first_version = (versions < self.n_bids) & (c["validity_version"][bid] >= 0)
+        lot = c["lot"][bid]
         tender = self.tender_ids[lot]
-        reason = np.empty(n, dtype=object)
-        reason[:] = [log["reason"][b] for b in bid.tolist()]
+        companies = [self.world.entities[e] for e in c["ent"][bid].tolist()]
+        bids = bid.tolist()
 
-        def text(column: str) -> np.ndarray:
+        def objects(values: list) -> np.ndarray:
             out = np.empty(n, dtype=object)
-            out[:] = [log[column][b] for b in bid.tolist()]
+            out[:] = values
             return out
 
-        return {"bid_id": np.array([f"{t}-B{k + 1:03d}" for t, k in zip(tender.tolist(), within.tolist(), strict=True)],
-                                   dtype=object),
-                "tender_id": tender, "bidder_id": self.usccs[log["ent"][bid]], "bid_price": log["price"][bid],
-                "submitted_at": log["sub"][bid], "client_ip": text("ip"), "client_mac": text("mac"),
-                "file_maker_code": text("fm"), "ca_cert_serial": text("ca"), "bond_account": text("bond"),
-                "bond_paid_at": log["bond_ts"][bid], "project_manager_id_no": text("pm"),
+        def trace(name: str) -> np.ndarray:
+            return objects([log.trace(b, name, e) for b, e in zip(bids, companies, strict=True)])
+
+        # bid ids: <tender_id>-B<nn> in order within the lot
+        within = (bid - self.first_bid[lot]).tolist()
+        return {"bid_id": objects([f"{t}-B{k + 1:03d}" for t, k in zip(tender.tolist(), within, strict=True)]),
+                "tender_id": tender, "bidder_id": self.usccs[c["ent"][bid]], "bid_price": c["price"][bid],
+                "submitted_at": c["submitted"][bid], "client_ip": trace("ip"), "client_mac": trace("mac"),
+                "file_maker_code": trace("file_maker"), "ca_cert_serial": trace("ca_cert"),
+                "bond_account": trace("bond_account"), "bond_paid_at": c["bond_paid"][bid],
+                "project_manager_id_no": objects([log.project_manager[b] for b in bids]),
                 # version 1 (opening): validity unknown yet where evaluation is on a later day
-                "is_valid": np.where(has_v2 & ~second, -1, log["valid"][bid]).astype(np.int8),
-                "rejection_reason": np.where(has_v2 & ~second, None, reason),
-                "updated_at": np.where(second, log["v2"][bid], log["v1"][bid])}
+                "is_valid": np.where(first_version, -1, c["valid"][bid]).astype(np.int8),
+                "rejection_reason": np.where(first_version, None, self.reasons[c["reason"][bid]]),
+                "updated_at": np.where(versions < self.n_bids, c["opened_version"][bid], c["validity_version"][bid])}
 
 
 def bid_table(world) -> Table:

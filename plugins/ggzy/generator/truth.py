@@ -48,7 +48,7 @@ class GroundTruth:
             if a == "pf_single_bid":
                 ok = awarded and lot.b1 - lot.b0 == 1
             if a == "ex_winner_affinity":
-                ok = awarded and self.bid_cols["ent"][lot.winner] == lot.aff[1] and lot.aff[0] in [p for p, _ in lot.panel]
+                ok = awarded and self.bid_log.ent[lot.winner] == lot.aff[1] and lot.aff[0] in [p for p, _ in lot.panel]
                 lot.detail = f"expert {self.experts[lot.aff[0]].expert_id} on panel, winner {self.entities[lot.aff[1]].uscc}"
             if ok:
                 self.add_truth(a, "tender", lot.tender_id, lot.detail or a)
