@@ -30,6 +30,11 @@
 {%- endmacro %}
 
 
+{% macro signal_column_names() -%}
+    {{ return(signal_columns() | map('first') | list) }}
+{%- endmacro %}
+
+
 {#- One select per rule (or per CTE holding several rules), joined by union all. Each part is a
     dict: `from` (a CTE or a join) and any column of signal_columns() as a SQL expression; the
     defaults describe a signal about one lot:

@@ -41,9 +41,7 @@ signals as (
     ] %}
     {%- for m in signal_models %}
     select
-        {%- for name, data_type in signal_columns() %}
-        {{ name }}{{ ',' if not loop.last }}
-        {%- endfor %}
+        {{ signal_column_names() | join(',\n        ') }}
     from {{ ref(m) }}
     {%- if not loop.last %}
 
