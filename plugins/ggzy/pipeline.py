@@ -96,9 +96,16 @@ def sync_alerts(url: str, run_id: str) -> dict[str, Any]:
 
 
 def publish(url: str, batch_date: dt.date) -> dict[str, Any]:
+    """The night's publication, summarised for the run ledger: the files written this
+    night; the kept ones are counted (every file is listed in ops.publications and in the
+    folder's manifest.json, and that list grows with the history)."""
     from ggzy.disclosure import publish as _publish
 
-    return _jsonable(_publish(batch_date, url=url))
+    out = _jsonable(_publish(batch_date, url=url))
+    files = out.pop("files", [])
+    out["files_unchanged"] = sum(1 for f in files if f.get("unchanged"))
+    out["files"] = [f for f in files if not f.get("unchanged")]
+    return out
 
 
 def record_run(url: str, run_id: str, batch_date: dt.date, task_states: dict[str, str],

@@ -265,4 +265,3 @@ def scan_for_pii(conn: psycopg.Connection | None = None, *, relations: Sequence[
     finally:
         if own:
             conn.close()
-

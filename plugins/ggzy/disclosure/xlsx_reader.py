@@ -87,4 +87,3 @@ def xlsx_rows(path: Path) -> Iterator[list[object]]:
         for sheet in sheets:
             with z.open(sheet) as fh:
                 yield from _sheet_rows(iter(lambda: fh.read(1 << 20), b""), shared)
-
