@@ -34,9 +34,7 @@ from ggzy_superset.yaml_charts import chart_yaml
 from ggzy_superset.yaml_dashboards import dashboard_yaml
 from ggzy_superset.yaml_datasets import database_yaml, dataset_yaml, table_columns
 
-ALLOWED_SCHEMAS = ("marts",)
-# the data engineers' dashboard (数据运行) reads the load ledger until marts.fct_load_ledger exists
-ALLOWED_OTHER_TABLES = ("raw.batches", "raw.quarantine")
+ALLOWED_SCHEMAS = ("marts",)  # dashboards read marts only (数据运行 too: marts.fct_batch_ledger)
 
 
 def dump(path: Path, doc: dict[str, Any]) -> None:
@@ -58,7 +56,7 @@ def write_all(out: Path, warehouse_url: str, only: set[str] | None = None) -> li
     used_ds = sorted({charts[k].dataset for k in used_charts})
     for t in used_ds:
         d = datasets[t]
-        if d.schema not in ALLOWED_SCHEMAS and f"{d.schema}.{d.table}" not in ALLOWED_OTHER_TABLES:
+        if d.schema not in ALLOWED_SCHEMAS:
             raise SystemExit(f"dataset {d.schema}.{d.table}: dashboards read marts only")
     written: list[Path] = []
     url = settings.with_driver(warehouse_url, "postgresql")
