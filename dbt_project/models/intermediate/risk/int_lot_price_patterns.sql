@@ -5,7 +5,10 @@
 -- with its standard deviation sd, each rounded to its own grain g (the coarsest of 1, 2, 5 x 10^k
 -- that the price is a multiple of, at least the precision delivered; and, where the lot has a
 -- control price, the grain of the discount to it times the control price: 下浮率 quoted as
--- 1.5 % is a grain of 0.5 % of the control price; at most the lot's median grain, below).
+-- 1.5 % is a grain of 0.5 % of the control price; at most the lot's median grain, below; and,
+-- where the feed carries no control price but every distinct price of the lot is a whole multiple
+-- of one unit u = s x R, s a round discount step, beyond chance: R is the reference price the
+-- bidders discounted, u the lot's grain; below).
 -- Two bids tie with probability about
 -- min(g_i, g_j) / (2 sqrt(pi) sd); one of three bids falls within one grain of the progression of
 -- the other two with probability about min(g) x 2 sqrt(3) / (sqrt(pi) sd) (normal bids; every
@@ -90,6 +93,120 @@ lot_median_grains as (
 
 ),
 
+-- Reference grids. Bidders who quote a discount (下浮率) in round steps s of a reference price R
+-- the feed does not carry (a tariff, an engineer's estimate) deliver prices that are whole
+-- multiples of u = s R: the lot's real grain, which its decimals do not show. Searched where no
+-- bid of the lot has a control price and it has at least 3 distinct prices, for s = 5, 2, 1, 0.5,
+-- 0.2, 0.1 % and R with every price within 0.5-1.5 R: candidates u = lowest price / m,
+-- m = 0.5/s .. 1.5/s (and highest price <= 1.5 R); a candidate fits when every distinct price
+-- is within the lot's median grain t of a multiple of u. By coincidence, each of the other
+-- d - 1 distinct prices lies that near a multiple with probability 2 t / u = c m (c = 2 t / lowest
+-- price); over a step's candidates the chance of some fit is at most sum_m (c m)^(d-1) ~
+-- c^(d-1) ((m_high + 1/2)^d - (m_low - 1/2)^d) / d. A step is tried only where that chance is at most
+-- var a40_price_alpha / 6 (Bonferroni over the six steps: a grid is accepted on the evidence the
+-- rules themselves demand); the coarsest step that fits wins (within it the largest unit).
+reference_steps as (
+
+    select v.step::numeric as step
+    from (values (0.05), (0.02), (0.01), (0.005), (0.002), (0.001)) as v (step)
+
+),
+
+lot_distinct_prices as (
+
+    select
+        grained_each.tender_id,
+        count(distinct grained_each.price) as n_distinct,
+        min(grained_each.price) as low_price,
+        max(grained_each.price) as high_price,
+        (array_agg(distinct grained_each.price order by grained_each.price))[2] as second_price,
+        min(lot_median_grains.median_grain)::numeric as tolerance
+    from grained_each
+    inner join lot_median_grains on grained_each.tender_id = lot_median_grains.tender_id
+    group by grained_each.tender_id
+    having count(distinct grained_each.price) >= 3 and bool_and(grained_each.control_price is null)
+
+),
+
+reference_levels as (
+
+    select
+        lot_distinct_prices.*,
+        reference_steps.step,
+        ceil(0.5 / reference_steps.step) as m_low,
+        floor(1.5 / reference_steps.step * lot_distinct_prices.low_price / lot_distinct_prices.high_price) as m_high,
+        (2 * lot_distinct_prices.tolerance / lot_distinct_prices.low_price)::float8 as c
+    from lot_distinct_prices
+    cross join reference_steps
+
+),
+
+reference_chances as (
+
+    select
+        reference_levels.*,
+        (reference_levels.n_distinct - 1) * ln(reference_levels.c)
+        + reference_levels.n_distinct * ln(reference_levels.m_high + 0.5)
+        + ln(1 - power(((reference_levels.m_low - 0.5) / (reference_levels.m_high + 0.5))::float8, reference_levels.n_distinct))
+        - ln(reference_levels.n_distinct) as ln_chance
+    from reference_levels
+    where reference_levels.m_high >= reference_levels.m_low and reference_levels.c * reference_levels.m_high < 1
+
+),
+
+-- candidate units that already fit the two lowest prices, then every distinct price
+reference_candidates as (
+
+    select
+        reference_chances.tender_id,
+        reference_chances.step,
+        reference_chances.tolerance,
+        reference_chances.ln_chance,
+        reference_chances.low_price / m.m as unit
+    from reference_chances
+    cross join lateral generate_series(reference_chances.m_low::integer, reference_chances.m_high::integer) as m (m)
+    where
+        reference_chances.ln_chance <= ln({{ var('a40_price_alpha', 0.001) }} / 6.0)
+        and abs(
+            reference_chances.second_price - reference_chances.low_price / m.m
+            * round(reference_chances.second_price * m.m / reference_chances.low_price)
+        )
+        <= reference_chances.tolerance
+
+),
+
+reference_fits as (
+
+    select
+        reference_candidates.tender_id,
+        reference_candidates.step,
+        reference_candidates.unit,
+        reference_candidates.ln_chance
+    from reference_candidates
+    inner join grained_each on reference_candidates.tender_id = grained_each.tender_id
+    group by
+        reference_candidates.tender_id, reference_candidates.step, reference_candidates.unit,
+        reference_candidates.ln_chance, reference_candidates.tolerance
+    having bool_and(
+            abs(grained_each.price - reference_candidates.unit * round(grained_each.price / reference_candidates.unit))
+            <= reference_candidates.tolerance
+        )
+
+),
+
+reference_grids as (
+
+    select distinct on (tender_id)
+        tender_id,
+        step as reference_step,
+        unit as reference_unit,
+        round(unit / step, 2)::float8 as reference_price,
+        exp(ln_chance) as reference_chance
+    from reference_fits
+    order by tender_id asc, step desc, unit desc
+
+),
+
 grained as (
 
     select
@@ -99,9 +216,12 @@ grained as (
         grained_each.bid_date,
         grained_each.price,
         grained_each.control_price,
-        least(grained_each.grain, lot_median_grains.median_grain::numeric) as grain
+        greatest(
+            least(grained_each.grain, lot_median_grains.median_grain::numeric), reference_grids.reference_unit
+        ) as grain
     from grained_each
     inner join lot_median_grains on grained_each.tender_id = lot_median_grains.tender_id
+    left join reference_grids on grained_each.tender_id = reference_grids.tender_id
 
 ),
 
@@ -161,8 +281,12 @@ lots as (
     select
         lot_grains.*,
         lot_grains.pair_grains / (2 * sqrt(pi()) * nullif(lot_grains.sd_price, 0)) as ties_expected,
-        lot_grains.triple_grains * 2 * sqrt(3.0) / (sqrt(pi()) * nullif(lot_grains.sd_price, 0)) as progressions_expected
+        lot_grains.triple_grains * 2 * sqrt(3.0) / (sqrt(pi()) * nullif(lot_grains.sd_price, 0)) as progressions_expected,
+        reference_grids.reference_price,
+        reference_grids.reference_step,
+        reference_grids.reference_chance
     from lot_grains
+    left join reference_grids on lot_grains.tender_id = reference_grids.tender_id
 
 ),
 
@@ -201,16 +325,20 @@ tie_groups as (
 ties as (
 
     select
-        tender_id,
-        sum(n_pairs) as n_tied_pairs,
-        min(first_bid_date) as first_bid_date,
+        tie_groups.tender_id,
+        sum(tie_groups.n_pairs) as n_tied_pairs,
+        min(tie_groups.first_bid_date) as first_bid_date,
+        -- the grain says what chance was judged on; the reference price where one was inferred
         jsonb_agg(
-            jsonb_build_object(
-                'value', price, 'grain', grain, 'bidder_ids', to_jsonb(bidder_ids), 'bid_ids', to_jsonb(bid_ids)
-            ) order by price
+            jsonb_strip_nulls(jsonb_build_object(
+                'value', tie_groups.price, 'grain', tie_groups.grain, 'reference_price',
+                reference_grids.reference_price, 'bidder_ids', to_jsonb(tie_groups.bidder_ids),
+                'bid_ids', to_jsonb(tie_groups.bid_ids)
+            )) order by tie_groups.price
         ) as tie_group_list
     from tie_groups
-    group by tender_id
+    left join reference_grids on tie_groups.tender_id = reference_grids.tender_id
+    group by tie_groups.tender_id
 
 ),
 
@@ -375,6 +503,9 @@ final as (
         tested.sd_price,
         tested.min_grain,
         tested.max_grain,
+        tested.reference_price,
+        tested.reference_step,
+        tested.reference_chance,
         tested.ties_expected,
         tested.ties_factor,
         tested.n_tied_pairs,
