@@ -16,6 +16,20 @@
 -- of a population by each other), and the tail of the p-value is summed per pair in a
 -- subquery reading ln k! from an array (no joins per term). Nested loops off: the province-wide
 -- pairs join the co-bid counts back by pair, which nested over CTE scans took minutes.
+-- Calibration to the market (the null model's fit): where firms work in local markets the data
+-- do not name (a regional market whose firms meet in most of their lots; in the converted real
+-- markets every lot is one population), far more pairs meet beyond chance than rings could
+-- explain: a ring is a handful of firms, a local market is most of them. Under the model at
+-- most var net_pair_max_p (0.1 %) of the pairs that could meet twice (both firms with >= 2 lots
+-- of a population) recur by chance; var net_max_recurrent_share (0.5 %, five times that) is left
+-- for rings. Where more recur, every expectation is multiplied by the smallest factor under
+-- which no more than that share does (the pair's p then a Poisson tail of the scaled
+-- expectation), as a40 calibrates its chance counts: a crowded regional market is expected to
+-- meet, a ring still stands out from it. Judged per population (province-wide: the sum of the
+-- calibrated local expectations, so a quiet prefecture's ring is not judged by another's crowd),
+-- and only where the share left for rings holds at least var net_calibration_min_pairs (10)
+-- pairs, one ring of five: a small market cannot tell its rings from its null. calibration =
+-- the factor (1: the null fits, exact hypergeometric p).
 {{ config(
     pre_hook=["set local enable_nestloop = off", "set local work_mem = '256MB'"],
     post_hook=[
@@ -24,7 +38,7 @@
     ],
 ) }}
 
-with bids as (
+with recursive bids as (
 
     select * from {{ ref('int_bids_joined_to_lots') }}
 
@@ -107,12 +121,106 @@ co_bids as (
 
 ),
 
+-- per population, the pairs that could meet twice: both firms with >= 2 lots there, and how
+-- many of them may recur beyond chance (var net_max_recurrent_share)
+recurrence_allowed as (
+
+    select
+        category,
+        prefecture_code,
+        floor(
+            {{ var('net_max_recurrent_share', 0.005) }} * count(distinct bidder_id) filter (where n_lots_bid >= 2)
+            * (count(distinct bidder_id) filter (where n_lots_bid >= 2) - 1) / 2
+        )::bigint as n_allowed
+    from lot_bidders_counted
+    group by category, prefecture_code
+
+),
+
+-- for each count of joint lots o >= 2 seen: the Poisson mean above which o or more joint lots
+-- have chance > var net_pair_max_p (bisection, 40 halvings of [0, o]; high = the upper end)
+critical_means (observed, low, high, step) as (
+
+    select distinct
+        observed,
+        0.0::float8,
+        observed::float8,
+        0
+    from co_bids
+    where observed >= 2
+
+    union all
+
+    select
+        critical_means.observed,
+        case
+            when mid.is_improbable then mid.mean
+            else critical_means.low
+        end,
+        case
+            when mid.is_improbable then critical_means.high
+            else mid.mean
+        end,
+        critical_means.step + 1
+    from critical_means
+    cross join
+        lateral (  -- noqa: ST05
+            select
+                (critical_means.low + critical_means.high) / 2 as mean,
+                {{ poisson_upper_tail_ln('(critical_means.low + critical_means.high) / 2', 'critical_means.observed') }}
+                < ln({{ var('net_pair_max_p', 0.001) }}) as is_improbable
+        ) as mid
+    where critical_means.step < 40
+
+),
+
+-- each pair's factor on its expectation from which on it no longer recurs (the upper end of the
+-- bisection: pairs tied at the critical factor do not recur once it is applied), ranked
+pair_factors as (
+
+    select
+        co_bids.category,
+        co_bids.prefecture_code,
+        critical_means.high / (co_bids.n_lots_a::float8 * co_bids.n_lots_b / co_bids.n_lots) as max_factor,
+        row_number() over (
+            partition by co_bids.category, co_bids.prefecture_code
+            order by critical_means.high * co_bids.n_lots / (co_bids.n_lots_a::float8 * co_bids.n_lots_b) desc
+        ) as factor_rank
+    from co_bids
+    inner join critical_means on co_bids.observed = critical_means.observed and critical_means.step = 40
+
+),
+
+-- the population's factor: the (n_allowed + 1)-th largest of its pairs' factors, so that at most
+-- n_allowed pairs recur once it is applied; 1 where the null fits or the population is too small
+-- to judge (fewer than var net_calibration_min_pairs may recur)
+null_calibration as (
+
+    select
+        recurrence_allowed.category,
+        recurrence_allowed.prefecture_code,
+        case when recurrence_allowed.n_allowed >= {{ var('net_calibration_min_pairs', 10) }}
+                then greatest(1.0, coalesce(pair_factors.max_factor, 1.0))
+            else 1.0
+        end as calibration
+    from recurrence_allowed
+    left join pair_factors
+        on recurrence_allowed.category = pair_factors.category
+        and recurrence_allowed.prefecture_code = pair_factors.prefecture_code
+        and pair_factors.factor_rank = recurrence_allowed.n_allowed + 1
+
+),
+
 expected as (
 
     select
         co_bids.*,
-        co_bids.n_lots_a::float8 * co_bids.n_lots_b / co_bids.n_lots as expected
+        co_bids.n_lots_a::float8 * co_bids.n_lots_b / co_bids.n_lots as expected,
+        null_calibration.calibration
     from co_bids
+    inner join null_calibration
+        on co_bids.category = null_calibration.category
+        and co_bids.prefecture_code = null_calibration.prefecture_code
 
 ),
 
@@ -187,7 +295,7 @@ tails as (
                         - f.ln_facts[t.k + 1] - f.ln_facts[e.n_lots_a - t.k + 1] - f.ln_facts[e.n_lots_b - t.k + 1]
                         - f.ln_facts[e.n_lots - e.n_lots_a - e.n_lots_b + t.k + 1] as ln_term
                 ) as term
-            where e.observed >= 2 and e.observed > e.expected
+            where e.observed >= 2 and e.observed > e.expected and e.calibration = 1.0
         ) as terms
     ) as tail
 
@@ -209,8 +317,14 @@ local_pairs as (
         expected,
         joint_wins_a,
         joint_wins_b,
-        -- no tail computed: one joint lot only, or no more joint lots than expected
-        coalesce(ln_p_value, 0.0) as ln_p_value,
+        -- no tail computed: one joint lot only, or no more joint lots than expected; where the
+        -- null is calibrated, the Poisson tail of the scaled expectation
+        case
+            when calibration > 1.0 and observed >= 2
+                then {{ poisson_upper_tail_ln('calibration * expected', 'observed') }}
+            else coalesce(ln_p_value, 0.0)
+        end as ln_p_value,
+        calibration,
         1 as n_prefectures,
         joint_lot_ids[1:50] as joint_lot_ids
     from tails
@@ -256,13 +370,17 @@ spread_expected as (
         spread_pairs.bidder_a,
         spread_pairs.bidder_b,
         sum(a.n_lots) as n_lots,
-        sum(a.n_lots_bid::float8 * b.n_lots_bid / a.n_lots) as expected
+        sum(a.n_lots_bid::float8 * b.n_lots_bid / a.n_lots) as expected,
+        sum(null_calibration.calibration * a.n_lots_bid * b.n_lots_bid / a.n_lots) as calibrated_expected
     from spread_pairs
     inner join bidder_populations as a on spread_pairs.bidder_a = a.bidder_id
     inner join bidder_populations as b
         on spread_pairs.bidder_b = b.bidder_id
         and a.category = b.category
         and a.prefecture_code = b.prefecture_code
+    inner join null_calibration
+        on a.category = null_calibration.category
+        and a.prefecture_code = null_calibration.prefecture_code
     group by spread_pairs.bidder_a, spread_pairs.bidder_b
 
 ),
@@ -297,9 +415,11 @@ province_pairs as (
         spread_pairs.joint_wins_a,
         spread_pairs.joint_wins_b,
         case when spread_pairs.observed >= 2
-                then {{ poisson_upper_tail_ln('spread_expected.expected', 'spread_pairs.observed') }}
+                then {{ poisson_upper_tail_ln('spread_expected.calibrated_expected', 'spread_pairs.observed') }}
             else 0.0
         end as ln_p_value,
+        -- the local factors' mean, weighted by the local expectations they scale
+        spread_expected.calibrated_expected / spread_expected.expected as calibration,
         spread_pairs.n_prefectures,
         spread_lots.joint_lot_ids
     from spread_pairs

@@ -75,6 +75,7 @@ lot_pairs_scored as (
         pairs.observed,
         pairs.expected,
         pairs.ln_p_value,
+        pairs.calibration,
         pairs.n_prefectures,
         pairs.joint_lot_ids,
         pairs.joint_wins_a,
@@ -99,6 +100,7 @@ lot_pairs_scored as (
         pairs.observed,
         pairs.expected,
         pairs.ln_p_value,
+        pairs.calibration,
         pairs.n_prefectures,
         pairs.joint_lot_ids,
         pairs.joint_wins_a,
@@ -131,6 +133,7 @@ lot_pairs as (
         end as surprise,
         observed >= {{ var('net_min_cobids', 2) }}
         and ln_p_value + ln(2.0) < ln({{ var('net_pair_max_p', 0.001) }}) as is_recurrent,
+        calibration,
         n_prefectures,
         joint_lot_ids,
         joint_wins_a,
@@ -159,6 +162,7 @@ lot_pair_stats as (
                 'population', case when is_province_wide then 'province' else 'category x prefecture' end,
                 'observed', observed,
                 'expected', round(expected::numeric, 4),
+                'null_calibration', round(calibration::numeric, 3),
                 'p_value', p_value,
                 'n_prefectures', n_prefectures,
                 'joint_lot_ids', to_jsonb(joint_lot_ids)
@@ -259,11 +263,14 @@ final as (
         lot_scores.recurring_pairs,
         cover_bids.cover_bids,
         -- rotation: for a lot won by a member of its recurring group, the strength of the
-        -- group (mean surprise against var net_min_lot_score, capped at 1) times how much of
-        -- the win is seen rotating (0.5 + 0.5 x share of the winner's partners here that won a
-        -- joint lot themselves); 0 for other lots. Flagged only where rotation is observed.
+        -- group (its most improbable pair, Bonferroni-corrected as in network_strength, against
+        -- twice var net_min_lot_score, capped at 1: where the null is calibrated to a crowded
+        -- market, a lot's mean surprise grows with its number of bidders, its best pair does
+        -- not) times how much of the win is seen rotating (0.5 + 0.5 x share of the winner's
+        -- partners here that won a joint lot themselves); 0 for other lots. Flagged only where
+        -- rotation is observed.
         case when lot_scores.winner_id = any(ring_members.ring_member_ids)
-                then least(1.0, lot_scores.cobid_score / (2.0 * {{ var('net_min_lot_score', 3) }}))
+                then least(1.0, lot_scores.max_surprise / (2.0 * {{ var('net_min_lot_score', 3) }}))
                     * (0.5 + 0.5 * least(
                         1.0, lot_scores.n_rotating_partners::float8
                         / greatest(cardinality(ring_members.ring_member_ids) - 1, 1)
