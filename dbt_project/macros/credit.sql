@@ -1,5 +1,6 @@
 {#- Was an entity under a credit measure (default: bid_ban, 禁止参与招标投标) on a date?
-    Reads marts.dim_entity_credit_intervals: serious-dishonest records in force on the
+    Reads int_credit_record_intervals (the rows of marts.dim_entity_credit_intervals, so any
+    layer may call it): serious-dishonest records in force on the
     date, an interval [valid_from, valid_to) that ends at expiry or at revocation
     (信用修复/移出), whichever comes first. Example (a bid by a banned bidder):
 
@@ -10,7 +11,7 @@
 {% macro entity_under_measure_on(entity_expr, date_expr, measure='bid_ban') -%}
     exists (
         select 1
-        from {{ ref('dim_entity_credit_intervals') }} as ci
+        from {{ ref('int_credit_record_intervals') }} as ci
         where ci.entity_id = ({{ entity_expr }})
             and ci.list_type = 'serious_dishonest'
             and '{{ measure }}' = any(ci.measure_list)
