@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from envs import environ
+from nights import run_nights
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "plugins"))
@@ -20,7 +22,7 @@ sys.path.insert(0, str(REPO / "plugins"))
 # `make test-fast` runs what needs no pipeline (`-m "not pipeline"`): units, dbt unit tests on
 # empty inputs, lint, DAG integrity. A test is a pipeline test when it is marked e2e or superset,
 # uses a fixture that generates, loads and builds a warehouse, or loads files (tests/feeds).
-PIPELINE_FIXTURES = {"access_warehouse", "risk_warehouse", "report_url", "sv", "landing"}
+PIPELINE_FIXTURES = {"access_warehouse", "risk_warehouse", "report_url", "sv", "landing", "nights"}
 PIPELINE_PACKAGES = {"feeds"}
 
 
@@ -43,39 +45,38 @@ def free_port() -> int:
 def pinned_warehouse(warehouse_url):
     """Point every ggzy call and child process of a module at the session warehouse by URL.
 
-    Other test packages start servers of their own and set GGZY_HOME/GGZY_PG_PORT for the
-    session; a URL in GGZY_WAREHOUSE_URL wins over those, so nothing is written elsewhere."""
-    saved = os.environ.get("GGZY_WAREHOUSE_URL")
-    os.environ["GGZY_WAREHOUSE_URL"] = warehouse_url
-    yield warehouse_url
-    if saved is None:
-        os.environ.pop("GGZY_WAREHOUSE_URL", None)
-    else:
-        os.environ["GGZY_WAREHOUSE_URL"] = saved
+    A URL in GGZY_WAREHOUSE_URL wins over any GGZY_HOME/GGZY_PG_PORT a fixture set, so
+    nothing is written elsewhere."""
+    with environ(GGZY_WAREHOUSE_URL=warehouse_url):
+        yield warehouse_url
 
 
 @pytest.fixture(scope="session")
 def warehouse_url(tmp_path_factory) -> str:
-    """URL of a bootstrapped warehouse; the process env points ggzy at it."""
+    """URL of a bootstrapped warehouse; the process env points ggzy at it for the session."""
     from ggzy import schema, warehouse
 
-    saved = {k: os.environ.get(k) for k in ("GGZY_HOME", "GGZY_PG_PORT", "GGZY_WAREHOUSE_URL")}
     home = tmp_path_factory.mktemp("ggzy-home")
-    os.environ["GGZY_HOME"] = str(home)
     external = os.environ.get("GGZY_TEST_WAREHOUSE_URL")
-    if external:
-        os.environ["GGZY_WAREHOUSE_URL"] = external
-    else:
-        os.environ.pop("GGZY_WAREHOUSE_URL", None)
-        os.environ["GGZY_PG_PORT"] = str(free_port())
-    url = warehouse.start()
-    schema.bootstrap(url)
-    os.environ["GGZY_TEST_SESSION_HOME"] = str(home)  # where its pgdata is (for restart tests)
-    yield url
+    point = {"GGZY_HOME": str(home), "GGZY_WAREHOUSE_URL": external or None,
+             # where its pgdata is (for restart tests)
+             "GGZY_TEST_SESSION_HOME": str(home)}
     if not external:
-        warehouse.stop()
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+        point["GGZY_PG_PORT"] = str(free_port())
+    with environ(point):
+        url = warehouse.start()
+        schema.bootstrap(url)
+        yield url
+        if not external:
+            warehouse.stop()
+
+
+@pytest.fixture(scope="session")
+def nights(warehouse_url, tmp_path_factory) -> dict:
+    """The session warehouse after the nightly runs of tests/nights.py:
+    {'landing', 'results': [(day, state), ...]}."""
+    landing = tmp_path_factory.mktemp("nights-landing")
+    with environ(GGZY_WAREHOUSE_URL=warehouse_url, GGZY_LANDING=str(landing)):
+        results = run_nights(warehouse_url, landing)
+    return {"landing": landing, "results": results}
+

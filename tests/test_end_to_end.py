@@ -1,6 +1,9 @@
 """The whole nightly run on real components: generated batches in the contract's formats,
 the real DAG run through Airflow (`airflow dags test`, i.e. dag.test) against a real
-PostgreSQL, and the outputs a user would look at afterwards."""
+PostgreSQL, and the outputs a user would look at afterwards.
+
+The runs are the session's `nights` (tests/nights.py), which tests/test_operations.py
+goes on from: these tests only read what the second night left."""
 
 from __future__ import annotations
 
@@ -8,28 +11,16 @@ import datetime as dt
 
 import psycopg
 import pytest
+from nights import NIGHT1, NIGHT2
 
 pytestmark = pytest.mark.e2e
 
-DAY = dt.date(2026, 6, 30)
-HISTORY_FROM = DAY - dt.timedelta(days=45)
+DAY = NIGHT2
 
 
 @pytest.fixture(scope="module")
-def nightly(pinned_warehouse, tmp_path_factory):
-    warehouse_url = pinned_warehouse
-    import os
-
-    from ggzy.feeds.load import load_range
-    from ggzy.generator import generate
-    from ggzy.runs import run_dates
-
-    landing = tmp_path_factory.mktemp("landing")
-    os.environ["GGZY_LANDING"] = str(landing)
-    generate(landing, HISTORY_FROM, DAY, scale=0.02, seed=11)
-    load_range(landing, HISTORY_FROM, DAY - dt.timedelta(days=1), url=warehouse_url)
-    results = run_dates([DAY], env_extra={"GGZY_TASK_RETRIES": "0"})
-    return {"landing": landing, "results": results}
+def nightly(pinned_warehouse, nights):
+    return nights
 
 
 def q(url: str, sql: str, *params):
@@ -38,7 +29,7 @@ def q(url: str, sql: str, *params):
 
 
 def test_dag_run_succeeds(nightly):
-    assert nightly["results"] == [(DAY, "success")]
+    assert nightly["results"] == [(NIGHT1, "success"), (DAY, "success")]
 
 
 def test_every_feed_batch_of_the_day_is_loaded_and_balances(nightly, warehouse_url):
@@ -61,7 +52,7 @@ def test_outputs_alerts_disclosure_and_ledger(nightly, warehouse_url):
     assert n_alerts > 0
     (n_public,), = q(warehouse_url, "select count(*) from disclosure.tender_results")
     assert n_public > 0
-    # the session warehouse is shared with the operations tests, which run days of their own
+    # one run of the day in the ledger (the operations tests rerun it, after these tests)
     ledger = q(warehouse_url, "select batch_date, task_states, started_at, finished_at, now() "
                               "from ops.run_ledger where batch_date = %s", DAY)
     assert [r[0] for r in ledger] == [DAY]

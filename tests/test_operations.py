@@ -15,13 +15,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from envs import environ
+from nights import HISTORY_FROM, NIGHT1, NIGHT2, SCALE, SEED
 
 pytestmark = pytest.mark.e2e
 
-# A period of its own: the session warehouse is shared with tests/test_end_to_end.py (May-June)
-START = dt.date(2026, 8, 1)
-DAY1 = dt.date(2026, 8, 20)
-DAY2 = dt.date(2026, 8, 21)
+# The session's two nights (tests/nights.py), after tests/test_end_to_end.py has read them
+START, DAY1, DAY2 = HISTORY_FROM, NIGHT1, NIGHT2
 
 
 def q(url: str, sql: str, *params):
@@ -30,16 +30,9 @@ def q(url: str, sql: str, *params):
 
 
 @pytest.fixture(scope="module")
-def landing(pinned_warehouse, tmp_path_factory) -> Path:
-    warehouse_url = pinned_warehouse
-    from ggzy.feeds.load import load_range
-    from ggzy.generator import generate
-
-    landing = tmp_path_factory.mktemp("ops-landing")
-    generate(landing, START, DAY2, scale=0.02, seed=5)
-    load_range(landing, START, DAY1 - dt.timedelta(days=1), url=warehouse_url)
-    os.environ["GGZY_LANDING"] = str(landing)
-    return landing
+def landing(pinned_warehouse, nights) -> Path:
+    with environ(GGZY_LANDING=str(nights["landing"])):
+        yield nights["landing"]
 
 
 def run(dates, **env):
@@ -48,10 +41,10 @@ def run(dates, **env):
     return run_dates(dates, env_extra={"GGZY_TASK_RETRIES": "0", **env})
 
 
-def test_reruns_in_any_order_leave_identical_marts(landing, warehouse_url):
+def test_reruns_in_any_order_leave_identical_marts(landing, nights, warehouse_url):
     from ggzy.checksum import checksums
 
-    assert run([DAY1, DAY2]) == [(DAY1, "success"), (DAY2, "success")]
+    assert nights["results"] == [(DAY1, "success"), (DAY2, "success")]
     first = checksums(warehouse_url)
     alerts_first = q(warehouse_url, "select count(*), count(distinct alert_id) from ops.alerts")[0]
     # out of order: the earlier day again, after the later one
@@ -124,7 +117,7 @@ def test_late_feed_is_reported_others_go_on_and_publication_waits(landing, wareh
     day = DAY2 + dt.timedelta(days=1)
     from ggzy.generator import generate
 
-    generate(landing / "_extra", START, day, scale=0.02, seed=5)
+    generate(landing / "_extra", START, day, scale=SCALE, seed=SEED)
     for feed in ("trading_centre", "approval", "credit_china"):
         shutil.copytree(landing / "_extra" / feed / day.isoformat(), landing / feed / day.isoformat(),
                         dirs_exist_ok=True)
@@ -178,21 +171,12 @@ def test_warehouse_restart_mid_run_is_survived_through_retries(landing, warehous
             return
         from urllib.parse import urlsplit
 
-        names = ("GGZY_WAREHOUSE_URL", "GGZY_HOME", "GGZY_PG_PORT")
-        saved = {k: os.environ.get(k) for k in names}
-        os.environ.pop("GGZY_WAREHOUSE_URL", None)
-        os.environ["GGZY_HOME"] = os.environ["GGZY_TEST_SESSION_HOME"]
-        os.environ["GGZY_PG_PORT"] = str(urlsplit(warehouse_url).port)
-        try:
+        session_server = {"GGZY_WAREHOUSE_URL": None, "GGZY_HOME": os.environ["GGZY_TEST_SESSION_HOME"],
+                          "GGZY_PG_PORT": str(urlsplit(warehouse_url).port)}
+        with environ(session_server):
             warehouse.stop()
             time.sleep(15)  # long enough for the next task to find it down
             warehouse.start()
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
 
     t = threading.Thread(target=restart_when_busy, daemon=True)
     t.start()

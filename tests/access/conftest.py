@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
+from envs import environ
 from psycopg import sql
 
 BATCH = dt.date(2026, 2, 27)
+DBT_PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -159,32 +159,17 @@ def _insert_raw(conn: psycopg.Connection) -> None:
 
 
 def dbt_selection(*within: str) -> list[str]:
-    """What the access warehouse is built of: the disclosure tables, the analyst views and
-    dim_entity (pseudonyms), as of BATCH; `within`: only these models and what they feed."""
-    closure = ["+path:models/disclosure", "+dim_entity"]
+    """What the access warehouse is built of, as of BATCH: the disclosure tables, the
+    analyst views and dim_entity (pseudonyms), with their parents and nothing else;
+    `within`: only these models and what they feed.
+
+    Each disclosure model is named by its file: `+path:models/disclosure` with the sampling
+    tables excluded would still build their parents (the whole risk layer, ~30 models more)."""
+    disclosure = DBT_PROJECT / "models" / "disclosure"
+    closure = [f"+path:models/disclosure/{p.name}" for p in sorted(disclosure.glob("*.sql"))]
+    closure += ["+path:models/disclosure/analyst", "+dim_entity"]
     select = [f"{m}+,{c}" for m in within for c in closure] if within else closure
-    return ["--select", *select, "--exclude", "path:models/disclosure/sampling",
-            "--vars", json.dumps({"as_of_date": BATCH.isoformat()})]
-
-
-@contextmanager
-def _env(values: dict[str, str | None]):
-    """Set environment variables for a block only, so the rest of the suite (which has its
-    own session warehouse) never sees ours."""
-    saved = {k: os.environ.get(k) for k in values}
-    try:
-        for k, v in values.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    return ["--select", *select, "--vars", json.dumps({"as_of_date": BATCH.isoformat()})]
 
 
 @pytest.fixture(scope="session")
@@ -203,21 +188,23 @@ def access_warehouse():
     home = Path(tempfile.mkdtemp(prefix="ggzy-access-"))
     env = {"GGZY_HOME": str(home), "GGZY_PG_PORT": str(_free_port()), "GGZY_WAREHOUSE_URL": None,
            "GGZY_DEMO": None, **{r.password_env: f"test-{r.name}" for r in roles.ROLES}}
-    with _env(env):
+    with environ(env):
         url = warehouse.start()
     try:
-        with _env(env):
+        with environ(env):
             schema.bootstrap(url)
             with psycopg.connect(url, autocommit=True) as conn:
                 _insert_raw(conn)
             # Roles first (as the setup does), so default privileges cover what dbt creates.
             roles.apply(url)
-            rc = run_dbt(["build", *dbt_selection(), "--indirect-selection", "cautious"], url=url, check=False)
+            # data tests of these models, not unit tests: tests/dbt_unit runs every one of those
+            rc = run_dbt(["build", *dbt_selection(), "--indirect-selection", "cautious",
+                          "--exclude-resource-type", "unit_test"], url=url, check=False)
             assert rc == 0, "dbt build of the disclosure tables failed (see output above)"
             roles.apply(url)  # again: idempotent
         yield url, home / "exports"
     finally:
-        with _env(env):
+        with environ(env):
             warehouse.stop()
         shutil.rmtree(home, ignore_errors=True)
 

@@ -6,6 +6,7 @@ import time
 
 import psycopg
 import pytest
+from envs import environ
 
 from .conftest import BOND_ACCOUNT, PEOPLE, WINNER
 
@@ -196,10 +197,8 @@ def test_roles_see_only_their_schemas(access_warehouse, connect_as, role_name, a
 def test_roles_can_log_in_and_apply_is_idempotent(access_warehouse):
     from ggzy import roles
 
-    from .conftest import _env
-
     url, _ = access_warehouse
-    with _env({r.password_env: f"test-{r.name}" for r in roles.ROLES}):
+    with environ({r.password_env: f"test-{r.name}" for r in roles.ROLES}):
         first = roles.apply(url)
         second = roles.apply(url)
     assert first == second

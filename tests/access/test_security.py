@@ -15,8 +15,9 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 from click.testing import CliRunner
+from envs import environ
 
-from .conftest import PEOPLE, WINNER, _env, role_url
+from .conftest import PEOPLE, WINNER, role_url
 
 ROLE_NAMES = ("ggzy_pipeline", "ggzy_analyst", "ggzy_auditor", "ggzy_superset", "ggzy_public")
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -29,8 +30,8 @@ def _home(access_warehouse) -> Path:
 def _in_home(access_warehouse):
     """The environment of the access warehouse (its GGZY_HOME and port) for a block."""
     url, _ = access_warehouse
-    return _env({"GGZY_HOME": str(_home(access_warehouse)), "GGZY_PG_PORT": str(urlsplit(url).port),
-                 "GGZY_WAREHOUSE_URL": None})
+    return environ({"GGZY_HOME": str(_home(access_warehouse)), "GGZY_PG_PORT": str(urlsplit(url).port),
+                    "GGZY_WAREHOUSE_URL": None})
 
 
 def _other_db(url: str, role_name: str, database: str) -> str:
@@ -99,7 +100,7 @@ def test_the_key_is_a_secret_of_the_deployment(access_warehouse, tmp_path):
     f = home / "secrets" / "pseudonym.key"
     assert stat.S_IMODE(f.stat().st_mode) == 0o600 and stat.S_IMODE(f.parent.stat().st_mode) == 0o700
     assert len(bytes.fromhex(f.read_text().strip())) == 32
-    with _env({"GGZY_HOME": str(tmp_path), pseudonym.KEY_ENV: None}):
+    with environ({"GGZY_HOME": str(tmp_path), pseudonym.KEY_ENV: None}):
         other = pseudonym.key()  # another deployment gets its own
     assert other != f.read_text().strip().encode()
     # the key is never in what dbt writes (compiled SQL, logs)

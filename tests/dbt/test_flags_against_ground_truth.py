@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from databases import own_database
 from flag_eval import CL_RULES, TL_RULES, evaluate, ground_truth, report
 
 pytestmark = pytest.mark.e2e
@@ -36,16 +36,11 @@ def q(url: str, sql: str, *params):
 
 @pytest.fixture(scope="module")
 def built(warehouse_url, tmp_path_factory):
-    from ggzy import schema
     from ggzy.feeds.load import load_range
     from ggzy.generator import generate
     from ggzy.transform import run_dbt
 
-    with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {DATABASE} with (force)")
-        conn.execute(f"create database {DATABASE}")
-    url = urlunsplit(urlsplit(warehouse_url)._replace(path=f"/{DATABASE}"))
-    schema.bootstrap(url)
+    url = own_database(warehouse_url, DATABASE)
     landing = Path(tmp_path_factory.mktemp("landing"))
     generate(landing, FROM, TO, scale=0.02, anomaly_rate=10)
     load_range(landing, FROM, TO, url=url)
@@ -55,13 +50,18 @@ def built(warehouse_url, tmp_path_factory):
     return {"url": url, "landing": landing, "rc": rc}
 
 
+@pytest.fixture(scope="module")
+def scores(built):
+    """Every rule scored once (the marts do not change between the tests that read them)."""
+    return evaluate(built["url"], built["landing"])
+
+
 def test_dbt_build_is_green(built):
     assert built["rc"] == 0
 
 
 @pytest.mark.parametrize("rule_id", CL_RULES + TL_RULES)
-def test_flag_matches_ground_truth(built, rule_id):
-    scores = evaluate(built["url"], built["landing"])
+def test_flag_matches_ground_truth(scores, rule_id):
     s = scores[rule_id]
     if not s.truth:
         pytest.skip(f"the generator injected no {rule_id} in this range")

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from databases import own_database
 
 REPO = Path(__file__).resolve().parents[2]
 FIRST, LAST = dt.date(2026, 3, 1), dt.date(2026, 7, 3)
@@ -27,18 +27,13 @@ def artefacts() -> Path:
 
 @pytest.fixture(scope="session")
 def report_url(warehouse_url, tmp_path_factory) -> str:
-    from ggzy import schema
     from ggzy.alerts import set_status, sync_alerts
     from ggzy.demo import demo_draw
     from ggzy.feeds.load import load_range
     from ggzy.generator import generate
     from ggzy.transform import run_dbt
 
-    with psycopg.connect(warehouse_url, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {DATABASE} with (force)")
-        conn.execute(f"create database {DATABASE}")
-    url = urlunsplit(urlsplit(warehouse_url)._replace(path=f"/{DATABASE}"))
-    schema.bootstrap(url)
+    url = own_database(warehouse_url, DATABASE)
     landing = tmp_path_factory.mktemp("report-landing")
     generate(landing, FIRST, LAST, scale=0.02, seed=21)
     load_range(landing, FIRST, LAST, url=url)

@@ -1,67 +1,37 @@
 """A warehouse of its own for the risk tests: generate -> load -> dbt build at a small scale.
 
-Own server (tmp GGZY_HOME, port 55604 or the next free one) so that the rules are measured on
-exactly one generated landing zone, whatever other test modules load into the shared one.
-The process environment is only pointed at it while it starts and stops; everything else
-passes the URL explicitly.
+A database of its own on the session's server (and a GGZY_HOME of its own), so that the
+rules are measured on exactly one generated landing zone, whatever other test modules load
+into the shared one. `ggzy` commands run as subprocesses with GGZY_WAREHOUSE_URL pointing
+at it, as a user would run them.
+
+Not shared with tests/supervision's warehouse (tried): these tests assert on the marts of
+risk alone (sync raises one alert per risk signal; supervision adds watch-list signals)
+and on the screens' ranking of this landing zone (January-February 2026).
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from databases import own_database
 
 REPO = Path(__file__).resolve().parents[2]
 GGZY = str(Path(sys.executable).with_name("ggzy"))
 FROM, TO, SCALE = "2026-01-01", "2026-02-28", "0.05"
 
 
-def _port(preferred: int = 55604) -> int:
-    for port in range(preferred, preferred + 50):
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError("no free port near 55604")
-
-
-@contextmanager
-def _env(**values: str):
-    saved = {k: os.environ.get(k) for k in (*values, "GGZY_WAREHOUSE_URL")}
-    os.environ.pop("GGZY_WAREHOUSE_URL", None)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 @pytest.fixture(scope="session")
-def risk_env(tmp_path_factory) -> dict[str, str]:
+def risk_warehouse(warehouse_url, tmp_path_factory) -> dict[str, str]:
+    """Loaded and built warehouse: {'url', 'landing', 'env'}."""
+    url = own_database(warehouse_url, "ggzy_risk_test")
     home = tmp_path_factory.mktemp("ggzy-risk")
-    env = {"GGZY_HOME": str(home), "GGZY_PG_PORT": str(_port()), "GGZY_LANDING": str(home / "landing")}
-    return env
-
-
-@pytest.fixture(scope="session")
-def risk_warehouse(risk_env) -> dict[str, str]:
-    """Started and loaded warehouse: {'url', 'landing', 'env'}."""
-    from ggzy import schema, warehouse
-
-    with _env(**risk_env):
-        url = warehouse.start()
-        schema.bootstrap(url)
-    env = {k: v for k, v in os.environ.items() if k != "GGZY_WAREHOUSE_URL"} | risk_env
-    landing = risk_env["GGZY_LANDING"]
+    landing = str(home / "landing")
+    env = os.environ | {"GGZY_HOME": str(home), "GGZY_WAREHOUSE_URL": url, "GGZY_LANDING": landing}
 
     def run(*args: str) -> None:
         subprocess.run([GGZY, *args], env=env, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
@@ -70,9 +40,7 @@ def risk_warehouse(risk_env) -> dict[str, str]:
     run("load", "--landing", landing, "--from", FROM, "--to", TO)
     run("dbt", "build", "-s", "+path:models/marts/risk", "--exclude-resource-type", "test",
         "--exclude-resource-type", "unit_test")
-    yield {"url": url, "landing": landing, "env": env}
-    with _env(**risk_env):
-        warehouse.stop()
+    return {"url": url, "landing": landing, "env": env}
 
 
 @pytest.fixture()

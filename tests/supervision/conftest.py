@@ -1,67 +1,37 @@
 """A warehouse of its own for the supervision tests: generate -> load -> dbt build -> alerts.
 
-Own server (tmp GGZY_HOME, a free port) so that the alert, clue and credit tables
-hold only what these tests write. Everything passes the URL explicitly; `ggzy` commands run
-as subprocesses with the module's environment, as a user would run them.
+A database of its own on the session's server (and a GGZY_HOME of its own), so that the
+alert, clue and credit tables hold only what these tests write. Everything passes the URL
+explicitly; `ggzy` commands run as subprocesses with the module's environment, as a user
+would run them.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
-from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import psycopg
 import pytest
+from databases import own_database
 
 REPO = Path(__file__).resolve().parents[2]
 GGZY = str(Path(sys.executable).with_name("ggzy"))
 FROM, TO, SCALE = "2026-09-01", "2026-10-31", "0.05"
 
 
-def _port() -> int:
-    with socket.socket() as s:  # a port nobody holds, the kernel's choice
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def _env(**values: str):
-    saved = {k: os.environ.get(k) for k in (*values, "GGZY_WAREHOUSE_URL")}
-    os.environ.pop("GGZY_WAREHOUSE_URL", None)
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 @pytest.fixture(scope="session")
-def sv() -> dict:
-    """Started, loaded and built warehouse: {'url', 'env', 'ggzy', 'q', 'dbt'}."""
-    from ggzy import schema, warehouse
-
-    # not under pytest's basetemp: a concurrent pytest session resets /tmp/pytest-of-<user>
-    # to 0700, and the server's own user could then no longer reach its data to stop it
-    home = Path(tempfile.mkdtemp(prefix="ggzy-supervision-"))
-    home.chmod(0o755)
-    menv = {"GGZY_HOME": str(home), "GGZY_PG_PORT": str(_port()), "GGZY_LANDING": str(home / "landing"),
+def sv(warehouse_url, tmp_path_factory) -> dict:
+    """Loaded and built warehouse with the alerts synced: {'url', 'env', 'ggzy', 'q', 'dbt'}."""
+    url = own_database(warehouse_url, "ggzy_supervision_test")
+    home = tmp_path_factory.mktemp("ggzy-supervision")
+    menv = {"GGZY_HOME": str(home), "GGZY_WAREHOUSE_URL": url, "GGZY_LANDING": str(home / "landing"),
             "DBT_TARGET_PATH": str(home / "dbt-target"), "DBT_LOG_PATH": str(home / "dbt-logs")}
-    with _env(**menv):
-        url = warehouse.start()
-        schema.bootstrap(url)
-    env = {k: v for k, v in os.environ.items() if k not in ("GGZY_WAREHOUSE_URL", "AIRFLOW_CONN_GGZY_NOTIFY")} | menv
+    env = {k: v for k, v in os.environ.items() if k != "AIRFLOW_CONN_GGZY_NOTIFY"} | menv
 
     def ggzy(*args: str, check: bool = True, extra: dict | None = None) -> subprocess.CompletedProcess:
         proc = subprocess.run([GGZY, *args], env=env | (extra or {}), cwd=REPO, capture_output=True, text=True)
@@ -81,10 +51,7 @@ def sv() -> dict:
     ggzy("load", "--landing", menv["GGZY_LANDING"], "--from", FROM, "--to", TO)
     dbt("+path:models/marts/supervision", "+path:models/disclosure", "+fct_key_watch_list")
     ggzy("alerts", "sync", "--run-id", "test-1")
-    yield {"url": url, "env": env, "ggzy": ggzy, "q": q, "dbt": dbt}
-    with _env(**menv):
-        warehouse.stop()
-    shutil.rmtree(home, ignore_errors=True)
+    return {"url": url, "env": env, "ggzy": ggzy, "q": q, "dbt": dbt}
 
 
 @pytest.fixture()
