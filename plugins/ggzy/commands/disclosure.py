@@ -26,9 +26,9 @@ def publish(batch_date, force: bool, export_dir: str | None) -> None:
     pub = disclosure.publish(batch_date.date(), force=force, export_root=Path(export_dir) if export_dir else None)
     if pub.published:
         click.echo(f"{pub.batch_date}: {pub.reason}" + (f" -> {pub.export_dir}" if pub.export_dir else ""))
-        for f in pub.files:
-            state = "unchanged" if f.get("unchanged") else "written"
-            click.echo(f"  {f['name']}  {state}  rows={f['rows']}  sha256={f['sha256'][:16]}…")
+        for f in pub.files:  # the files written; the kept ones are listed in manifest.json
+            if not f.get("unchanged"):
+                click.echo(f"  {f['name']}  rows={f['rows']}  sha256={f['sha256'][:16]}…")
         return
     click.echo(f"{pub.batch_date}: NOT published: {pub.reason}", err=True)
     raise SystemExit(1)
