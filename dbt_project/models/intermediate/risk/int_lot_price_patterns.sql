@@ -5,10 +5,10 @@
 -- with its standard deviation sd, each rounded to its own grain g (the coarsest of 1, 2, 5 x 10^k
 -- that the price is a multiple of, at least the precision delivered; and, where the lot has a
 -- control price, the grain of the discount to it times the control price: 下浮率 quoted as
--- 1.5 % is a grain of 0.5 % of the control price; at most the lot's median grain, below; and,
--- where the feed carries no control price but every distinct price of the lot is a whole multiple
--- of one unit u = s x R, s a round discount step, beyond chance: R is the reference price the
--- bidders discounted, u the lot's grain; below).
+-- 1.5 % is a grain of 0.5 % of the control price; at most the lot's median grain, below; and, for
+-- ties, where the feed carries no control price but every distinct price of the lot is a whole
+-- multiple of one unit u = s x R, s a round discount step, beyond chance: R is the reference price
+-- the bidders discounted, u the lot's grain; below).
 -- Two bids tie with probability about
 -- min(g_i, g_j) / (2 sqrt(pi) sd); one of three bids falls within one grain of the progression of
 -- the other two with probability about min(g) x 2 sqrt(3) / (sqrt(pi) sd) (normal bids; every
@@ -105,6 +105,11 @@ lot_median_grains as (
 -- c^(d-1) ((m_high + 1/2)^d - (m_low - 1/2)^d) / d. A step is tried only where that chance is at most
 -- var a40_price_alpha / 6 (Bonferroni over the six steps: a grid is accepted on the evidence the
 -- rules themselves demand); the coarsest step that fits wins (within it the largest unit).
+-- The grid judges ties only. Progressions keep the grain of the decimals: any arithmetic
+-- progression lies on a grid of its own step, so a ring's p, p + s, p + 2s fits one whenever p / s
+-- is near a ratio of small whole numbers (half of such lots priced to the yuan, 1 % to the fen, in
+-- a simulation of the generator's progressions without a control price): a grid inferred from
+-- the prices cannot clear the pattern it is made of. Equal prices add no distinct price to a fit.
 reference_steps as (
 
     select v.step::numeric as step
@@ -216,6 +221,7 @@ grained as (
         grained_each.bid_date,
         grained_each.price,
         grained_each.control_price,
+        least(grained_each.grain, lot_median_grains.median_grain::numeric) as decimal_grain,
         greatest(
             least(grained_each.grain, lot_median_grains.median_grain::numeric), reference_grids.reference_unit
         ) as grain
@@ -234,7 +240,10 @@ ranked as (
         stddev_samp(grained.price::float8) over w_lot as sd_price,
         -- rank by grain, finest first: bid i is the finest of the pairs / triples it makes with
         -- the bids ranked after it
-        row_number() over (partition by grained.tender_id order by grained.grain, grained.bid_id) as grain_rank
+        row_number() over (partition by grained.tender_id order by grained.grain, grained.bid_id) as grain_rank,
+        row_number() over (
+            partition by grained.tender_id order by grained.decimal_grain, grained.bid_id
+        ) as decimal_grain_rank
     from grained
     window w_lot as (partition by tender_id)
 
@@ -267,8 +276,10 @@ lot_grains as (
         min(ranked.grain) as min_grain,
         max(ranked.grain) as max_grain,
         sum(ranked.grain::float8 * (ranked.n - ranked.grain_rank)) as pair_grains,
-        sum(ranked.grain::float8 * (ranked.n - ranked.grain_rank) * (ranked.n - ranked.grain_rank - 1) / 2.0)
-            as triple_grains
+        sum(
+            ranked.decimal_grain::float8 * (ranked.n - ranked.decimal_grain_rank)
+            * (ranked.n - ranked.decimal_grain_rank - 1) / 2.0
+        ) as triple_grains
     from ranked
     cross join typical_spread
     group by ranked.tender_id
@@ -368,7 +379,7 @@ progression_triples as (
             ('arithmetic', abs(a.price + c.price - 2 * b.price)),
             ('geometric', abs(a.price * c.price - b.price * b.price) / b.price)
         ) as k (kind, residual)
-    where k.residual <= least(a.grain, b.grain, c.grain)
+    where k.residual <= least(a.decimal_grain, b.decimal_grain, c.decimal_grain)
 
 ),
 
