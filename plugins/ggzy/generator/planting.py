@@ -6,12 +6,22 @@ lots, favoured (expert, company) pairs, and clean companies whose credit ban has
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import NamedTuple
 
 import numpy as np
 
 from ggzy.generator import anomalies as an
 from ggzy.generator.calendar import DAY, to_date
 from ggzy.generator.model import Lot
+
+
+class Candidates(NamedTuple):
+    """Lots an anomaly can be planted on, by what the rule needs to be visible in the range."""
+
+    awarded: list[Lot]  # awarded within the range
+    multi: list[Lot]  # awarded, evaluated, competitive, 3+ bids planned
+    opened: list[Lot]  # the same, but opened (not necessarily awarded) within the range
+    construction: list[Lot]  # multi construction lots with a project code, not negotiated
 
 
 class AnomalyPlanting:
@@ -33,20 +43,33 @@ class AnomalyPlanting:
         return chosen
 
     def plan_anomalies(self) -> None:
-        rng, e = self.rng, self.e
-        lots = self.lots
-        awarded = [x for x in lots if x.outcome == "awarded" and x.award_day <= e]
+        """Plant every rule's anomalies, rings first (they take whole lots); the order is fixed
+        (each step draws from the world's stream and takes lots the steps before left free)."""
+        e = self.e
+        awarded = [x for x in self.lots if x.outcome == "awarded" and x.award_day <= e]
         multi = [x for x in awarded if x.evaluated and x.method != "single_source" and x.n_bids >= 3]
-        opened = [x for x in lots if x.outcome == "awarded" and x.opened_day <= e and x.n_bids >= 3 and x.evaluated
-                  and x.method != "single_source"]
-        con = [x for x in multi if x.category == "construction" and x.code and x.method != "competitive_negotiation"]
+        pools = Candidates(
+            awarded=awarded, multi=multi,
+            opened=[x for x in self.lots if x.outcome == "awarded" and x.opened_day <= e and x.n_bids >= 3
+                    and x.evaluated and x.method != "single_source"],
+            construction=[x for x in multi if x.category == "construction" and x.code
+                          and x.method != "competitive_negotiation"])
+        self.plant_rings(pools.opened)
+        self.plant_closed_loop(pools)
+        self.plant_collusion_signals(pools.opened)
+        self.plant_procedure(pools)
+        self.plant_split_lots()
+        self.plant_credit_and_experts(pools)
 
-        # bid-rigging rings first: they take whole lots
+    def plant_rings(self, opened: list[Lot]) -> None:
+        """Bid-rigging rings: 3-5 new companies bid together on open construction lots of one
+        prefecture and take turns winning."""
+        rng = self.rng
         n_rings = max(3, round(an.RINGS_PER_SCALE * self.scale)) if self.anomaly_rate > 0 else 0
-        ring_cands = [x for x in opened if x.category == "construction" and x.method == "open"]
         by_pref: dict[str, list[Lot]] = defaultdict(list)
-        for x in ring_cands:
-            by_pref[x.pref].append(x)
+        for x in opened:
+            if x.category == "construction" and x.method == "open":
+                by_pref[x.pref].append(x)
         self.rings: list[list[int]] = []
         for _ in range(n_rings):
             prefs = sorted(p for p, v in by_pref.items() if sum(1 for x in v if x.ring < 0) >= 2)
@@ -69,86 +92,101 @@ class AnomalyPlanting:
                 lot.forced = lot.ring_winner
                 turn += 1
 
-        for x in self.pick("cl_no_approval", [x for x in con]):
-            pr = self.projects[x.project]
-            if len(pr.lots) == 1 and rng.random() < 0.5:
-                late = int(self.cal.next_workday(x.announced // DAY + int(rng.integers(5, 40))))
+    def plant_closed_loop(self, pools: Candidates) -> None:
+        """Approval, contract, construction and publicity anomalies (the closed loop)."""
+        rng, e = self.rng, self.e
+        for lot in self.pick("cl_no_approval", list(pools.construction)):
+            project = self.projects[lot.project]
+            if len(project.lots) == 1 and rng.random() < 0.5:
+                late = int(self.cal.next_workday(lot.announced // DAY + int(rng.integers(5, 40))))
                 if late <= e:
-                    pr.approved_ts = self.ts(late)
-                    pr.v2_ts = -1
-                    x.detail = f"approved_after_announcement: project {pr.code} approved {to_date(late)}"
+                    project.approved_ts = self.ts(late)
+                    project.v2_ts = -1
+                    lot.detail = f"approved_after_announcement: project {project.code} approved {to_date(late)}"
                     continue
-            x.code = None
-            x.detail = "no_code: construction lot tendered without a project code"
-        for x in self.pick("cl_broken_link", con):
-            code = x.code or ""
-            v = int(rng.integers(0, 3))
-            if v == 0 and "0" in code[5:11]:
-                x.code = code[:5] + code[5:11].replace("0", "O", 1) + code[11:]
-            elif v <= 1:
-                x.code = code[:-7] + code[-5:]  # serial segment too short
+            lot.code = None
+            lot.detail = "no_code: construction lot tendered without a project code"
+        for lot in self.pick("cl_broken_link", pools.construction):
+            code = lot.code or ""
+            variant = int(rng.integers(0, 3))
+            if variant == 0 and "0" in code[5:11]:
+                lot.code = code[:5] + code[5:11].replace("0", "O", 1) + code[11:]
+            elif variant <= 1:
+                lot.code = code[:-7] + code[-5:]  # serial segment too short
             else:
-                x.code = f"{code[:-6]}{900000 + int(rng.integers(0, 99999)):06d}"  # well-formed, unknown
-            x.detail = f"project code {x.code!r} does not link (true project {code})"
-        comp = [x for x in multi if x.eval_method == "comprehensive"]
+                lot.code = f"{code[:-6]}{900000 + int(rng.integers(0, 99999)):06d}"  # well-formed, unknown
+            lot.detail = f"project code {lot.code!r} does not link (true project {code})"
+        comprehensive = [x for x in pools.multi if x.eval_method == "comprehensive"]
         for rule in ("cl_award_above_control", "pf_award_near_control"):
-            for x in self.pick(rule, comp):
-                x.forced = -2  # a regular bidder of the lot, chosen when bids are drawn
-        with_contract = [x for x in multi if x.award_day + 30 <= e]
-        self.pick("cl_contract_deviation", with_contract)
-        self.pick("cl_start_before_award", [x for x in con if x.award_day - 6 >= self.s])
-        self.pick("cl_settlement_overrun", [x for x in con if x.award_day + 150 <= e])
-        self.pick("cl_stage_overdue", [x for x in multi if x.award_day + 35 <= e])
+            for lot in self.pick(rule, comprehensive):
+                lot.forced = -2  # a regular bidder of the lot, chosen when bids are drawn
+        self.pick("cl_contract_deviation", [x for x in pools.multi if x.award_day + 30 <= e])
+        self.pick("cl_start_before_award", [x for x in pools.construction if x.award_day - 6 >= self.s])
+        self.pick("cl_settlement_overrun", [x for x in pools.construction if x.award_day + 150 <= e])
+        self.pick("cl_stage_overdue", [x for x in pools.multi if x.award_day + 35 <= e])
         # 中标候选人公示 (实施条例第54条) concerns tendered lots (open or invited) with an evaluation report
-        self.pick("tl_publicity_late", [x for x in multi if x.method in an.TENDER_METHODS
+        self.pick("tl_publicity_late", [x for x in pools.multi if x.method in an.TENDER_METHODS
                                         and int(self.cal.add_workdays(x.award_day, 20)) <= e])
+
+    def plant_collusion_signals(self, opened: list[Lot]) -> None:
+        """投标法实施条例第40条 (shared traces, identical or stepped prices) and 第34条 (related bidders)."""
         for rule in ("a40_same_file_maker", "a40_same_ca_cert", "a40_same_ip", "a40_same_mac",
                      "a40_same_bond_account", "a40_identical_price"):
             self.pick(rule, opened)
         self.pick("a40_same_project_manager", [x for x in opened if x.category == "construction"])
-        for x in self.pick("a40_price_progression", opened):
-            x.n_bids = int(rng.integers(4, 7))
+        for lot in self.pick("a40_price_progression", opened):
+            lot.n_bids = int(self.rng.integers(4, 7))
         for rule in ("a34_shared_legal_rep", "a34_controlling_shareholder", "a34_shared_phone"):
             self.pick(rule, opened)
-        for x in self.pick("pf_single_bid", [x for x in awarded if x.evaluated and x.method != "single_source"]):
-            x.n_bids = 1
-        for x in self.pick("pf_all_but_winner_rejected", multi):
-            x.n_bids = max(3, x.n_bids)
-        for x in self.pick("pf_lowest_rejected", [x for x in multi if x.eval_method == "lowest_price"]):
-            x.n_bids = max(4, x.n_bids)
-        open_con = [x for x in lots if x.category == "construction" and x.method == "open" and x.outcome != "cancelled"
-                    and x.code]
-        for x in self.pick("pf_short_bid_period", open_con):
-            self.lot_dates(x, x.announced // DAY, short=True)
-            x.detail = f"bid period {(x.deadline - x.announced) / DAY:.1f} days (legal minimum 20)"
-        for x in self.pick("pf_late_winning_bid", multi):
-            x.forced = -2
-        # split lots: new groups of lots (they join the normal lifecycle)
-        if self.anomaly_rate > 0:
-            groups = max(1, round(an.RATES["pf_split_lots"] * len(lots) * self.anomaly_rate / 3))
-            for _ in range(groups):
-                first = int(rng.choice(self.range_workdays[: max(1, len(self.range_workdays) - 10)]))
-                n0 = len(self.lots)
-                self.new_project_with_lots(first, int(rng.integers(3, 5)), split=True)
-                group = self.lots[n0:]
-                tids = ",".join(x.tender_id for x in group)
-                for x in group:
-                    x.anomaly, x.detail = "pf_split_lots", f"tenderer {self.entities[x.tenderer].uscc} lots {tids}"
-        # credit / tax / shells: special companies join the lot and (mostly) win
-        for x in self.pick("cr_banned_bidder", opened):
-            x.detail = "win" if rng.random() < 0.5 else "bid"
-        self.pick("cr_tax_abnormal_winner", multi)
-        self.pick("cr_shell_winner", [x for x in multi if x.award_day + 30 <= e])
-        self.pick("ex_employed_by_bidder", [x for x in opened])
-        # favouritism and affinity: (expert, company) pairs over several lots
-        # statistical expert rules need repetition: at least one pair over several lots
-        fav_lots = self.pick("ex_favouritism", [x for x in opened if x.category == "construction"
+
+    def plant_procedure(self, pools: Candidates) -> None:
+        """Procedure flags: single bid, rejections, a short bid period, a late winning bid."""
+        for lot in self.pick("pf_single_bid", [x for x in pools.awarded if x.evaluated and x.method != "single_source"]):
+            lot.n_bids = 1
+        for lot in self.pick("pf_all_but_winner_rejected", pools.multi):
+            lot.n_bids = max(3, lot.n_bids)
+        for lot in self.pick("pf_lowest_rejected", [x for x in pools.multi if x.eval_method == "lowest_price"]):
+            lot.n_bids = max(4, lot.n_bids)
+        open_construction = [x for x in self.lots if x.category == "construction" and x.method == "open"
+                             and x.outcome != "cancelled" and x.code]
+        for lot in self.pick("pf_short_bid_period", open_construction):
+            self.lot_dates(lot, lot.announced // DAY, short=True)
+            lot.detail = f"bid period {(lot.deadline - lot.announced) / DAY:.1f} days (legal minimum 20)"
+        for lot in self.pick("pf_late_winning_bid", pools.multi):
+            lot.forced = -2
+
+    def plant_split_lots(self) -> None:
+        """New groups of 3-4 lots each under the mandatory-tender threshold (they join the normal lifecycle)."""
+        if self.anomaly_rate <= 0:
+            return
+        rng = self.rng
+        groups = max(1, round(an.RATES["pf_split_lots"] * len(self.lots) * self.anomaly_rate / 3))
+        for _ in range(groups):
+            first = int(rng.choice(self.range_workdays[: max(1, len(self.range_workdays) - 10)]))
+            n_before = len(self.lots)
+            self.new_project_with_lots(first, int(rng.integers(3, 5)), split=True)
+            group = self.lots[n_before:]
+            tender_ids = ",".join(x.tender_id for x in group)
+            for lot in group:
+                lot.anomaly = "pf_split_lots"
+                lot.detail = f"tenderer {self.entities[lot.tenderer].uscc} lots {tender_ids}"
+
+    def plant_credit_and_experts(self, pools: Candidates) -> None:
+        """Banned, tax-abnormal and shell companies that join a lot and (mostly) win; experts
+        employed by a bidder; (expert, company) pairs over several lots (favouritism, affinity:
+        the statistical expert rules need repetition)."""
+        for lot in self.pick("cr_banned_bidder", pools.opened):
+            lot.detail = "win" if self.rng.random() < 0.5 else "bid"
+        self.pick("cr_tax_abnormal_winner", pools.multi)
+        self.pick("cr_shell_winner", [x for x in pools.multi if x.award_day + 30 <= self.e])
+        self.pick("ex_employed_by_bidder", list(pools.opened))
+        favoured = self.pick("ex_favouritism", [x for x in pools.opened if x.category == "construction"
                                                 and x.eval_method == "comprehensive"],
                              max(3, self.count("ex_favouritism")))
-        self.assign_pairs(fav_lots, "fav")
-        aff_lots = self.pick("ex_winner_affinity", [x for x in multi if x.category == "construction"],
-                             max(8, self.count("ex_winner_affinity")))
-        self.assign_pairs(aff_lots, "aff")
+        self.assign_pairs(favoured, "fav")
+        affine = self.pick("ex_winner_affinity", [x for x in pools.multi if x.category == "construction"],
+                           max(8, self.count("ex_winner_affinity")))
+        self.assign_pairs(affine, "aff")
 
     def assign_pairs(self, lots: list[Lot], what: str) -> None:
         """Chunk the chosen lots (in time order) into (special expert, regular company) pairs.
