@@ -17,9 +17,8 @@ NAME = re.compile(r"(?<![A-Za-z0-9_])(?:AIRFLOW_CONN_)?GGZY_[A-Z0-9_]*[A-Z0-9]")
 # os.environ.get("GGZY_…"), os.environ["GGZY_…"], os.getenv("GGZY_…"): a read with its own default
 DIRECT_READ = re.compile(r"(?:environ\.get|getenv)\(\s*f?[\"'](?:AIRFLOW_CONN_)?GGZY_"
                          r"|environ\[\s*f?[\"'](?:AIRFLOW_CONN_)?GGZY_\w*[\"']\](?!\s*=[^=])")
-# Modules other engineers were rewriting when the reads moved to ggzy.settings; each still
-# reads GGZY_* itself and moves over next (the list only shrinks).
-PENDING = {"plugins/ggzy/pipeline.py"}
+# Modules allowed to read GGZY_* themselves: none (every read goes through ggzy.settings).
+PENDING: set[str] = set()
 
 
 def _files():

@@ -11,11 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
-from ggzy import config, db
+from ggzy import config, db, settings
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ def feed_deadline(batch_date: dt.date) -> dt.datetime:
     (Asia/Shanghai); default 30 h, i.e. 06:00 two days later."""
     import zoneinfo
 
-    hours = float(os.environ.get("GGZY_FEED_DEADLINE_HOURS", "30"))
+    hours = settings.FEED_DEADLINE_HOURS.number()
     tz = zoneinfo.ZoneInfo(config.TIMEZONE)
     end_of_day = dt.datetime.combine(batch_date + dt.timedelta(days=1), dt.time(), tzinfo=tz)
     return end_of_day + dt.timedelta(hours=hours)
