@@ -22,6 +22,7 @@ BUREAUS = (("住房和城乡建设局", "11"), ("交通运输局", "11"), ("水�
 SOES = ("城市建设投资集团有限公司", "交通投资建设有限公司", "水务产业投资有限公司", "国有资本投资运营有限公司")
 CONSTRUCTION_SPECIALTIES = ("房屋建筑工程", "市政公用工程", "公路工程", "水利水电工程", "工程造价", "电气工程", "园林绿化工程")
 PROCUREMENT_SPECIALTIES = ("医疗设备", "信息技术", "办公设备", "物业服务", "农业机械", "教学设备", "财务与法律")
+AGENCY_TRADES = ("工程项目管理", "招标代理", "工程咨询", "建设项目管理")
 
 
 class MasterData:
@@ -116,86 +117,101 @@ class MasterData:
         return len(self.entities) - 1
 
     def build_master(self) -> None:
+        """The market's participants, drawn in this order from the world's stream."""
         self._usccs: set[str] = set()
         self._person_ids: set[str] = set()
-        rng, scale = self.rng, self.scale
-        taken: set[str] = set()
-        # tenderers: county bureaus, schools, hospitals, city investment companies
+        self.company_names_taken: set[str] = set()
+        self.build_tenderers()
+        self.build_agencies()
+        n_bidders = self.build_bidders()
+        self.build_dormant_bidders(n_bidders)
+        self.build_experts()
+
+    def build_tenderers(self) -> None:
+        """County bureaus, schools, hospitals and city investment companies; every prefecture has one."""
         combos = [(c, b, k) for p in PREFECTURES for c, _ in COUNTIES[p] for b, k in BUREAUS]
         combos += [(p, s, "91") for p in PREFECTURES for s in SOES]
-        order = rng.permutation(len(combos))
-        n_ten = min(len(combos), max(60, round(1500 * scale)))
-        # keep every prefecture represented
-        chosen = sorted(order[:n_ten].tolist())
+        order = self.rng.permutation(len(combos))
+        n_tenderers = min(len(combos), max(60, round(1500 * self.scale)))
         self.tenderers_by_pref: dict[str, list[int]] = defaultdict(list)
-        for i in chosen:
+        for i in sorted(order[:n_tenderers].tolist()):
             code, what, kind = combos[i]
             if code in fc.YUNNAN_PREFECTURES:
-                pref, name = code, SHORT_NAMES[code] + what
-                county = None
+                pref, name, county = code, SHORT_NAMES[code] + what, None
             else:
                 pref, county = code[:4] + "00", code
                 name = self.county_names[code] + what
-            idx = self.new_entity("tenderer", pref, name, kind, county=county)
-            self.tenderers_by_pref[pref].append(idx)
+            self.tenderers_by_pref[pref].append(self.new_entity("tenderer", pref, name, kind, county=county))
         for p in PREFECTURES:
             if not self.tenderers_by_pref[p]:
                 self.tenderers_by_pref[p].append(self.new_entity("tenderer", p, SHORT_NAMES[p] + SOES[0]))
-        # agencies
+
+    def build_agencies(self) -> None:
+        rng = self.rng
         self.agencies_by_pref: dict[str, list[int]] = defaultdict(list)
-        for _ in range(max(16, round(300 * scale))):
+        for _ in range(max(16, round(300 * self.scale))):
             p = self.pick_pref()
             prefix = SHORT_NAMES[p] if rng.random() < 0.6 else "云南"
-            name = ident.company_names(rng, [prefix], ("工程项目管理", "招标代理", "工程咨询", "建设项目管理"), taken)[0]
+            name = ident.company_names(rng, [prefix], AGENCY_TRADES, self.company_names_taken)[0]
             self.agencies_by_pref[p].append(self.new_entity("agency", p, name))
-        # bidders
-        n_bid = max(150, round(3000 * scale))
-        groups = rng.choice(3, size=n_bid, p=[0.6, 0.32, 0.08])
+
+    def build_bidders(self) -> int:
+        """Construction companies (60 %), suppliers (32 %) and buyers of land and assets (8 %),
+        each with a size weight (how often it bids); returns how many."""
+        rng = self.rng
+        n_bidders = max(150, round(3000 * self.scale))
+        groups = rng.choice(3, size=n_bidders, p=[0.6, 0.32, 0.08])
         self.pool: dict[tuple[int, str], list[int]] = defaultdict(list)
         self.weight: dict[int, float] = {}
-        for g in groups:
+        for group in groups:
             p = self.pick_pref()
             prefix = "云南" if rng.random() < 0.3 else SHORT_NAMES[p]
-            trades = (ident.CONSTRUCTION_TRADES, ident.SUPPLY_TRADES, ident.BUYER_TRADES)[int(g)]
-            name = ident.company_names(rng, [prefix], trades, taken)[0]
+            trades = (ident.CONSTRUCTION_TRADES, ident.SUPPLY_TRADES, ident.BUYER_TRADES)[int(group)]
+            name = ident.company_names(rng, [prefix], trades, self.company_names_taken)[0]
             young = rng.random() < 0.05  # young but real companies: staff and tax, never shells
-            est = self.s - (int(rng.integers(60, 330)) if young else int(rng.integers(400, 9000)))
-            idx = self.new_entity("bidder", p, name, group=int(g), established=est)
-            self.pool[(int(g), p)].append(idx)
+            established = self.s - (int(rng.integers(60, 330)) if young else int(rng.integers(400, 9000)))
+            idx = self.new_entity("bidder", p, name, group=int(group), established=established)
+            self.pool[(int(group), p)].append(idx)
             self.weight[idx] = float(np.exp(rng.normal(0, 0.7)))
-        self.company_names_taken = taken
-        # dormant bidders with bad tax standing: they never bid (clean abnormal/D taxpayers)
-        for _ in range(max(3, n_bid // 50)):
+        return n_bidders
+
+    def build_dormant_bidders(self, n_bidders: int) -> None:
+        """Bidders with bad tax standing that never bid (clean abnormal / D-rated taxpayers)."""
+        rng = self.rng
+        for _ in range(max(3, n_bidders // 50)):
             p = self.pick_pref()
-            name = ident.company_names(rng, [SHORT_NAMES[p]], ident.CONSTRUCTION_TRADES, taken)[0]
-            i = self.new_entity("bidder", p, name, group=0, kind="dormant")
-            e = self.entities[i]
-            e.tax_status, e.rating = ("abnormal", "D") if rng.random() < 0.5 else ("normal", "D")
-        # experts
-        n_exp = max(120, round(4000 * scale))
+            name = ident.company_names(rng, [SHORT_NAMES[p]], ident.CONSTRUCTION_TRADES, self.company_names_taken)[0]
+            company = self.entities[self.new_entity("bidder", p, name, group=0, kind="dormant")]
+            company.tax_status, company.rating = ("abnormal", "D") if rng.random() < 0.5 else ("normal", "D")
+
+    def build_experts(self) -> None:
+        """The expert pool: specialty group, prefecture, employer (a bidder, a tenderer or none),
+        a personal scoring bias; a few retire within the range."""
+        rng = self.rng
+        n_experts = max(120, round(4000 * self.scale))
         bidders = [i for lst in self.pool.values() for i in lst]
         tenderers = [i for lst in self.tenderers_by_pref.values() for i in lst]
         self.expert_pool: dict[tuple[int, str], list[int]] = defaultdict(list)
-        names = ident.person_names(rng, n_exp)
-        for k in range(n_exp):
-            g = int(rng.random() < 0.4)
+        names = ident.person_names(rng, n_experts)
+        for k in range(n_experts):
+            group = int(rng.random() < 0.4)
             p = self.pick_pref()
-            spec = (CONSTRUCTION_SPECIALTIES, PROCUREMENT_SPECIALTIES)[g]
+            specialties = (CONSTRUCTION_SPECIALTIES, PROCUREMENT_SPECIALTIES)[group]
             u = rng.random()
             if u < 0.3:
-                emp = bidders[int(rng.integers(0, len(bidders)))]
+                employer = bidders[int(rng.integers(0, len(bidders)))]
             elif u < 0.75:
-                emp = tenderers[int(rng.integers(0, len(tenderers)))]
+                employer = tenderers[int(rng.integers(0, len(tenderers)))]
             else:
-                emp = -1
-            ex = Expert(f"ZJ{53000000 + k * 7 + int(rng.integers(0, 7)):08d}", names[k], emp,
-                        spec[int(rng.integers(0, len(spec)))], g, p, float(rng.normal(0, 1.2)),
-                        self.ts(self.s - int(rng.integers(1, 700))))
+                employer = -1
+            expert = Expert(f"ZJ{53000000 + k * 7 + int(rng.integers(0, 7)):08d}", names[k], employer,
+                            specialties[int(rng.integers(0, len(specialties)))], group, p, float(rng.normal(0, 1.2)),
+                            self.ts(self.s - int(rng.integers(1, 700))))
             if rng.random() < 0.03:
-                ex.retire_ts = self.ts(int(rng.choice(self.range_workdays)))
-            self.experts.append(ex)
-            self.expert_pool[(g, p)].append(k)
-            self.expert_pool[(g, "all")].append(k)
+                expert.retire_ts = self.ts(int(rng.choice(self.range_workdays)))
+            self.experts.append(expert)
+            self.expert_pool[(group, p)].append(k)
+            self.expert_pool[(group, "all")].append(k)
         self.expert_employer = np.array([x.employer for x in self.experts])
 
     def special_expert(self, group: int, pref: str, employer: int = -1) -> int:
