@@ -118,27 +118,59 @@ class Evaluation:
     def evaluate(self, lot: Lot, bidders: list[int], prices: list[int], valid_pos: list[int], quality: np.ndarray,
                  forced_pos: int) -> int:
         """Panel scores for the valid bids; returns the winning position in `bidders`."""
+        panel = self.seat_planted_experts(lot, bidders, self.panel_for(lot, bidders))
+        lot.panel_experts, lot.panel_sites = tuple(p for p, _ in panel), tuple(s for _, s in panel)
+        if not panel:
+            return min(valid_pos, key=lambda i: prices[i])
+        valid_prices = np.array([prices[i] for i in valid_pos], dtype=np.float64)
+        tech, commercial, price_score = self.score_bids(lot, bidders, panel, valid_prices, valid_pos, quality)
+        total = np.nan_to_num(tech) + np.nan_to_num(commercial) + price_score
+        if lot.eval_method == "comprehensive":
+            if forced_pos in valid_pos:
+                # the planted winner's technical scores raised just enough to come first
+                mean = total.mean(axis=1)
+                row = valid_pos.index(forced_pos)
+                gap = np.delete(mean, row).max() - mean[row] if len(valid_pos) > 1 else -1
+                if gap >= 0:
+                    tech[row] = np.minimum(50, tech[row] + round(gap + 0.6, 1))
+                    total = np.nan_to_num(tech) + np.nan_to_num(commercial) + price_score
+                winner = forced_pos
+            else:
+                winner = valid_pos[int(np.argmax(total.mean(axis=1)))]
+        else:
+            winner = forced_pos if forced_pos in valid_pos else valid_pos[int(np.argmin(valid_prices))]
+        evaluated_at = np.array([self.ts(lot.eval_day, 10, 17.5) for _ in panel], dtype=np.int64)
+        self.evaluations.add(lot.idx, [bidders[i] for i in valid_pos], [p for p, _ in panel], [s for _, s in panel],
+                             (tech, commercial, price_score, total.round(2)), evaluated_at)
+        return winner
+
+    def seat_planted_experts(self, lot: Lot, bidders: list[int], panel: list[tuple[int, str]]) -> list[tuple[int, str]]:
+        """Put the experts an anomaly needs on the panel: one employed by a bidder
+        (ex_employed_by_bidder), the favouring or affine expert of the lot's pair."""
         rng = self.rng
-        panel = self.panel_for(lot, bidders)
         if lot.anomaly == "ex_employed_by_bidder":
             company = bidders[int(rng.integers(0, len(bidders)))]
             group = 0 if lot.category == "construction" else 1
             own = [x for x in self.emp_experts.get(company, [])
                    if x not in [p for p, _ in panel] and self.experts[x].retire_ts < 0]
-            expert = own[0] if own else self.special_expert(group, panel[-1][1] if panel else lot.host, employer=company)
             site = panel[-1][1] if panel else lot.host
+            expert = own[0] if own else self.special_expert(group, site, employer=company)
             panel = panel[:-1] + [(expert, site)]
             lot.detail = f"expert {self.experts[expert].expert_id} is employed by bidder {self.entities[company].uscc}"
         for who in (lot.fav[0], lot.aff[0]):
             if who >= 0 and panel and who not in [p for p, _ in panel]:
                 panel[0] = (who, panel[0][1])
-        lot.panel_experts, lot.panel_sites = tuple(p for p, _ in panel), tuple(s for _, s in panel)
-        if not panel:
-            return min(valid_pos, key=lambda i: prices[i])
+        return panel
+
+    def score_bids(self, lot: Lot, bidders: list[int], panel: list[tuple[int, str]], valid_prices: np.ndarray,
+                   valid_pos: list[int], quality: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Valid bids x experts: technical (10-50) and commercial (5-20) scores from the bid's
+        quality, the expert's bias and noise, and the price score (30 or 100 x lowest / price);
+        lowest-price evaluation has only the price score. A favouring expert scores its company
+        12-18 points above the rest of the panel."""
+        rng = self.rng
         n_valid, n_experts = len(valid_pos), len(panel)
-        valid_prices = np.array([prices[i] for i in valid_pos], dtype=np.float64)
-        pos_valid_ok = valid_prices > 0
-        best = valid_prices[pos_valid_ok].min()
+        best = valid_prices[valid_prices > 0].min()
         bias = np.array([self.experts[e].bias for e, _ in panel])
         valid_quality = quality[valid_pos]
         if lot.eval_method == "comprehensive":
@@ -170,21 +202,4 @@ class Evaluation:
             tech[row, column] = min(50.0, round(float(others.mean() + rng.uniform(12, 18)), 1))
             lot.detail = (f"expert {self.experts[lot.fav[0]].expert_id} tech {tech[row, column]} for "
                           f"{self.entities[lot.fav[1]].uscc} vs panel mean {others.mean():.1f}")
-        total = np.nan_to_num(tech) + np.nan_to_num(commercial) + price_score
-        if lot.eval_method == "comprehensive":
-            mean = total.mean(axis=1)
-            if forced_pos in valid_pos:
-                row = valid_pos.index(forced_pos)
-                gap = np.delete(mean, row).max() - mean[row] if n_valid > 1 else -1
-                if gap >= 0:
-                    tech[row] = np.minimum(50, tech[row] + round(gap + 0.6, 1))
-                    total = np.nan_to_num(tech) + np.nan_to_num(commercial) + price_score
-                winner = forced_pos
-            else:
-                winner = valid_pos[int(np.argmax(total.mean(axis=1)))]
-        else:
-            winner = forced_pos if forced_pos in valid_pos else valid_pos[int(np.argmin(valid_prices))]
-        ev_ts = np.array([self.ts(lot.eval_day, 10, 17.5) for _ in panel], dtype=np.int64)
-        self.evaluations.add(lot.idx, [bidders[i] for i in valid_pos], [p for p, _ in panel], [s for _, s in panel],
-                             (tech, commercial, price_score, total.round(2)), ev_ts)
-        return winner
+        return tech, commercial, price_score
