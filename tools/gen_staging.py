@@ -87,8 +87,10 @@ def model_sql(f: c.FeedFile) -> str:
     incremental_strategy='newest_version',
     unique_key={quoted(f.key)},
     nullable_key_columns={quoted(nullable)},
-    on_schema_change='fail'
+    on_schema_change='fail',
+    pre_hook="set local enable_mergejoin = off"
 ) }}}}
+-- (the planner takes `touched` for big and would sort all of raw to merge-join the few keys)
 
 with source as not materialized (
 

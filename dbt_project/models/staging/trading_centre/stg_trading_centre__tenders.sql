@@ -8,8 +8,10 @@
     incremental_strategy='newest_version',
     unique_key=['tender_id'],
     nullable_key_columns=[],
-    on_schema_change='fail'
+    on_schema_change='fail',
+    pre_hook="set local enable_mergejoin = off"
 ) }}
+-- (the planner takes `touched` for big and would sort all of raw to merge-join the few keys)
 
 with source as not materialized (
 
