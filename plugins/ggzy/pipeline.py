@@ -2,8 +2,9 @@
 and the same steps run from `ggzy` outside Airflow.
 
 Every step is idempotent for its batch date: loading replaces the date's partition,
-dbt rebuilds from all loaded batches with the analysis date fixed by the data (not
-the clock), alerts are upserted by a stable id, publication is keyed by date.
+dbt updates staging incrementally (the keys of the batches loaded since its last run,
+judged over every delivered version: the same rows as a full rebuild) and rebuilds the
+layers above with the analysis date fixed by the data (not the clock), alerts are upserted by a stable id, publication is keyed by date.
 """
 
 from __future__ import annotations
