@@ -43,7 +43,7 @@ def risk_warehouse(warehouse_url, tmp_path_factory) -> dict[str, str]:
     return {"url": url, "landing": landing, "env": env}
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def dbt_run(risk_warehouse):
     """Rebuild some models (e.g. after recording alert outcomes)."""
     def run(*select: str) -> None:

@@ -144,17 +144,37 @@ def test_lifecycle_is_enforced_and_recorded(risk_warehouse):
         ("transferred", "police")]
 
 
-def test_outcomes_feed_back_into_weights_and_the_watch_list(risk_warehouse, dbt_run):
+@pytest.fixture(scope="module")
+def outcomes(risk_warehouse, dbt_run) -> dict:
+    """One Art. 40 alert verified and one procurement alert dismissed, then one rebuild of the
+    risk marts for both. The dismissed alert's lot carries no evidence of the verified rule, so
+    the verification (its rule weighs more) cannot raise that lot's score."""
     url = risk_warehouse["url"]
     sync_alerts(url, "test-run-5")
     rows = q(url, """select a.alert_id, a.rule_id, a.tender_id, a.entity_ids from ops.alerts a
                      where a.status = 'new' and a.tender_id is not null and cardinality(a.entity_ids) > 0
                        and a.rule_id like 'a40%%' order by a.alert_id limit 1""")
     assert rows, "no Art. 40 alert to verify"
-    alert_id, rule_id, tender_id, entity_ids = rows[0]
-    set_status(alert_id, "acknowledged", by="王五", url=url)
-    set_status(alert_id, "verified", by="王五", note="属实", url=url)
-    dbt_run("dim_risk_rules+,path:models/marts/risk")
+    verified = dict(zip(("alert_id", "rule_id", "tender_id", "entity_ids"), rows[0], strict=True))
+    rows = q(url, """select a.alert_id, a.tender_id, a.rule_id, t.risk_score from ops.alerts a
+                     join marts.fct_tender_risk t on t.tender_id = a.tender_id
+                     where a.status = 'new' and a.rule_id like 'pf%%'
+                       and not exists (select 1 from jsonb_array_elements(t.explanation) e
+                                       where e->>'rule_id' = %s)
+                     order by a.alert_id limit 1""", (verified["rule_id"],))
+    assert rows, "no procurement alert to dismiss"
+    dismissed = dict(zip(("alert_id", "tender_id", "rule_id", "before"), rows[0], strict=True))
+    set_status(verified["alert_id"], "acknowledged", by="王五", url=url)
+    set_status(verified["alert_id"], "verified", by="王五", note="属实", url=url)
+    set_status(dismissed["alert_id"], "acknowledged", by="赵六", url=url)
+    set_status(dismissed["alert_id"], "dismissed", by="赵六", note="经核查系正常情形", url=url)
+    dbt_run("dim_risk_rules+,+fct_tender_risk", "dim_risk_rules+,+fct_key_watch_list")
+    return {"verified": verified, "dismissed": dismissed}
+
+
+def test_outcomes_feed_back_into_weights_and_the_watch_list(risk_warehouse, outcomes):
+    url = risk_warehouse["url"]
+    rule_id, tender_id, entity_ids = (outcomes["verified"][k] for k in ("rule_id", "tender_id", "entity_ids"))
     (configured, effective), = q(url, "select configured_weight, effective_weight from marts.dim_risk_rules where rule_id = %s",
                                   (rule_id,))
     assert effective > configured
@@ -166,18 +186,9 @@ def test_outcomes_feed_back_into_weights_and_the_watch_list(risk_warehouse, dbt_
     assert rule_id in {item["rule_id"] for item in explanation}
 
 
-def test_a_dismissed_signal_stops_counting(risk_warehouse, dbt_run):
+def test_a_dismissed_signal_stops_counting(risk_warehouse, outcomes):
     url = risk_warehouse["url"]
-    sync_alerts(url, "test-run-6")
-    rows = q(url, """select a.alert_id, a.tender_id, a.rule_id from ops.alerts a
-                     where a.status = 'new' and a.tender_id is not null and a.rule_id like 'pf%%'
-                     order by a.alert_id limit 1""")
-    assert rows, "no procurement alert to dismiss"
-    alert_id, tender_id, rule_id = rows[0]
-    (before,), = q(url, "select risk_score from marts.fct_tender_risk where tender_id = %s", (tender_id,))
-    set_status(alert_id, "acknowledged", by="赵六", url=url)
-    set_status(alert_id, "dismissed", by="赵六", note="经核查系正常情形", url=url)
-    dbt_run("dim_risk_rules+,path:models/marts/risk")
+    tender_id, rule_id, before = (outcomes["dismissed"][k] for k in ("tender_id", "rule_id", "before"))
     (after, explanation), = q(url, "select risk_score, explanation from marts.fct_tender_risk where tender_id = %s",
                               (tender_id,))
     assert after < before
