@@ -64,7 +64,7 @@ def test_a_planted_bid_rigging_case_from_alert_to_credit_repair(sv, receiver, tm
     ggzy("clues", "decide", clue, "--decision", "云住建罚〔2026〕22号", "--subject-type", "tenderer", "--subject", tenderer,
          "--violation", "other", "--penalty", "警告", "--department", department, "--by", "住建局张科长")
     ggzy("clues", "set", clue, "concluded", "--by", "协同监管办王主任")
-    sv["dbt"]("fct_bad_conduct_records+")
+    sv["dbt"]("fct_bad_conduct_records", "disclosure_bad_conduct_notices")  # what step 4 reads; step 6 builds all
     records = {r[0]: r[1:] for r in q("select record_id, score, notice_status, subject_id from marts.fct_bad_conduct_records"
                                       " where clue_id = %s", (clue,))}
     assert records == {"DEC-云住建罚〔2026〕21号": (12, "published", bidder),
