@@ -107,33 +107,7 @@ typed as not materialized (
 ),
 {{%- if is_incremental() %}}
 
-watermark as (
-
-    -- this table's newest row, less a margin (var staging_lookback, default none): a load's rows
-    -- carry its start time, so of two loads open during a run the older may commit after it
-    select coalesce(max(kept.loaded_at), '-infinity') - interval '{{{{ var("staging_lookback", "0 seconds") }}}}' as loaded_after
-    from {{{{ this }}}} as kept
-
-),
-
-delivered as (
-
-    -- batch days loaded since (a re-delivery replaces its day's rows) ...
-    select distinct source._batch_date as batch_date
-    from source
-    inner join watermark on source._loaded_at > watermark.loaded_after
-    union
-    -- ... and days a re-delivery emptied (no row of the day is left to be newer)
-    select kept_days.batch_date
-    from (select distinct kept.batch_date from {{{{ this }}}} as kept) as kept_days
-    where
-        not exists (
-            select 1
-            from source
-            where source._batch_date = kept_days.batch_date
-        )
-
-),
+{{{{ staging_delivered_days() }}}},
 
 touched as (
 

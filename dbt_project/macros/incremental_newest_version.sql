@@ -32,3 +32,34 @@
     from {{ arg_dict["temp_relation"] }}
     where batch_date is not null
 {%- endmacro %}
+
+{#- The batch days an incremental staging run must look at, as two CTEs (watermark,
+    delivered) over the model's `source` CTE and {{ this }}: days loaded since this table's
+    newest row, less var staging_lookback (a load's rows carry its start time, so of two
+    loads open during a run the older may commit after it), and days a re-delivery emptied
+    (no row of the day is left to be newer). One definition for every generated stg_ model. -#}
+{% macro staging_delivered_days() -%}
+watermark as (
+
+    select coalesce(max(kept.loaded_at), '-infinity') - interval '{{ var("staging_lookback", "0 seconds") }}' as loaded_after
+    from {{ this }} as kept
+
+),
+
+delivered as (
+
+    select distinct source._batch_date as batch_date
+    from source
+    inner join watermark on source._loaded_at > watermark.loaded_after
+    union
+    select kept_days.batch_date
+    from (select distinct kept.batch_date from {{ this }} as kept) as kept_days
+    where
+        not exists (
+            select 1
+            from source
+            where source._batch_date = kept_days.batch_date
+        )
+
+)
+{%- endmacro %}
