@@ -51,6 +51,8 @@ priced as (
         count(*) over w_lot as n,
         avg(bid_price::float8) over w_lot as mean_price,
         stddev_samp(bid_price::float8) over w_lot as sd_price,
+        min(bid_price::float8) over w_lot as b1,
+        max(bid_price::float8) over w_lot as b_max,
         row_number() over (w_lot order by bid_price, bid_id) as price_rank
     from bids
     where is_valid and bidder_bid_seq = 1 and bid_price > 0
@@ -58,6 +60,9 @@ priced as (
 
 ),
 
+-- one pass over the lot's bids; ks = the Kolmogorov-Smirnov distance between the bids'
+-- empirical distribution and the uniform distribution over their range (scale-free, so the
+-- same on standardised bids), from the lot's lowest and highest bid known in every row
 moments as (
 
     select
@@ -73,31 +78,14 @@ moments as (
         max(price) as b_max,
         stddev_samp(price) filter (where price_rank > 1) as sd_losing,
         sum(power((price - mean_price) / nullif(sd_price, 0), 3)) as sum_z3,
-        sum(power((price - mean_price) / nullif(sd_price, 0), 4)) as sum_z4
+        sum(power((price - mean_price) / nullif(sd_price, 0), 4)) as sum_z4,
+        max(greatest(
+            price_rank::float8 / n - (price - b1) / nullif(b_max - b1, 0),
+            (price - b1) / nullif(b_max - b1, 0) - (price_rank - 1)::float8 / n
+        )) as ks
     from priced
     where n >= 3
     group by tender_id
-
-),
-
--- Kolmogorov-Smirnov distance between the bids' empirical distribution and the uniform
--- distribution over their range (scale-free, so the same on standardised bids)
-ks_terms as (
-
-    select
-        priced.tender_id,
-        max(greatest(
-            priced.price_rank::float8 / priced.n - u.f,
-            u.f - (priced.price_rank - 1)::float8 / priced.n
-        )) as ks
-    from priced
-    inner join moments on priced.tender_id = moments.tender_id
-    cross join
-        lateral (  -- noqa: ST05
-            select (priced.price - moments.b1) / nullif(moments.b_max - moments.b1, 0) as f
-        ) as u
-    where priced.n >= 3
-    group by priced.tender_id
 
 ),
 
@@ -119,9 +107,8 @@ screens as (
                 - 3.0 * power(moments.n_bids - 1.0, 2) / ((moments.n_bids - 2.0) * (moments.n_bids - 3.0))
         end as kurt,
         moments.n_bids / ((moments.n_bids - 1.0) * (moments.n_bids - 2.0)) * moments.sum_z3 as skew,
-        ks_terms.ks
+        moments.ks
     from moments
-    left join ks_terms on moments.tender_id = ks_terms.tender_id
 
 ),
 
@@ -139,14 +126,53 @@ reference as (
 
 ),
 
+reference_buckets as (
+
+    select distinct
+        screen,
+        n_bucket
+    from reference
+
+),
+
 reference_steps as (
 
     select
         reference.*,
         lead(reference.q) over w_ref as next_q,
-        lead(reference.ref_value) over w_ref as next_value
+        lead(reference.ref_value) over w_ref as next_value,
+        lag(reference.q) over w_ref as prev_q,
+        lag(reference.ref_value) over w_ref as prev_value
     from reference
     window w_ref as (partition by screen, n_bucket order by q)
+
+),
+
+-- The reference values grow with q (each market's quantiles do, and so does their mean), so
+-- the steps below a value x are a prefix and the CDF term of the steps grows along it: its
+-- maximum over the steps with ref_value < x (or <= x) is reached at the last such step or,
+-- where that step is a plateau, at the one before (float rounding at the step's end). Each
+-- step therefore stands for itself and its predecessor: a lot's value meets 2 x 2 rows, not
+-- every quantile of its bucket (4.8 million rows at a province-year).
+reference_candidates as (
+
+    select
+        steps.screen,
+        steps.n_bucket,
+        steps.ref_value as anchor_value,
+        steps.next_value as anchor_next_value,
+        c.q,
+        c.ref_value,
+        c.next_q,
+        c.next_value
+    from reference_steps as steps
+    cross join
+        lateral (
+            values
+            (steps.q, steps.ref_value, steps.next_q, steps.next_value),
+            (steps.prev_q, steps.prev_value, steps.q, steps.ref_value)
+        ) as c (q, ref_value, next_q, next_value)
+    where c.q is not null
 
 ),
 
@@ -181,16 +207,28 @@ strengths as (
             coalesce(max(r.q + case when r.next_value > r.ref_value
                     then least(1.0, (screen_values.x - r.ref_value) / (r.next_value - r.ref_value)) * (r.next_q - r.q)
                 else 0
-            end) filter (where r.ref_value < screen_values.x), 0)
+            end) filter (where r.anchor_value < screen_values.x), 0)
             + coalesce(max(r.q + case when r.next_value > r.ref_value
                     then least(1.0, (screen_values.x - r.ref_value) / (r.next_value - r.ref_value)) * (r.next_q - r.q)
                 else 0
-            end) filter (where r.ref_value <= screen_values.x), 0)
+            end) filter (where screen_values.x < r.anchor_next_value or r.anchor_next_value is null), 0)
         ) / 2 as strength
     from screen_values
-    inner join reference_steps as r
+    -- a bucket the reference lacks gives no strength; one whose values all lie above x gives 1
+    inner join reference_buckets
+        on screen_values.screen = reference_buckets.screen
+        and screen_values.n_bucket = reference_buckets.n_bucket
+    -- the last step below x (anchor_value < x <= its next value) and the last at or below x
+    -- (anchor_value <= x < its next value), each with its predecessor
+    left join reference_candidates as r
         on screen_values.screen = r.screen
         and screen_values.n_bucket = r.n_bucket
+        and screen_values.x >= r.anchor_value
+        and (screen_values.x <= r.anchor_next_value or r.anchor_next_value is null)
+        and (
+            screen_values.x > r.anchor_value
+            or screen_values.x < r.anchor_next_value or r.anchor_next_value is null
+        )
     group by screen_values.tender_id, screen_values.screen
 
 ),
