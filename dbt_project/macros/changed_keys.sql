@@ -1,0 +1,72 @@
+{#- Incremental by what changed (issue #18): a per-key model (one row per lot, say) recomputes
+    on an incremental run only the keys whose INPUT rows changed since its rows were computed,
+    whatever the order the batches arrived in (new, re-delivered, back-filled or deleted rows).
+
+    Each row stores input_fingerprint: the md5 of the key's input rows (the columns the model
+    reads, in a fixed order) and of whatever else its result depends on (a seed, a var). On an
+    incremental run changed_keys() compares the fingerprints of today's inputs with the stored
+    ones: a key is recomputed when its fingerprint differs or is new; a key whose input rows are
+    gone comes back as a "tombstone" (fingerprint null). The strategy replace_changed_keys
+    deletes the table's rows of every key returned and inserts the new rows, not the
+    tombstones: the table is then the one a full refresh computes from all inputs.
+
+    Use, in a model:
+        config(materialized='incremental', incremental_strategy='replace_changed_keys',
+               unique_key='tender_id', on_schema_change='fail')
+        fingerprints as ({{ input_fingerprints('rows', 'tender_id', ['bid_id', 'bid_price'], 'bid_id') }}),
+        changed as ({{ changed_keys('fingerprints', 'tender_id') }}),
+        ... compute for `changed` only, and select changed.tender_id, changed.input_fingerprint
+        with the results left-joined (every changed key gives exactly one row).
+    A change of the model's code is not an input: deploy it with --full-refresh. -#}
+
+{#- One row per key: md5 of its rows' `columns` in `order_by` order (row() text: a null is an
+    empty field, so ('a', null) and (null, 'a') differ) and of `salt`, an SQL text expression
+    for what the result depends on beyond the rows (default none). -#}
+{% macro input_fingerprints(rows, key, columns, order_by, salt="''") -%}
+    select
+        {{ key }},
+        md5(string_agg(row({{ columns | join(', ') }})::text, '|' order by {{ order_by }}) || {{ salt }}) as input_fingerprint
+    from {{ rows }}
+    group by {{ key }}
+{%- endmacro %}
+
+{#- The keys to recompute, with their new fingerprint (null: the key's inputs are gone). On a
+    full refresh, every key. -#}
+{% macro changed_keys(fingerprints, key) -%}
+    {%- if is_incremental() %}
+    select
+        current_keys.{{ key }},
+        current_keys.input_fingerprint
+    from {{ fingerprints }} as current_keys
+    where not exists (
+        select 1
+        from {{ this }} as kept
+        where kept.{{ key }} = current_keys.{{ key }} and kept.input_fingerprint = current_keys.input_fingerprint
+    )
+    union all
+    select
+        kept.{{ key }},
+        null as input_fingerprint
+    from {{ this }} as kept
+    where not exists (select 1 from {{ fingerprints }} as current_keys where current_keys.{{ key }} = kept.{{ key }})
+    {%- else %}
+    select
+        {{ key }},
+        input_fingerprint
+    from {{ fingerprints }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- The strategy: replace the rows of the keys returned, drop the tombstones. -#}
+{% macro get_incremental_replace_changed_keys_sql(arg_dict) -%}
+    {%- set key = arg_dict["unique_key"] -%}
+    {%- set columns = get_quoted_csv(arg_dict["dest_columns"] | map(attribute="name")) -%}
+    delete from {{ arg_dict["target_relation"] }} as t
+    using {{ arg_dict["temp_relation"] }} as s
+    where t.{{ key }} = s.{{ key }};
+
+    insert into {{ arg_dict["target_relation"] }} ({{ columns }})
+    select {{ columns }}
+    from {{ arg_dict["temp_relation"] }}
+    where input_fingerprint is not null
+{%- endmacro %}
