@@ -162,7 +162,9 @@ robust_z as (
 
 ),
 
-null_rate as (
+-- (materialised: the pairs' tests cross-join this one row, and inlined it was recomputed over
+-- every score of the year for each pair tested, most of this model's time)
+null_rate as materialized (
 
     -- share of high outliers among all scores; a floor keeps p0 > 0 on a tiny clean history
     select greatest(avg(is_outlier::int)::float8, 1e-4) as p0
@@ -170,16 +172,18 @@ null_rate as (
 
 ),
 
+-- (a score is unique per lot x expert x bidder in staging: counting rows counts lots, hashed,
+-- where count(distinct) sorted every score of the year)
 favour_pairs as (
 
     select
         expert_id,
         bidder_id,
-        count(distinct tender_id) as n_lots,
-        count(distinct tender_id) filter (where is_outlier) as k_lots
+        count(*) as n_lots,
+        count(*) filter (where is_outlier) as k_lots
     from robust_z
     group by expert_id, bidder_id
-    having count(distinct tender_id) >= {{ var('ex_favour_min_lots', 2) }}
+    having count(*) >= {{ var('ex_favour_min_lots', 2) }}
 
 ),
 
