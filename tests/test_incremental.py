@@ -2,8 +2,8 @@
 
 The staging models keep "the newest delivered version per key" night by night: an
 incremental run recomputes only the keys the batches loaded since the last run touch
-(macros/incremental_newest_version.sql). The per-lot price models (int_lot_price_screens_measured,
-int_lot_price_patterns_counted) recompute only the lots whose input rows changed
+(macros/incremental_newest_version.sql). The per-lot price models (int_lots_price_screened,
+int_lots_price_patterns_counted) recompute only the lots whose input rows changed
 (macros/changed_keys.sql). Whatever order the batches arrive in, the result must be the one a
 full refresh computes from all of raw. Three databases on the session's server, one generated
 landing zone (scale 0.05, eight days), `ggzy` commands as a night runs them (load the day, then
@@ -43,9 +43,9 @@ pytestmark = pytest.mark.pipeline
 REPO = Path(__file__).resolve().parents[1]
 DAYS = [dt.date(2026, 9, 1) + dt.timedelta(days=i) for i in range(8)]
 SCHEMAS = ("staging", "marts", "disclosure")
-PRICE_TABLES = ("intermediate.int_lot_price_screens_measured", "intermediate.int_lot_price_screens",
-                "intermediate.int_lot_price_patterns_counted", "intermediate.int_lot_price_patterns")
-INCREMENTAL_PRICE_MODELS = ("int_lot_price_screens_measured", "int_lot_price_patterns_counted")
+PRICE_TABLES = ("intermediate.int_lots_price_screened", "intermediate.int_lot_price_screens",
+                "intermediate.int_lots_price_patterns_counted", "intermediate.int_lot_price_patterns")
+INCREMENTAL_PRICE_MODELS = ("int_lots_price_screened", "int_lots_price_patterns_counted")
 ADDED_BID = "BID-DELIVERED-ONCE"  # in the first delivery of an altered day only
 ADDED_ON_EMPTY_DAY = "BID-ON-A-DAY-WITHOUT-BIDS"  # ditto, on a day whose real delivery has no bids
 

@@ -18,7 +18,7 @@
 -- p <= var a40_price_alpha (progressions: Bonferroni over the two kinds tested).
 -- Auctions and listings are left out: there bids rise by a fixed increment (加价幅度) by design.
 -- The lot's grains, sums and the ties and progressions found are counted, incrementally, in
--- int_lot_price_patterns_counted; here: the expected numbers, the calibration, the p-values.
+-- int_lots_price_patterns_counted; here: the expected numbers, the calibration, the p-values.
 {{ config(
     post_hook=[
         "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
@@ -28,7 +28,7 @@
 
 with counted as (
 
-    select * from {{ ref('int_lot_price_patterns_counted') }}
+    select * from {{ ref('int_lots_price_patterns_counted') }}
     where n_bids is not null
 
 ),

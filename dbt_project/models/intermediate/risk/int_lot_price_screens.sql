@@ -1,7 +1,7 @@
 -- grain: one row per tender (lot) with at least 3 valid priced bids: the bid-rigging price screens,
 -- their percentiles within a comparable population, and screen_score: how far the lot's screens
 -- lie in the tail of competitive lots of labelled markets (computed per lot, incrementally, in
--- int_lot_price_screens_measured; formulas in _risk__models.yml, the method in docs/evaluation.md)
+-- int_lots_price_screened; formulas in _risk__models.yml, the method in docs/evaluation.md)
 {{ config(
     post_hook=[
         "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
@@ -33,7 +33,7 @@
 
 with screens as (
 
-    select * from {{ ref('int_lot_price_screens_measured') }}
+    select * from {{ ref('int_lots_price_screened') }}
     where n_bids is not null
 
 ),
