@@ -39,6 +39,8 @@ from ggzy.dag_support import (
     HISTORY_START,
     WAREHOUSE_POOL,
     batch_date_of,
+    dbt_cache_dir,
+    dbt_profile_args,
     default_args,
     notify_failure,
     sensor_settings,
@@ -50,7 +52,7 @@ MARTS = Asset("ggzy://warehouse/marts")
 profile = ProfileConfig(
     profile_name="ggzy",
     target_name="warehouse",
-    profile_mapping=PostgresUserPasswordProfileMapping(conn_id="ggzy_warehouse", profile_args={"schema": "analytics"}),
+    profile_mapping=PostgresUserPasswordProfileMapping(conn_id="ggzy_warehouse", profile_args=dbt_profile_args()),
 )
 
 
@@ -97,6 +99,7 @@ def ggzy_nightly():
         project_dir=DBT_PROJECT_DIR,
         profile_config=profile,
         install_deps=False,
+        cache_dir=dbt_cache_dir(),
         # unit tests check the models' logic on fixed inputs: CI runs them on every change
         # (tests/dbt); a night's run tests the data (data tests), as dbt recommends
         dbt_cmd_flags=["--exclude-resource-type", "unit_test"],

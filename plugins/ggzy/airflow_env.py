@@ -22,7 +22,10 @@ def airflow_home() -> Path:
 def airflow_env(url: str | None = None) -> dict[str, str]:
     """Environment for airflow CLI/processes: metadata DB in the warehouse server's
     `airflow` database (or AIRFLOW__DATABASE__SQL_ALCHEMY_CONN if already set)."""
-    env = dict(os.environ)
+    # cosmos runs the night's dbt in a copy of the project and keeps its partial parse from
+    # that copy's target/: a DBT_TARGET_PATH or DBT_LOG_PATH set for `ggzy dbt` would send the
+    # night's files elsewhere (and the next night would parse the whole project again)
+    env = {k: v for k, v in os.environ.items() if k not in ("DBT_TARGET_PATH", "DBT_LOG_PATH")}
     home = airflow_home()
     home.mkdir(parents=True, exist_ok=True)
     warehouse = config.libpq_url(url or config.warehouse_url())

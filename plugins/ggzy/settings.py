@@ -118,6 +118,8 @@ SENSOR_MODE = declare("GGZY_SENSOR_MODE", "reschedule",
 AIRFLOW_PORT = declare("GGZY_AIRFLOW_PORT", "8080", "port of Airflow's web server and API (127.0.0.1)")
 AIRFLOW_USER = declare("GGZY_AIRFLOW_USER", "admin", "Airflow's web login (admin)")
 AIRFLOW_PASSWORD = declare("GGZY_AIRFLOW_PASSWORD", "admin", "its password", "admin (demo)")
+DBT_THREADS = declare("GGZY_DBT_THREADS", "4",
+                      "models and tests dbt builds at once, in the night (cosmos) and in `ggzy dbt`")
 WAREHOUSE_CONN = declare("AIRFLOW_CONN_GGZY_WAREHOUSE", None,
                          "the warehouse as Airflow's connection `ggzy_warehouse`; set by ggzy from the warehouse "
                          "URL", scope=INTERNAL)

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ggzy import config
+from ggzy import config, settings
 
 # The warehouse URL's login and place go to profiles.yml's env_var() calls; every other
 # option the URL sets (sslmode, sslrootcert, options, ...) goes to libpq's own environment
@@ -33,6 +33,7 @@ def dbt_env(url: str | None = None) -> dict[str, str]:
         GGZY_PG_USER=str(p["user"]),
         GGZY_PG_PASSWORD=str(p["password"] or "postgres"),
         GGZY_PG_DATABASE=str(p["database"]),
+        GGZY_DBT_THREADS=str(settings.DBT_THREADS.integer()),
         DBT_PROFILES_DIR=str(config.dbt_project_dir()),
         DBT_SEND_ANONYMOUS_USAGE_STATS="false",
     )
