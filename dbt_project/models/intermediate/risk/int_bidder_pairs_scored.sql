@@ -13,8 +13,8 @@
 -- approximation is far too lenient).
 -- Each bidder of a lot carries its population's N and its own counts into the self-join (no
 -- join of the pairs back to per-bidder counts: misestimated, that join multiplied the bidders
--- of a population by each other), and the tail of the p-value is summed per pair in a
--- subquery reading ln k! from an array (no joins per term). Nested loops off: the province-wide
+-- of a population by each other), and the terms of every pair's tail are computed in one pass
+-- reading ln k! from an array (no joins per term). Nested loops off: the province-wide
 -- pairs join the co-bid counts back by pair, which nested over CTE scans took minutes.
 -- Calibration to the market (the null model's fit): where firms work in local markets the data
 -- do not name (a regional market whose firms meet in most of their lots; in the converted real
@@ -245,59 +245,93 @@ ln_factorials as materialized (
 -- falls as k grows, so with r = that ratio at k = observed (r < 1) the terms left out after m
 -- terms sum to at most P(observed) r^m / (1 - r): only the m terms that bring this below 1e-12
 -- of the sum are added (the p-value exact to 1e-12 relative, from fewer terms)
-tail_ratios as (
+tail_candidates as (
 
     select
         e.*,
         (e.n_lots_a - e.observed)::float8 * (e.n_lots_b - e.observed)
         / ((e.observed + 1) * (e.n_lots - e.n_lots_a - e.n_lots_b + e.observed + 1)) as ratio
     from expected as e
+    where e.observed >= 2 and e.observed > e.expected and e.calibration = 1.0
 
 ),
 
 tail_lengths as (
 
     select
-        tail_ratios.*,
+        tail_candidates.*,
+        row_number() over () as tail_id,
         case
-            when tail_ratios.ratio <= 0 then 1
-            when tail_ratios.ratio < 1
-                then least(61, ceil(ln(1e-12 * (1 - tail_ratios.ratio)) / ln(tail_ratios.ratio)))::bigint
+            when tail_candidates.ratio <= 0 then 1
+            when tail_candidates.ratio < 1
+                then least(61, ceil(ln(1e-12 * (1 - tail_candidates.ratio)) / ln(tail_candidates.ratio)))::bigint
             else 61
         end as n_terms
-    from tail_ratios
+    from tail_candidates
 
 ),
 
--- the tail's logarithm by log-sum-exp (largest term factored out): ln p stays exact where p
--- itself is below the smallest float (a firm pair meeting hundreds of times more than chance)
+-- every term of every tail, ln P(X = k), in one pass over all pairs (a subquery per pair cost
+-- its executor start 76,000 times at scale 1; materialised, so that each term is computed here
+-- and the sort below does not carry the ln k! array of every row)
+tail_terms as materialized (
+
+    select
+        e.tail_id,
+        e.k,
+        f.ln_facts[e.n_lots_a + 1] + f.ln_facts[e.n_lots - e.n_lots_a + 1]
+        + f.ln_facts[e.n_lots_b + 1] + f.ln_facts[e.n_lots - e.n_lots_b + 1]
+        - f.ln_facts[e.n_lots + 1]
+        - f.ln_facts[e.k + 1] - f.ln_facts[e.n_lots_a - e.k + 1] - f.ln_facts[e.n_lots_b - e.k + 1]
+        - f.ln_facts[e.n_lots - e.n_lots_a - e.n_lots_b + e.k + 1] as ln_term
+    from (
+        select
+            tail_lengths.*,
+            generate_series(
+                tail_lengths.observed,
+                least(tail_lengths.n_lots_a, tail_lengths.n_lots_b, tail_lengths.observed + tail_lengths.n_terms - 1)
+            ) as k
+        from tail_lengths
+    ) as e
+    cross join ln_factorials as f
+
+),
+
+-- the tail's logarithm by log-sum-exp (largest term factored out, the terms summed in order of
+-- k): ln p stays exact where p itself is below the smallest float (a firm pair meeting hundreds
+-- of times more than chance)
+tail_sums as (
+
+    select
+        terms.tail_id,
+        least(0.0, max(terms.max_term) + ln(sum(exp(greatest(terms.ln_term - terms.max_term, -700)) order by terms.k)))
+            as ln_p_value
+    from (
+        select
+            tail_id,
+            k,
+            ln_term,
+            max(ln_term) over (partition by tail_id) as max_term
+        from tail_terms
+    ) as terms
+    group by terms.tail_id
+
+),
+
+-- no tail (null) for the pairs that need none: one joint lot only, no more joint lots than
+-- expected, or a calibrated null
 tails as (
 
     select
-        e.*,
-        tail.ln_p_value
-    from tail_lengths as e
-    cross join lateral (  -- noqa: ST05
-        select least(0.0, max(terms.max_term) + ln(sum(exp(greatest(terms.ln_term - terms.max_term, -700))))) as ln_p_value
-        from (  -- noqa: ST05
-            select
-                term.ln_term,
-                max(term.ln_term) over () as max_term
-            from ln_factorials as f
-            cross join
-                generate_series(e.observed, least(e.n_lots_a, e.n_lots_b, e.observed + e.n_terms - 1)) as t (k)
-            cross join
-                lateral (
-                    select
-                        f.ln_facts[e.n_lots_a + 1] + f.ln_facts[e.n_lots - e.n_lots_a + 1]
-                        + f.ln_facts[e.n_lots_b + 1] + f.ln_facts[e.n_lots - e.n_lots_b + 1]
-                        - f.ln_facts[e.n_lots + 1]
-                        - f.ln_facts[t.k + 1] - f.ln_facts[e.n_lots_a - t.k + 1] - f.ln_facts[e.n_lots_b - t.k + 1]
-                        - f.ln_facts[e.n_lots - e.n_lots_a - e.n_lots_b + t.k + 1] as ln_term
-                ) as term
-            where e.observed >= 2 and e.observed > e.expected and e.calibration = 1.0
-        ) as terms
-    ) as tail
+        expected.*,
+        tail_sums.ln_p_value
+    from expected
+    left join tail_lengths
+        on expected.category = tail_lengths.category
+        and expected.prefecture_code = tail_lengths.prefecture_code
+        and expected.bidder_a = tail_lengths.bidder_a
+        and expected.bidder_b = tail_lengths.bidder_b
+    left join tail_sums on tail_lengths.tail_id = tail_sums.tail_id
 
 ),
 
