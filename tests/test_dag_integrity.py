@@ -61,6 +61,18 @@ def test_nightly_dag_shape(dagbag):
     assert dag.get_task("dbt_build").trigger_rule == "all_done"
 
 
+def test_the_nights_dbt_builds_in_parallel_and_keeps_its_parse(dagbag):
+    """cosmos's profile mapping defaults to one dbt thread (every model and data test one after
+    another) and a standalone operator keeps no partial parse: the night must build on the
+    threads `ggzy dbt` uses and parse only what changed since the previous night."""
+    from ggzy import config, settings
+
+    dbt_build = dagbag.dags["ggzy_nightly"].get_task("dbt_build")
+    assert dbt_build.profile_config.profile_mapping.profile_args["threads"] == settings.DBT_THREADS.integer() > 1
+    assert dbt_build.partial_parse and dbt_build.cache_dir is not None
+    assert Path(dbt_build.cache_dir).is_relative_to(config.home())
+
+
 def test_import_does_no_database_or_file_work(tmp_path):
     """Import the DAG files with the warehouse unreachable and the landing folder missing,
     and with psycopg.connect booby-trapped: parsing must not touch either."""
