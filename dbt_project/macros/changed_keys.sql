@@ -17,7 +17,9 @@
         changed as ({{ changed_keys('fingerprints', 'tender_id') }}),
         ... compute for `changed` only, and select changed.tender_id, changed.input_fingerprint
         with the results left-joined (every changed key gives exactly one row).
-    A change of the model's code is not an input: deploy it with --full-refresh. -#}
+    The model's own code is an input too (its file's checksum is in every fingerprint): after a
+    change of the model, its next run recomputes every key. A change of a macro it calls is
+    not seen: deploy that with --full-refresh of the model. -#}
 
 {#- One row per key: md5 of its rows' `columns` in `order_by` order (row() text: a null is an
     empty field, so ('a', null) and (null, 'a') differ) and of `salt`, an SQL text expression
@@ -25,9 +27,15 @@
 {% macro input_fingerprints(rows, key, columns, order_by, salt="''") -%}
     select
         {{ key }},
-        md5(string_agg(row({{ columns | join(', ') }})::text, '|' order by {{ order_by }}) || {{ salt }}) as input_fingerprint
+        md5(string_agg(row({{ columns | join(', ') }})::text, '|' order by {{ order_by }}) || {{ salt }}
+            || '{{ model_code_checksum() }}') as input_fingerprint
     from {{ rows }}
     group by {{ key }}
+{%- endmacro %}
+
+{#- The checksum dbt keeps of the model's file (empty while dbt parses, where it is not known). -#}
+{% macro model_code_checksum() -%}
+    {{- (model.checksum.checksum if model is mapping and model.checksum is defined and model.checksum is mapping else '') -}}
 {%- endmacro %}
 
 {#- The keys to recompute, with their new fingerprint (null: the key's inputs are gone). On a
