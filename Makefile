@@ -40,11 +40,16 @@ demo: venvs ## warehouse + demo landing zone + nightly runs through Airflow + Su
 stop: ## stop what `make demo` started
 	-$(VENV)/bin/ggzy demo down
 
+# the test packages on every core, at most 4 (each worker starts its own PostgreSQL): a
+# package or file runs whole on one worker, the longest first (tests/conftest.py); 0 = serial
+TEST_WORKERS ?= auto
+XDIST := -n $(TEST_WORKERS) --maxprocesses 4
+
 test: venvs ## the whole test suite (CI runs exactly this)
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest $(XDIST)
 
 test-fast: venvs ## the tests that run no pipeline: units, dbt unit tests on empty inputs, lint, DAG integrity
-	$(VENV)/bin/python -m pytest -m "not pipeline"
+	$(VENV)/bin/python -m pytest $(XDIST) -m "not pipeline"
 
 warehouse-url: ## print a libpq URL of the running warehouse (paste into psql)
 	@$(VENV)/bin/ggzy warehouse url

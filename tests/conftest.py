@@ -26,6 +26,41 @@ PIPELINE_FIXTURES = {"access_warehouse", "risk_warehouse", "report_url", "sv", "
 PIPELINE_PACKAGES = {"feeds"}
 
 
+# `make test` runs on every core (pytest-xdist, `-n auto`): a group runs whole on one worker, in
+# file order, so a fixture built once per session or package is built once. A test package is a
+# group (its conftest builds one warehouse for all its files); so are the two files that read
+# the session's nights (tests/nights.py: end-to-end first, then operations, which reruns and
+# breaks them); any other file is a group of its own. (xdist's own `--dist loadgroup` marks
+# cannot do it under pytest 9, whose node ids xdist can no longer suffix: the scheduler below
+# reads the group from the test's file instead.)
+NIGHTS_FILES = {"test_end_to_end.py", "test_operations.py"}
+# The longest groups first (seconds of a serial run on this 2-core machine, docs/benchmarks.md
+# "Test suite"): a worker takes the next group when it is free, so the long ones must not be
+# left for the end. The others follow in file order.
+LONGEST_FIRST = ["nights", "test_incremental.py", "scale", "test_lint.py", "report", "superset",
+                 "supervision", "access", "dbt_unit"]
+
+
+def group_of(path: Path) -> str:
+    parts = path.relative_to(REPO / "tests").parts
+    if len(parts) > 1:
+        return parts[0]
+    return "nights" if parts[0] in NIGHTS_FILES else parts[0]
+
+
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByTestGroup(LoadScopeScheduling):
+        """xdist's scope scheduling with group_of() as the scope, in collection order."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(REPO / nodeid.split("::", 1)[0])
+
+    config.option.loadscopereorder = False  # keep LONGEST_FIRST's order, not "most tests first"
+    return ByTestGroup(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         package = Path(str(item.path)).relative_to(REPO / "tests").parts[0]
@@ -33,12 +68,25 @@ def pytest_collection_modifyitems(config, items):
                 or PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ()))
                 or package in PIPELINE_PACKAGES):
             item.add_marker(pytest.mark.pipeline)
+    rank = {group: i for i, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(group_of(Path(str(item.path))), len(rank)))  # stable: file order kept
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_folders(tmp_path_factory):
+    """dbt's target/ and logs/ of this session (of this worker), unless a test names its own:
+    two workers building at once must not share dbt_project/target (its partial parse, its
+    manifest)."""
+    base = tmp_path_factory.mktemp("dbt")
+    with environ(DBT_TARGET_PATH=os.environ.get("DBT_TARGET_PATH") or str(base / "target"),
+                 DBT_LOG_PATH=os.environ.get("DBT_LOG_PATH") or str(base / "logs")):
+        yield
 
 
 @pytest.fixture(scope="module")
