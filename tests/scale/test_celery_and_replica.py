@@ -181,7 +181,9 @@ def test_readers_use_the_replica_with_their_own_roles(primary, replica_url, monk
     for name in ("ANALYST", "AUDITOR"):
         monkeypatch.setenv(f"GGZY_{name}_PASSWORD", f"{name.lower()}-pw-for-the-replica-test")
     roles.apply_roles(primary)
-    with psycopg.connect(primary) as conn:
+    # autocommit: the position read must come after the commit, or the replica may replay up to
+    # it and still not show the table (the commit record comes later)
+    with psycopg.connect(primary, autocommit=True) as conn:
         conn.execute("create table if not exists marts.replica_probe_mart (n int)")
         conn.execute("grant select on marts.replica_probe_mart to ggzy_analyst")
         (lsn,), = conn.execute("select pg_current_wal_insert_lsn()::text").fetchall()
