@@ -29,6 +29,19 @@ def q(url: str, sql: str, *params):
         return conn.execute(sql, params).fetchall()
 
 
+def assert_loaded_once(url: str, day) -> None:
+    """The day's batches balance (delivered = loaded + quarantined) and its bids are in raw once,
+    as many as the ledger says were loaded from bids.csv (no duplicates after a rerun)."""
+    (loaded, delivered, quarantined), = q(
+        url, "select sum(rows_loaded), sum(rows_delivered), sum(rows_quarantined) from raw.batches "
+             "where batch_date = %s", day)
+    assert delivered == loaded + quarantined
+    (n_raw,), = q(url, "select count(*) from raw.trading_centre__bids where _batch_date = %s", day)
+    (n_ledger,), = q(url, "select rows_loaded from raw.batch_files where feed = 'trading_centre' "
+                          "and batch_date = %s and file = 'bids.csv'", day)
+    assert n_raw == n_ledger, "the day's bids must be in raw once"
+
+
 @pytest.fixture(scope="module")
 def landing(pinned_warehouse, nights) -> Path:
     with environ(GGZY_LANDING=str(nights["landing"])):
@@ -98,14 +111,7 @@ def test_an_earlier_day_rerun_through_a_warehouse_restart_leaves_identical_marts
     log = (config.home() / "run" / f"dags-test-{day.isoformat()}.log").read_text()
     assert "Connection refused" in log, "the restart should have hit a running task"
     assert re.search(r"try_number=[2-9]", log), "the failed task should have been retried"
-    (loaded, delivered, quarantined), = q(
-        warehouse_url, "select sum(rows_loaded), sum(rows_delivered), sum(rows_quarantined) from raw.batches "
-                       "where batch_date = %s", day)
-    assert delivered == loaded + quarantined
-    (n_raw,), = q(warehouse_url, "select count(*) from raw.trading_centre__bids where _batch_date = %s", day)
-    (n_ledger,), = q(warehouse_url, "select rows_loaded from raw.batch_files where feed = 'trading_centre' "
-                                    "and batch_date = %s and file = 'bids.csv'", day)
-    assert n_raw == n_ledger
+    assert_loaded_once(warehouse_url, day)
     assert checksums(warehouse_url) == first, "a rerun of an earlier day must leave every mart as it was"
     alerts_again = q(warehouse_url, "select count(*), count(distinct alert_id) from ops.alerts")[0]
     assert alerts_again == alerts_first, "reruns must update alerts, never duplicate them"
@@ -150,14 +156,7 @@ def test_killed_load_leaves_no_partial_batch_and_rerun_loads_it_once(landing, wa
     assert after == before, "a killed load must not change the ledger"
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-    (loaded, delivered, quarantined), = q(
-        warehouse_url, "select rows_loaded, rows_delivered, rows_quarantined from raw.batches "
-                       "where feed='trading_centre' and batch_date=%s", day)
-    assert delivered == loaded + quarantined
-    (n_raw,), = q(warehouse_url, "select count(*) from raw.trading_centre__bids where _batch_date = %s", day)
-    (n_files,), = q(warehouse_url, "select rows_loaded from raw.batch_files where feed='trading_centre' "
-                                   "and batch_date=%s and file='bids.csv'", day)
-    assert n_raw == n_files, "no duplicates after the rerun"
+    assert_loaded_once(warehouse_url, day)
     # put the real batch back for the other tests
     from ggzy.feeds.load import load_batch
 
