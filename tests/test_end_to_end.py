@@ -29,7 +29,11 @@ def q(url: str, sql: str, *params):
 
 
 def test_dag_run_succeeds(nightly):
+    from ggzy.runs import run_state
+
     assert nightly["results"] == [(NIGHT1, "success"), (DAY, "success")]
+    # what `ggzy airflow run` reports, read back from Airflow's metadata database
+    assert [run_state(NIGHT1), run_state(DAY), run_state(DAY + dt.timedelta(days=30))] == ["success", "success", None]
 
 
 def test_every_feed_batch_of_the_day_is_loaded_and_balances(nightly, warehouse_url):

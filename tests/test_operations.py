@@ -98,7 +98,7 @@ def test_an_earlier_day_rerun_through_a_warehouse_restart_leaves_identical_marts
 
     t = threading.Thread(target=restart_when_busy, daemon=True)
     t.start()
-    from ggzy.runs import run_dates
+    from ggzy.runs import run_dates, run_state
 
     # Airflow's own metadata in SQLite for this run: the restart is of the warehouse, not of
     # Airflow (in deployment they are separate databases; the scheduler reconnects by itself)
@@ -108,6 +108,7 @@ def test_an_earlier_day_rerun_through_a_warehouse_restart_leaves_identical_marts
     stop.set()
     t.join(timeout=120)
     assert results == [(day, "success")]
+    assert run_state(day, {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta}) == "success"  # read from SQLite
     log = (config.home() / "run" / f"dags-test-{day.isoformat()}.log").read_text()
     assert "Connection refused" in log, "the restart should have hit a running task"
     assert re.search(r"try_number=[2-9]", log), "the failed task should have been retried"

@@ -172,8 +172,7 @@ def worker_pids() -> dict[str, int | None]:
 
 def stop() -> None:
     """Workers first (they finish or give back their tasks), then the services and Redis."""
-    for name in worker_pids():
-        services.stop(name, timeout=60)
+    services.stop_all(list(worker_pids()), timeout=60)
     services.stop_airflow()
     services.stop(REDIS)
     (services.run_dir() / MARKER).unlink(missing_ok=True)

@@ -60,26 +60,40 @@ def start(name: str, argv: list[str], env: dict[str, str]) -> int:
 
 
 def stop(name: str, timeout: float = 20) -> bool:
-    pid = pid_of(name)
-    if not pid:
-        return False
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    deadline = time.time() + timeout
-    while time.time() < deadline:
+    return bool(stop_all([name], timeout))
+
+
+def stop_all(names: list[str], timeout: float = 20) -> list[str]:
+    """SIGTERM to each named service's process group at once, then wait up to `timeout` for
+    them together (SIGKILL for those still running); returns the names that were running.
+    Stopping them one after the other cost a test's teardown ~25 s for seven services."""
+    pids = {name: pid for name in names if (pid := pid_of(name))}
+    for pid in pids.values():
         try:
-            os.kill(pid, 0)
-            time.sleep(0.3)
+            os.killpg(pid, signal.SIGTERM)
         except ProcessLookupError:
-            break
-    else:
+            pass
+    deadline = time.time() + timeout
+    alive = dict(pids)
+    while alive and time.time() < deadline:
+        alive = {name: pid for name, pid in alive.items() if _running(pid)}
+        if alive:
+            time.sleep(0.2)
+    for pid in alive.values():
         try:
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    (run_dir() / f"{name}.pid").unlink(missing_ok=True)
+    for name in pids:
+        (run_dir() / f"{name}.pid").unlink(missing_ok=True)
+    return list(pids)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
     return True
 
 
@@ -90,12 +104,15 @@ def migrate_airflow(env: dict[str, str] | None = None) -> None:
     """Metadata DB up to date, and the one-slot pool that serialises the steps rebuilding
     shared tables (dbt build, alert sync, publication) across concurrent runs, e.g. a
     backfill next to the scheduled run."""
-    env = env or airflow_env()
-    subprocess.run([airflow_bin(), "db", "migrate"], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    subprocess.run([airflow_bin(), "pools", "set", WAREHOUSE_POOL, "1",
-                    "one dbt build / alert sync / publication at a time"], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    from ggzy.airflow_cli import run_commands
+
+    run_commands(migrate_commands(), env or airflow_env())
+
+
+def migrate_commands() -> list[list[str]]:
+    """The `airflow` commands of migrate_airflow, to run with others in one process."""
+    return [["db", "migrate"],
+            ["pools", "set", WAREHOUSE_POOL, "1", "one dbt build / alert sync / publication at a time"]]
 
 
 def ensure_admin_password() -> None:
@@ -139,8 +156,7 @@ def api_healthy() -> bool:
 
 
 def stop_airflow() -> None:
-    for name in reversed(list(AIRFLOW_SERVICES)):
-        stop(name)
+    stop_all(list(AIRFLOW_SERVICES))
 
 
 def admin_password() -> str | None:
