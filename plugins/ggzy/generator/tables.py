@@ -200,7 +200,8 @@ class SpilledRows:
 
     def __init__(self, file: fc.FeedFile, spill: IO[bytes]) -> None:
         self.file, self.spill = file, spill
-        self.day, self.version, self.offset, self.length = array("q"), array("q"), array("q"), array("q")
+        self.day, self.length = array("i"), array("i")
+        self.version, self.offset = array("q"), array("q")
 
     def add(self, ts: int, **values: object) -> None:
         self.day.append(ts // DAY)
@@ -212,10 +213,11 @@ class SpilledRows:
         self.spill.write(record)
 
     def batches(self, first_day: int) -> SpilledBatches:
-        day = np.maximum(np.frombuffer(self.day, dtype=np.int64), first_day)
+        """Where each row lies, in batch order (16 bytes a row)."""
+        day = np.maximum(np.frombuffer(self.day, dtype=np.int32), first_day)
         order, days = batch_order(day, np.frombuffer(self.version, dtype=np.int64))
         return SpilledBatches(self.file, self.spill, np.frombuffer(self.offset, dtype=np.int64)[order],
-                              np.frombuffer(self.length, dtype=np.int64)[order], days)
+                              np.frombuffer(self.length, dtype=np.int32)[order], days.astype(np.int32))
 
 
 @dataclass
@@ -244,13 +246,16 @@ class StreamedTables:
         sinks = {f.name: SpilledRows(f, self.spill) for f in fc.FILES if f not in (BIDS, EVALUATIONS)}
         world.feed_rows(sinks)
         self.spill.flush()
-        self.spilled = {sink.file.table: sink.batches(world.s) for sink in sinks.values()}
-        sinks.clear()
         self.bids = BidRows(world)
         bid, updated = bid_versions(world)
         self.bid_order, self.bid_days = batch_order(np.maximum(updated // DAY, world.s), updated)
         self.bid_of_version = bid
         self.evaluations = EvaluationRows(world)
+        world.forget_recorded()  # the lots, projects, people ... are in the spill file now
+        self.spilled: dict[str, SpilledBatches] = {}
+        while sinks:
+            sink = sinks.pop(next(iter(sinks)))
+            self.spilled[sink.file.table] = sink.batches(world.s)
 
     def columns(self, file: fc.FeedFile, day: int) -> dict[str, np.ndarray]:
         if file == BIDS:

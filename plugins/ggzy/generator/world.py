@@ -59,6 +59,13 @@ from ggzy.generator.truth import GroundTruth
 __all__ = ["HOUR", "NA", "Entity", "Expert", "Lot", "Project", "Table", "World", "build_world", "simulate_world"]
 
 
+DRAW_HELPERS = ("_pools", "_person_ids", "_usccs", "company_names_taken", "pool", "weight", "_cum_weight",
+                "_group_all", "emp_experts", "expert_pool", "expert_employer", "_serials", "agencies_by_pref",
+                "tenderers_by_pref")
+RECORDED = ("lots", "projects", "persons", "experts", "milestones", "complaints", "cases", "credit", "banned",
+            "rings", "credit_specials")
+
+
 class World(MasterData, LotPlanning, AnomalyPlanting, Bidding, Evaluation, PostAward, Oversight, CreditRecords,
             GroundTruth, FeedRows):
     """The province over [start_day, end_day]: its state, filled in by the steps' mixins."""
@@ -93,6 +100,19 @@ class World(MasterData, LotPlanning, AnomalyPlanting, Bidding, Evaluation, PostA
         self.county_names = {c: n for cs in COUNTIES.values() for c, n in cs}
 
 
+    def forget_draw_helpers(self) -> None:
+        """After the last simulation step: what the draws picked from (identifiers and company
+        names taken, bidders and experts by prefecture, weights) is not needed to make rows."""
+        for name in DRAW_HELPERS:
+            self.__dict__.pop(name, None)
+
+    def forget_recorded(self) -> None:
+        """After feed_rows has made every file's rows but bids and scores (the streamed path):
+        keep only what those two and the ground truth are made from (companies, the bid and
+        evaluation logs, the truth lists); tables.StreamedTables has taken the lots' tender ids."""
+        for name in RECORDED:
+            setattr(self, name, [])
+
     def tables(self) -> dict[str, Table]:
         """Every contract file's rows for the whole range, in memory (see tables.InMemoryTables)."""
         sinks = {f.name: Rows(f) for f in fc.FILES if f.table not in ("trading_centre__bids", "trading_centre__evaluations")}
@@ -115,6 +135,7 @@ def simulate_world(start_day: int, end_day: int, scale: float, seed: int, anomal
     w.build_complaints_cases()
     w.build_credit()
     w.collect_truth()
+    w.forget_draw_helpers()
     return w
 
 
