@@ -9,13 +9,13 @@ full refresh computes from all of raw. Three databases on the session's server, 
 landing zone (scale 0.05, eight days), `ggzy` commands as a night runs them (load the day, then
 dbt; incremental unless --full-refresh):
 
-- A: the days in date order, an incremental staging run after each, the price models and their
-  parents built after the third and the sixth;
-- B: the first day, then the others newest first (back-fills), two days first delivered
-  as different files (a bid added, a bid's newer version; a bid on a day without bids) and
-  re-delivered as the real ones, the first day re-delivered last; a run after each load, the
-  price models built after the altered deliveries and in the middle of the back-fills;
-- C: every day loaded, then one `ggzy dbt build --full-refresh`.
+- A: the days in date order, an incremental run after one to three of them (a night after a
+  pause takes several), the price models and their parents built after the fourth and the seventh;
+- B: the first day, then the others newest first (back-fills, one to three to a run), two days
+  first delivered as different files (a bid added, a bid's newer version; a bid on a day without
+  bids) and re-delivered as the real ones, the first day re-delivered last; the price models
+  built after the altered deliveries and in the middle of the back-fills;
+- C: every day loaded (one `ggzy load --from --to`), then one `ggzy dbt build --full-refresh`.
 
 A and B end with one `ggzy dbt build` (staging and price models incremental, the rest rebuilt as
 every night; models and seeds, the data tests are other tests' business); then `ggzy checksum` of
@@ -99,7 +99,7 @@ def landing(tmp_path_factory) -> dict:
 
 
 def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | None]]) -> dict:
-    """Run `steps` in the database at `url` (a new one): ('load', day), ('load altered', day), ('staging', None)
+    """Run `steps` in the database at `url` (a new one): ('load', day), ('load all', None), ('load altered', day), ('staging', None)
     (incremental staging run), ('prices', None) (the price models and their parents, seeds
     included), ('build', None), ('full refresh', None), ('look', None) (count the bid only the
     altered delivery carries in staging). Returns its checksums, looks and how the last build
@@ -116,6 +116,9 @@ def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | N
     for what, day in steps:
         if what == "load":
             ggzy(env, "load", "--landing", str(landing["landing"]), "--date", day.isoformat())
+        elif what == "load all":
+            ggzy(env, "load", "--landing", str(landing["landing"]), "--from", DAYS[0].isoformat(),
+                 "--to", DAYS[-1].isoformat())
         elif what == "load altered":
             ggzy(env, "load", "--landing", str(landing["altered"]), "--feed", "trading_centre", "--date", day.isoformat())
         elif what == "staging":
@@ -140,13 +143,16 @@ def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | N
 @pytest.fixture(scope="module")
 def builds(warehouse_url, landing) -> dict:
     d, (busy, empty) = DAYS, landing["altered_days"]
-    in_order = [s for i, day in enumerate(d) for s in (("load", day), ("prices" if i in (2, 5) else "staging", None))]
-    in_order += [("build", None)]
+    in_order = [*(("load", day) for day in d[:3]), ("staging", None), ("load", d[3]), ("prices", None),
+                *(("load", day) for day in d[4:6]), ("staging", None), ("load", d[6]), ("prices", None),
+                ("load", d[7]), ("build", None)]
     shuffled = [("load", d[0]), ("load altered", busy), ("load altered", empty), ("prices", None), ("look", None)]
     # the other days newest first: every one but the newest is a back-fill, two are re-deliveries
-    shuffled += [s for i, day in enumerate(reversed(d[1:])) for s in (("load", day), ("prices" if i == 3 else "staging", None))]
+    newest_first = list(reversed(d[1:]))
+    shuffled += [("load", newest_first[0]), ("staging", None), *(("load", day) for day in newest_first[1:4]),
+                 ("prices", None), *(("load", day) for day in newest_first[4:]), ("staging", None)]
     shuffled += [("load", d[0]), ("staging", None), ("build", None), ("look", None)]  # the first day again
-    full = [("load", day) for day in d] + [("full refresh", None)]
+    full = [("load all", None), ("full refresh", None)]
     urls = {name: own_database(warehouse_url, f"ggzy_incremental_{name}") for name in "abc"}
     with ThreadPoolExecutor(3) as pool:  # three databases at once, each its own dbt target folder
         runs = {name: pool.submit(build, urls[name], landing, name, steps)
