@@ -30,16 +30,18 @@ REJECTION_REASONS = (None, *REJECT_REASONS, "投标报价低于成本且不能�
 
 class BidLog:
     """The year's bids, one entry per bid in the order they were drawn (bid index = position),
-    in typed arrays: about 60 bytes a bid. A bid's IP, MAC, file-maker code, CA certificate and
+    in typed arrays: about 45 bytes a bid. A bid's IP, MAC, file-maker code, CA certificate and
     bond account are its company's (the IP one of the company's two); only where an a40 rule
-    made bidders share one is the value kept, in `shared`."""
+    made bidders share one is the value kept, in `shared`. The times of a bid's two versions
+    are its lot's (all bids of a lot open together and are judged together): kept per lot."""
 
     TRACES = {"mac": "mac", "file_maker": "fm", "ca_cert": "ca", "bond_account": "bond"}  # bid trace: Entity field
 
-    def __init__(self) -> None:
+    def __init__(self, lots: int) -> None:
         self.lot, self.ent = array("i"), array("i")
         self.price, self.submitted, self.bond_paid = array("q"), array("q"), array("q")
-        self.opened_version, self.validity_version = array("q"), array("q")  # updated_at of version 1 / 2 (-1 none)
+        # per lot (index = lot.idx): updated_at of its bids' version 1 / version 2 (-1 none)
+        self.opened_version, self.validity_version = array("q", [-1]) * lots, array("q", [-1]) * lots
         self.valid, self.reason, self.ip_choice = array("b"), array("b"), array("b")  # reason: REJECTION_REASONS index
         self.project_manager: list[str | None] = []  # id number (a reference to the person's own string)
         self.shared: dict[tuple[int, str], str] = {}  # (bid, trace) -> value copied from another bidder
@@ -100,7 +102,7 @@ class Bidding:
         for k, x in enumerate(self.experts):
             if x.employer >= 0:
                 self.emp_experts[x.employer].append(k)
-        self.bid_log = BidLog()
+        self.bid_log = BidLog(len(self.lots))
         for lot in sorted(self.lots, key=lambda x: (x.announced, x.idx)):
             if lot.outcome == "cancelled" or lot.opened_day > self.e or lot.n_bids == 0:
                 lot.b0 = lot.b1 = len(self.bid_log)
@@ -364,6 +366,7 @@ class Bidding:
         if evaluated and validity_version < 0:
             # validity known the same afternoon
             opened_version = max(opened_version, lot.deadline + 2 * HOUR + int(rng.integers(0, 240)) * 60)
+        log.opened_version[lot.idx], log.validity_version[lot.idx] = opened_version, validity_version
         p = particulars
         for i, company in enumerate(bids.bidders):
             own = self.entities[company]
@@ -375,8 +378,6 @@ class Bidding:
             log.price.append(bids.prices[i])
             log.submitted.append(p["submitted"][i])
             log.bond_paid.append(p["bond_paid"][i])
-            log.opened_version.append(opened_version)
-            log.validity_version.append(validity_version)
             log.valid.append(int(bids.valid[i]))
             log.reason.append(REJECTION_REASONS.index(bids.reasons[i]))
             log.ip_choice.append(own.ips.index(p["ip"][i]) if p["ip"][i] in own.ips else 0)

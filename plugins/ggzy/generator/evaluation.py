@@ -21,8 +21,14 @@ from ggzy.generator.model import Lot
 from ggzy.generator.regions import PREFECTURES
 
 SCORE_COLUMNS = ("tech_score", "commercial_score", "price_score", "total_score")
+STORED_SCORES = SCORE_COLUMNS[:3]  # the total is their sum (checked when a panel's scores are added)
 NO_SCORE = -32768  # a score column left empty (lowest-price evaluation has no tech/commercial score)
 SITES = tuple(PREFECTURES)
+
+
+def total_hundredths(hundredths: dict[str, np.ndarray]) -> np.ndarray:
+    """total_score in hundredths: technical + commercial + price, an empty score counting 0."""
+    return sum(np.where(hundredths[c] == NO_SCORE, 0, hundredths[c]).astype(np.int32) for c in STORED_SCORES)
 
 
 class EvaluationLog:
@@ -30,14 +36,15 @@ class EvaluationLog:
 
     One part per evaluated lot: its valid bidders (entity indexes), its panel (expert indexes
     and sites), one evaluation time per expert, and a bidders x experts matrix per score in
-    hundredths (scores are rounded to 0.1 or 0.01 points, so hundredths hold them exactly).
+    hundredths (scores are rounded to 0.1 or 0.01 points, so hundredths hold them exactly);
+    the total is not kept: it is the sum of the other three, in hundredths.
     """
 
     def __init__(self) -> None:
         self.lot = array("q")
         self.bidder_start, self.expert_start, self.score_start = array("q", [0]), array("q", [0]), array("q", [0])
-        self.bidders, self.experts, self.sites, self.evaluated_at = array("q"), array("q"), array("b"), array("q")
-        self.scores = {c: array("h") for c in SCORE_COLUMNS}
+        self.bidders, self.experts, self.sites, self.evaluated_at = array("i"), array("i"), array("b"), array("q")
+        self.scores = {c: array("h") for c in STORED_SCORES}
         self.parts_by_day: dict[int, list[int]] = defaultdict(list)
 
     def __len__(self) -> int:
@@ -51,15 +58,20 @@ class EvaluationLog:
         self.experts.extend(experts)
         self.sites.extend(SITES.index(s) for s in sites)
         self.evaluated_at.extend(evaluated_at.tolist())
+        hundredths: dict[str, np.ndarray] = {}
         for column, matrix in zip(SCORE_COLUMNS, scores, strict=True):
-            hundredths = np.rint(matrix * 100)
-            on_grid = np.isnan(matrix) | (np.abs(matrix * 100 - hundredths) < 1e-6)
+            rounded = np.rint(matrix * 100)
+            on_grid = np.isnan(matrix) | (np.abs(matrix * 100 - rounded) < 1e-6)
             if not on_grid.all():
                 raise ValueError(f"{column} of lot {lot} not in hundredths: {matrix[~on_grid][:3]}")
-            self.scores[column].extend(np.where(np.isnan(matrix), NO_SCORE, hundredths).astype(np.int16).ravel().tolist())
+            hundredths[column] = np.where(np.isnan(matrix), NO_SCORE, rounded).astype(np.int16)
+        if not np.array_equal(total_hundredths(hundredths), hundredths["total_score"]):
+            raise ValueError(f"total_score of lot {lot} is not the sum of its parts")
+        for column in STORED_SCORES:
+            self.scores[column].extend(hundredths[column].ravel().tolist())
         self.bidder_start.append(len(self.bidders))
         self.expert_start.append(len(self.experts))
-        self.score_start.append(len(self.scores["total_score"]))
+        self.score_start.append(len(self.scores["price_score"]))
         for day in sorted({int(t) // DAY for t in evaluated_at.tolist()}):
             self.parts_by_day[day].append(part)
 
@@ -68,9 +80,9 @@ class EvaluationLog:
         lot, bidder, expert, site (index into SITES), evaluated_at and the four scores."""
         pieces: dict[str, list[np.ndarray]] = defaultdict(list)
         for part in parts:
-            bidders = np.frombuffer(self.bidders, dtype=np.int64)[self.bidder_start[part]:self.bidder_start[part + 1]]
+            bidders = np.frombuffer(self.bidders, dtype=np.int32)[self.bidder_start[part]:self.bidder_start[part + 1]]
             lo, hi = self.expert_start[part], self.expert_start[part + 1]
-            experts = np.frombuffer(self.experts, dtype=np.int64)[lo:hi]
+            experts = np.frombuffer(self.experts, dtype=np.int32)[lo:hi]
             n_bidders, n_experts = len(bidders), hi - lo
             pieces["lot"].append(np.full(n_bidders * n_experts, self.lot[part], dtype=np.int64))
             pieces["bidder"].append(np.repeat(bidders, n_experts))
@@ -78,9 +90,10 @@ class EvaluationLog:
             pieces["site"].append(np.tile(np.frombuffer(self.sites, dtype=np.int8)[lo:hi], n_bidders))
             pieces["evaluated_at"].append(np.tile(np.frombuffer(self.evaluated_at, dtype=np.int64)[lo:hi], n_bidders))
             s0, s1 = self.score_start[part], self.score_start[part + 1]
-            for column in SCORE_COLUMNS:
-                hundredths = np.frombuffer(self.scores[column], dtype=np.int16)[s0:s1]
-                pieces[column].append(np.where(hundredths == NO_SCORE, np.nan, hundredths / 100))
+            hundredths = {c: np.frombuffer(self.scores[c], dtype=np.int16)[s0:s1] for c in STORED_SCORES}
+            for column in STORED_SCORES:
+                pieces[column].append(np.where(hundredths[column] == NO_SCORE, np.nan, hundredths[column] / 100))
+            pieces["total_score"].append(total_hundredths(hundredths) / 100)
         if not parts:
             return {c: np.array([], dtype=np.float64 if c in SCORE_COLUMNS else np.int64)
                     for c in ("lot", "bidder", "expert", "site", "evaluated_at", *SCORE_COLUMNS)}
@@ -119,7 +132,7 @@ class Evaluation:
                  forced_pos: int) -> int:
         """Panel scores for the valid bids; returns the winning position in `bidders`."""
         panel = self.seat_planted_experts(lot, bidders, self.panel_for(lot, bidders))
-        lot.panel_experts, lot.panel_sites = tuple(p for p, _ in panel), tuple(s for _, s in panel)
+        lot.seat_panel(panel)
         if not panel:
             return min(valid_pos, key=lambda i: prices[i])
         valid_prices = np.array([prices[i] for i in valid_pos], dtype=np.float64)

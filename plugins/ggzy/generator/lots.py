@@ -5,6 +5,8 @@ announcement on a working day, the bid deadline after the legal minimum, evaluat
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from ggzy.feeds import contract as fc
@@ -89,6 +91,8 @@ class LotPlanning:
         if not auction and rng.random() < 0.7:
             ags = self.agencies_by_pref.get(pref) or [a for v in self.agencies_by_pref.values() for a in v]
             agency = ags[int(rng.integers(0, len(ags)))]
+        # drawn names of a few kinds (str(rng.choice(...)) makes a new string each time): one copy each
+        industry, method = sys.intern(industry), sys.intern(method)
         lot = Lot(idx=len(self.lots), tender_id=tid, category=category, industry=industry, method=method,
                   county=self.entities[tenderer].county, pref=pref, tenderer=tenderer, agency=agency,
                   control=-1 if auction else control, reserve=control if auction else -1, announced=0, deadline=0,
@@ -147,7 +151,8 @@ class LotPlanning:
         name = f"{self.county_names[ent.county]}{year}年{objs[int(rng.integers(0, len(objs)))]}项目"
         dept = f"{SHORT_NAMES[ent.pref][:2]}发改" if rng.random() < 0.7 else "云发改"
         doc = f"{dept}{'备案' if atype == 'filing' else '投资'}〔{year}〕{int(rng.integers(1, 900))}号"
-        pr = Project(code, name, owner, ent.county, industry, atype, funding, doc, self.ts(approved_day))
+        pr = Project(code, name, owner, ent.county, sys.intern(industry), atype, sys.intern(funding), doc,
+                     self.ts(approved_day))
         pr.budget = int(scope * rng.uniform(1.0, 1.08))
         pr.investment = int(scope * rng.uniform(1.15, 1.8))
         if rng.random() < 0.1:

@@ -44,7 +44,8 @@ class Oversight:
             if rng.random() < 0.008:
                 self.new_case(lot, str(rng.choice(["bidder", "expert", "agency", "tenderer"], p=[0.5, 0.25, 0.15, 0.1])))
         if self.anomaly_rate > 0:
-            cands = [x for x in awarded if x.remote and x.panel and not any(c["lot"] is x for c in self.cases)
+            with_case = {c["lot"].idx for c in self.cases}
+            cands = [x for x in awarded if x.remote and x.panel_packed and x.idx not in with_case
                      and int(cal.add_workdays(cal.next_workday(x.award_day + 60), 21)) <= e]
             k = min(len(cands), max(1, round(an.GUEST_CASES_RATE * len(self.lots) * self.anomaly_rate)))
             for i in sorted(rng.choice(len(cands), size=k, replace=False).tolist()) if k else []:

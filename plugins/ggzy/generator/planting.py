@@ -231,4 +231,4 @@ class AnomalyPlanting:
                 self.credit_specials.append((ent, "expired", decided, until, None))
                 after = later
             for i in sorted(rng.choice(len(after), size=min(2, len(after)), replace=False).tolist()) if after else []:
-                after[i].extra.append(ent)
+                after[i].extra += (ent,)

@@ -91,8 +91,9 @@ def bid_versions(world) -> tuple[np.ndarray, np.ndarray]:
     """Every bid version: (bid index, updated_at). Version 1 (opening) of every bid, then
     version 2 (validity decided on a later evaluation day) of the bids that have one."""
     log = world.bid_log
-    opened = np.frombuffer(log.opened_version, dtype=np.int64)
-    validity = np.frombuffer(log.validity_version, dtype=np.int64)
+    lot = np.frombuffer(log.lot, dtype=np.int32)
+    opened = np.frombuffer(log.opened_version, dtype=np.int64)[lot]
+    validity = np.frombuffer(log.validity_version, dtype=np.int64)[lot]
     second = np.nonzero(validity >= 0)[0]
     return np.concatenate([np.arange(len(opened)), second]), np.concatenate([opened, validity[second]])
 
@@ -106,8 +107,9 @@ class BidRows:
         self.n_bids = len(log)
         self.columns_of = {name: np.frombuffer(getattr(log, name), dtype=dtype) for name, dtype in (
             ("lot", np.int32), ("ent", np.int32), ("price", np.int64), ("submitted", np.int64),
-            ("bond_paid", np.int64), ("opened_version", np.int64), ("validity_version", np.int64),
-            ("valid", np.int8), ("reason", np.int8))}
+            ("bond_paid", np.int64), ("valid", np.int8), ("reason", np.int8))}
+        self.opened_of_lot = np.frombuffer(log.opened_version, dtype=np.int64)
+        self.validity_of_lot = np.frombuffer(log.validity_version, dtype=np.int64)
         self.tender_ids = np.array([x.tender_id for x in world.lots], dtype=object)
         self.usccs = np.array([x.uscc for x in world.entities], dtype=object)
         self.first_bid = np.array([x.b0 for x in world.lots], dtype=np.int64)
@@ -116,8 +118,9 @@ class BidRows:
     def columns(self, versions: np.ndarray, bid: np.ndarray) -> dict[str, np.ndarray]:
         """versions: positions in bid_versions' order (>= n_bids: a version 2); bid: their bid index."""
         c, log, n = self.columns_of, self.log, len(bid)
-        first_version = (versions < self.n_bids) & (c["validity_version"][bid] >= 0)
         lot = c["lot"][bid]
+        validity_version = self.validity_of_lot[lot]
+        first_version = (versions < self.n_bids) & (validity_version >= 0)
         tender = self.tender_ids[lot]
         companies = [self.world.entities[e] for e in c["ent"][bid].tolist()]
         bids = bid.tolist()
@@ -141,7 +144,7 @@ class BidRows:
                 # version 1 (opening): validity unknown yet where evaluation is on a later day
                 "is_valid": np.where(first_version, -1, c["valid"][bid]).astype(np.int8),
                 "rejection_reason": np.where(first_version, None, self.reasons[c["reason"][bid]]),
-                "updated_at": np.where(versions < self.n_bids, c["opened_version"][bid], c["validity_version"][bid])}
+                "updated_at": np.where(versions < self.n_bids, self.opened_of_lot[lot], validity_version)}
 
 
 def bid_table(world) -> Table:
@@ -248,8 +251,9 @@ class StreamedTables:
         self.spill.flush()
         self.bids = BidRows(world)
         bid, updated = bid_versions(world)
-        self.bid_order, self.bid_days = batch_order(np.maximum(updated // DAY, world.s), updated)
-        self.bid_of_version = bid
+        order, days = batch_order(np.maximum(updated // DAY, world.s), updated)
+        # 12 bytes a bid version while writing: versions in batch order, their days and bids
+        self.bid_order, self.bid_days, self.bid_of_version = order.astype(np.int32), days.astype(np.int32), bid.astype(np.int32)
         self.evaluations = EvaluationRows(world)
         world.forget_recorded()  # the lots, projects, people ... are in the spill file now
         self.spilled: dict[str, SpilledBatches] = {}
