@@ -107,7 +107,7 @@ class FeedRows:
             if pr.v2_ts > pr.approved_ts:
                 row["approved_investment"] = int(pr.investment * 1.1)
                 sinks["projects.jsonl"].add(pr.v2_ts, project_code=self.messy(pr.code, 0.01), **row, updated_at=pr.v2_ts)
-        for code, tid, name, day, amount, ts in self.milestones:
+        for code, tid, name, day, amount, ts in self.milestone_rows():
             sinks["milestones.jsonl"].add(ts, project_code=self.messy(code, 0.02), tender_id=tid, milestone=name,
                                       occurred_on=day, amount=amount, updated_at=ts)
 

@@ -6,15 +6,46 @@ award, settlement overrun, late publicity) are acted out here.
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Iterator
+
 import numpy as np
 
 from ggzy.generator import anomalies as an
 from ggzy.generator.calendar import to_date
-from ggzy.generator.model import Lot
+from ggzy.generator.model import NA, Lot
+
+MILESTONES = ("construction_start", "completion", "acceptance", "final_settlement")
+
+
+class MilestoneLog:
+    """The works' milestones in typed arrays (~25 bytes each, not a ~170-byte tuple): lot,
+    milestone (index into MILESTONES), day, amount (cents, NA none) and when it was recorded."""
+
+    def __init__(self) -> None:
+        self.lot, self.kind, self.day = array("i"), array("b"), array("i")
+        self.amount, self.ts = array("q"), array("q")
+
+    def __len__(self) -> int:
+        return len(self.lot)
+
+    def add(self, lot: int, kind: int, day: int, amount: int | None, ts: int) -> None:
+        self.lot.append(lot)
+        self.kind.append(kind)
+        self.day.append(day)
+        self.amount.append(NA if amount is None else amount)
+        self.ts.append(ts)
 
 
 class PostAward:
     """Mixin of World: what happens to each awarded lot after its award."""
+
+    def milestone_rows(self) -> Iterator[tuple[str, str, str, int, int | None, int]]:
+        """(project code, tender id, milestone, day, amount, recorded at) in the order they were drawn."""
+        log = self.milestones
+        for lot, kind, day, amount, ts in zip(log.lot, log.kind, log.day, log.amount, log.ts, strict=True):
+            x = self.lots[lot]
+            yield self.projects[x.project].code, x.tender_id, MILESTONES[kind], day, None if amount == NA else amount, ts
 
     def post_award(self) -> None:
         rng, cal = self.rng, self.cal
@@ -60,7 +91,6 @@ class PostAward:
 
     def lot_milestones(self, lot: Lot, signed_day: int) -> None:
         rng = self.rng
-        code = self.projects[lot.project].code
         if lot.anomaly == "cl_no_approval" and lot.code is None:
             return
         if lot.anomaly == "cl_start_before_award":
@@ -82,7 +112,6 @@ class PostAward:
             acc = done + int(rng.integers(7, 41))
             settle = acc + int(rng.integers(20, 121))
             f = rng.uniform(0.90, 1.05)
-        for name, day in (("construction_start", start), ("completion", done), ("acceptance", acc),
-                          ("final_settlement", settle)):
-            amount = int(round(lot.contract_amount * f)) if name == "final_settlement" else None
-            self.milestones.append((code, lot.tender_id, name, day, amount, self.ts(day + int(rng.integers(0, 4)))))
+        for kind, day in enumerate((start, done, acc, settle)):
+            amount = int(round(lot.contract_amount * f)) if MILESTONES[kind] == "final_settlement" else None
+            self.milestones.add(lot.idx, kind, day, amount, self.ts(day + int(rng.integers(0, 4))))

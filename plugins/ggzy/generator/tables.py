@@ -99,12 +99,12 @@ def bid_versions(world) -> tuple[np.ndarray, np.ndarray]:
 
 
 class BidRows:
-    """Bid versions as contract rows, for any selection of versions."""
+    """Bid versions as contract rows, for any selection of versions; and a batch day's bid
+    versions found from its lots' (all bids of a lot share their lot's version times)."""
 
     def __init__(self, world) -> None:
         self.world, log = world, world.bid_log
         self.log = log
-        self.n_bids = len(log)
         self.columns_of = {name: np.frombuffer(getattr(log, name), dtype=dtype) for name, dtype in (
             ("lot", np.int32), ("ent", np.int32), ("price", np.int64), ("submitted", np.int64),
             ("bond_paid", np.int64), ("valid", np.int8), ("reason", np.int8))}
@@ -113,14 +113,34 @@ class BidRows:
         self.tender_ids = np.array([x.tender_id for x in world.lots], dtype=object)
         self.usccs = np.array([x.uscc for x in world.entities], dtype=object)
         self.first_bid = np.array([x.b0 for x in world.lots], dtype=np.int64)
+        self.end_bid = np.array([x.b1 for x in world.lots], dtype=np.int64)
         self.reasons = np.array(REJECTION_REASONS, dtype=object)
 
-    def columns(self, versions: np.ndarray, bid: np.ndarray) -> dict[str, np.ndarray]:
-        """versions: positions in bid_versions' order (>= n_bids: a version 2); bid: their bid index."""
+    def lot_versions(self, first_day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(lot, is version 2, batch day) of every lot's bid versions, in the order bid_versions'
+        rows are sorted in: by batch day and updated_at, version 1 before 2, then bid index
+        (a lot's bids are consecutive, so by the lot's first bid)."""
+        first_lots = np.nonzero(self.opened_of_lot >= 0)[0]
+        second_lots = np.nonzero(self.validity_of_lot >= 0)[0]
+        lot = np.concatenate([first_lots, second_lots])
+        second = np.arange(len(lot)) >= len(first_lots)
+        updated = np.concatenate([self.opened_of_lot[first_lots], self.validity_of_lot[second_lots]])
+        day = np.maximum(updated // DAY, first_day)
+        order = np.lexsort((self.first_bid[lot], second, updated, day))
+        return lot[order].astype(np.int32), second[order], day[order].astype(np.int32)
+
+    def expand(self, lots: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The lots' bids in order, and whether each row is a version 2."""
+        counts = self.end_bid[lots] - self.first_bid[lots]
+        starts = np.repeat(self.first_bid[lots] - (np.cumsum(counts) - counts), counts)
+        return np.arange(int(counts.sum()), dtype=np.int64) + starts, np.repeat(second, counts)
+
+    def columns(self, bid: np.ndarray, second: np.ndarray) -> dict[str, np.ndarray]:
+        """bid: bid indexes; second: whether the row is the bid's version 2 (validity decided)."""
         c, log, n = self.columns_of, self.log, len(bid)
         lot = c["lot"][bid]
         validity_version = self.validity_of_lot[lot]
-        first_version = (versions < self.n_bids) & (validity_version >= 0)
+        first_version = ~second & (validity_version >= 0)
         tender = self.tender_ids[lot]
         companies = [self.world.entities[e] for e in c["ent"][bid].tolist()]
         bids = bid.tolist()
@@ -144,12 +164,12 @@ class BidRows:
                 # version 1 (opening): validity unknown yet where evaluation is on a later day
                 "is_valid": np.where(first_version, -1, c["valid"][bid]).astype(np.int8),
                 "rejection_reason": np.where(first_version, None, self.reasons[c["reason"][bid]]),
-                "updated_at": np.where(versions < self.n_bids, self.opened_of_lot[lot], validity_version)}
+                "updated_at": np.where(second, validity_version, self.opened_of_lot[lot])}
 
 
 def bid_table(world) -> Table:
     bid, updated = bid_versions(world)
-    cols = BidRows(world).columns(np.arange(len(bid)), bid)
+    cols = BidRows(world).columns(bid, np.arange(len(bid)) >= len(world.bid_log))
     return Table(BIDS, cols, np.maximum(updated // DAY, world.s))
 
 
@@ -250,22 +270,18 @@ class StreamedTables:
         world.feed_rows(sinks)
         self.spill.flush()
         self.bids = BidRows(world)
-        bid, updated = bid_versions(world)
-        order, days = batch_order(np.maximum(updated // DAY, world.s), updated)
-        # 12 bytes a bid version while writing: versions in batch order, their days and bids
-        self.bid_order, self.bid_days, self.bid_of_version = order.astype(np.int32), days.astype(np.int32), bid.astype(np.int32)
         self.evaluations = EvaluationRows(world)
         world.forget_recorded()  # the lots, projects, people ... are in the spill file now
         self.spilled: dict[str, SpilledBatches] = {}
         while sinks:
             sink = sinks.pop(next(iter(sinks)))
             self.spilled[sink.file.table] = sink.batches(world.s)
+        self.bid_lots, self.bid_second, self.bid_days = self.bids.lot_versions(world.s)  # 9 bytes a lot version
 
     def columns(self, file: fc.FeedFile, day: int) -> dict[str, np.ndarray]:
         if file == BIDS:
             lo, hi = np.searchsorted(self.bid_days, [day, day + 1])
-            versions = self.bid_order[lo:hi]
-            return self.bids.columns(versions, self.bid_of_version[versions])
+            return self.bids.columns(*self.bids.expand(self.bid_lots[lo:hi], self.bid_second[lo:hi]))
         if file == EVALUATIONS:
             return self.evaluation_columns(day)
         return self.spilled[file.table].columns(day)

@@ -16,7 +16,7 @@ class GroundTruth:
         self.truth.append((rule, subject_type, subject_id, detail))
 
     def collect_truth(self) -> None:
-        settled = {m[1] for m in self.milestones if m[2] == "final_settlement" and m[3] <= self.e}
+        settled = {tid for _, tid, name, day, _, _ in self.milestone_rows() if name == "final_settlement" and day <= self.e}
         for lot in self.lots:
             a = lot.anomaly
             if lot.ring >= 0 and lot.b1 > lot.b0:

@@ -51,7 +51,7 @@ from ggzy.generator.master import MasterData
 from ggzy.generator.model import HOUR, NA, Entity, Expert, Lot, Project, stream
 from ggzy.generator.oversight import Oversight
 from ggzy.generator.planting import AnomalyPlanting
-from ggzy.generator.post_award import PostAward
+from ggzy.generator.post_award import MilestoneLog, PostAward
 from ggzy.generator.regions import ACTIVITY, COUNTIES, PREFECTURES
 from ggzy.generator.tables import Rows, Table, bid_table, evaluation_table, to_table
 from ggzy.generator.truth import GroundTruth
@@ -59,8 +59,9 @@ from ggzy.generator.truth import GroundTruth
 __all__ = ["HOUR", "NA", "Entity", "Expert", "Lot", "Project", "Table", "World", "build_world", "simulate_world"]
 
 
+# what the bidding drew from (build_credit still draws from _group_all)
 DRAW_HELPERS = ("_pools", "_person_ids", "_usccs", "company_names_taken", "pool", "weight", "_cum_weight",
-                "_group_all", "emp_experts", "expert_pool", "expert_employer", "_serials", "agencies_by_pref",
+                "emp_experts", "expert_pool", "expert_employer", "_serials", "agencies_by_pref",
                 "tenderers_by_pref")
 RECORDED = ("lots", "projects", "persons", "experts", "milestones", "complaints", "cases", "credit", "banned",
             "rings", "credit_specials")
@@ -90,7 +91,7 @@ class World(MasterData, LotPlanning, AnomalyPlanting, Bidding, Evaluation, PostA
         self.credit: list[dict] = []
         self.complaints: list[dict] = []
         self.cases: list[dict] = []
-        self.milestones: list[tuple] = []
+        self.milestones = MilestoneLog()
         self.banned: list[tuple[int, int]] = []  # (entity, ban decided): bidders the plan makes bid while banned
         self.evaluations = EvaluationLog()
         self._pools: dict[str, tuple[np.random.Generator, set[str], list[str]]] = {}
@@ -101,8 +102,9 @@ class World(MasterData, LotPlanning, AnomalyPlanting, Bidding, Evaluation, PostA
 
 
     def forget_draw_helpers(self) -> None:
-        """After the last simulation step: what the draws picked from (identifiers and company
-        names taken, bidders and experts by prefecture, weights) is not needed to make rows."""
+        """Once every bid is drawn: what the draws picked from (identifiers and company names
+        taken, bidders and experts by prefecture, weights) is not needed any more (no later step
+        makes a company, person or expert)."""
         for name in DRAW_HELPERS:
             self.__dict__.pop(name, None)
 
@@ -131,11 +133,11 @@ def simulate_world(start_day: int, end_day: int, scale: float, seed: int, anomal
     w.plan_anomalies()
     w.plan_credit_history()
     w.simulate()
+    w.forget_draw_helpers()
     w.post_award()
     w.build_complaints_cases()
     w.build_credit()
     w.collect_truth()
-    w.forget_draw_helpers()
     return w
 
 
