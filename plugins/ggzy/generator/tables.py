@@ -19,6 +19,7 @@ from __future__ import annotations
 import marshal
 import tempfile
 from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -49,6 +50,25 @@ class Rows:
         self.day.append(ts // DAY)
         for c, lst in self.cols.items():
             lst.append(values.get(c))
+
+
+@dataclass
+class Batch:
+    """One file's rows of one batch day: how many, and a reader of rows [lo, hi) as typed
+    columns, so that the writer can take a large day (the first, with every company's history)
+    a chunk at a time."""
+
+    count: int
+    read: Callable[[int, int], dict[str, np.ndarray]]
+
+    @classmethod
+    def of(cls, columns: dict[str, np.ndarray]) -> Batch:
+        return cls(len(next(iter(columns.values()))), lambda lo, hi: {c: a[lo:hi] for c, a in columns.items()})
+
+    def chunks(self, size: int) -> Iterator[dict[str, np.ndarray]]:
+        """The rows in chunks of at most `size` (one empty chunk when there are none)."""
+        for lo in range(0, max(self.count, 1), size):
+            yield self.read(lo, min(lo + size, self.count))
 
 
 @dataclass
@@ -216,6 +236,9 @@ class InMemoryTables:
         sel = order[lo:hi]
         return {c: arr[sel] for c, arr in self.tables[file.table].cols.items()}
 
+    def batch(self, file: fc.FeedFile, day: int) -> Batch:
+        return Batch.of(self.columns(file, day))
+
 
 class SpilledRows:
     """A row sink like Rows that writes each row to a temporary file and keeps only its batch
@@ -251,8 +274,12 @@ class SpilledBatches:
     length: np.ndarray
     days: np.ndarray
 
-    def columns(self, day: int) -> dict[str, np.ndarray]:
-        lo, hi = np.searchsorted(self.days, [day, day + 1])
+    def batch(self, day: int) -> Batch:
+        lo, hi = (int(i) for i in np.searchsorted(self.days, [day, day + 1]))
+        return Batch(hi - lo, lambda a, b: self.rows(lo + a, lo + b))
+
+    def rows(self, lo: int, hi: int) -> dict[str, np.ndarray]:
+        """Rows [lo, hi) in batch order, read back from the spill file."""
         rows = []
         for offset, length in zip(self.offset[lo:hi].tolist(), self.length[lo:hi].tolist(), strict=True):
             self.spill.seek(offset)
@@ -278,13 +305,19 @@ class StreamedTables:
             self.spilled[sink.file.table] = sink.batches(world.s)
         self.bid_lots, self.bid_second, self.bid_days = self.bids.lot_versions(world.s)  # 9 bytes a lot version
 
+    def batch(self, file: fc.FeedFile, day: int) -> Batch:
+        if file in (BIDS, EVALUATIONS):
+            return Batch.of(self.columns(file, day))
+        return self.spilled[file.table].batch(day)
+
     def columns(self, file: fc.FeedFile, day: int) -> dict[str, np.ndarray]:
         if file == BIDS:
             lo, hi = np.searchsorted(self.bid_days, [day, day + 1])
             return self.bids.columns(*self.bids.expand(self.bid_lots[lo:hi], self.bid_second[lo:hi]))
         if file == EVALUATIONS:
             return self.evaluation_columns(day)
-        return self.spilled[file.table].columns(day)
+        batch = self.spilled[file.table].batch(day)
+        return batch.read(0, batch.count)
 
     def evaluation_columns(self, day: int) -> dict[str, np.ndarray]:
         log, first = self.world.evaluations, self.world.s

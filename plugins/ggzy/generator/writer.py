@@ -30,8 +30,10 @@ from ggzy.feeds import contract as fc
 from ggzy.generator.calendar import to_date
 from ggzy.generator.identity import USCC_ALPHABET
 from ggzy.generator.model import NA
+from ggzy.generator.tables import Batch
 
 GROUND_TRUTH = "_ground_truth"
+CHUNK_ROWS = 2_000  # rows formatted at a time: the first day holds every company's and project's history
 ENUM_JUNK = ("待定", "其他类型", "公开招标", "已完成", "施工")
 PROJECT_CODE_JUNK = ("{y}-530102-48-000123", "XM{y}0531020001", "{y}-5301-48-01-000123", "{y}/530102/48/01/000123")
 
@@ -162,8 +164,8 @@ class BadRows:
         return v, "row"
 
 
-def serialise(file: fc.FeedFile, rows: list[list[str | None]], modes: list[str]) -> str:
-    """All rows of one batch file (header included for CSV)."""
+def serialise(file: fc.FeedFile, rows: list[list[str | None]], modes: list[str], header: bool = True) -> str:
+    """Rows of one batch file (the header first for CSV, unless `header` is False: a later chunk)."""
     buf = io.StringIO()
     if file.fmt == fc.JSONL:
         kinds = [c.kind for c in file.columns]
@@ -179,7 +181,8 @@ def serialise(file: fc.FeedFile, rows: list[list[str | None]], modes: list[str])
             buf.write(line + "\n")
         return buf.getvalue()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(file.column_names)
+    if header:
+        w.writerow(file.column_names)
     for vals, mode in zip(rows, modes, strict=True):
         if mode == "extra":
             w.writerow([*vals, "备注"])
@@ -191,7 +194,7 @@ def serialise(file: fc.FeedFile, rows: list[list[str | None]], modes: list[str])
 
 
 class BatchSource(Protocol):
-    def columns(self, file: fc.FeedFile, day: int) -> dict[str, np.ndarray]:
+    def batch(self, file: fc.FeedFile, day: int) -> Batch:
         """The file's rows of one batch day, typed, in delivery order (tables.py)."""
 
 
@@ -214,40 +217,52 @@ def write_batches(landing: Path, source: BatchSource, start_day: int, end_day: i
             for fi, f in enumerate(fc.FILES):
                 if f.feed != feed:
                     continue
-                typed = source.columns(f, d)
-                cols = [format_column(c.kind, typed[c.name]) for c in f.columns]
-                clean = [list(r) for r in zip(*cols, strict=True)] if cols and len(typed[f.columns[0].name]) else []
                 rng = np.random.default_rng([seed, fi, d, zlib.crc32(b"bad")])
-                n_bad = int(rng.binomial(len(clean), bad_row_rate)) if clean and bad_row_rate > 0 else 0
-                after = Counter(rng.choice(len(clean), size=n_bad).tolist()) if n_bad else Counter()
-                maker = BadRows(f, date)
-                rows: list[list[str | None]] = []
-                modes: list[str] = []
-                first_line = 2 if f.fmt != fc.JSONL else 1
-                pc = [i for i, c in enumerate(f.columns) if c.kind == fc.PROJECT_CODE]
-                for i, vals in enumerate(clean):
-                    line = first_line + len(rows)
-                    for j in pc:
-                        x = vals[j]
-                        if x and (x != x.strip() or not x.isascii() or " " in x):
-                            stats.messy.append((feed, date, f.name, line, f.columns[j].name, x, normalise_project_code(x),
-                                                "project_code_messy"))
-                    rows.append(vals)
-                    modes.append("row")
-                    for _ in range(after.get(i, 0)):
-                        rule = maker.rules(vals)[int(rng.integers(0, len(maker.rules(vals))))]
-                        bad, mode = maker.make(vals, rule, rng)
-                        stats.bad.append((feed, date, f.name, first_line + len(rows), rule))
-                        rows.append(bad)
-                        modes.append(mode)
-                data = serialise(f, rows, modes).encode("gb18030" if f.fmt == fc.CSV_GB18030 else "utf-8")
-                (folder / f.name).write_bytes(data)
-                stats.rows[f.table] += len(rows)
-                entries.append({"name": f.name, "rows": len(rows), "sha256": hashlib.sha256(data).hexdigest()})
+                entries.append(write_file(folder / f.name, f, source.batch(f, d), date, rng, bad_row_rate, stats))
             manifest = {"feed": feed, "batch_date": date, "produced_at": produced, "files": entries}
             (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
             stats.batches += 1
     return stats
+
+
+def write_file(path: Path, f: fc.FeedFile, batch: Batch, date: str, rng: np.random.Generator, bad_row_rate: float,
+               stats: Stats) -> dict[str, object]:
+    """One batch file: its rows formatted and written CHUNK_ROWS at a time, each followed by the
+    bad copies drawn for it; returns the manifest entry (name, rows, sha256)."""
+    n_bad = int(rng.binomial(batch.count, bad_row_rate)) if batch.count and bad_row_rate > 0 else 0
+    after = Counter(rng.choice(batch.count, size=n_bad).tolist()) if n_bad else Counter()
+    maker = BadRows(f, date)
+    first_line = 2 if f.fmt != fc.JSONL else 1
+    pc = [i for i, c in enumerate(f.columns) if c.kind == fc.PROJECT_CODE]
+    encoding = "gb18030" if f.fmt == fc.CSV_GB18030 else "utf-8"
+    digest, written, i = hashlib.sha256(), 0, 0
+    with path.open("wb") as out:
+        for k, typed in enumerate(batch.chunks(CHUNK_ROWS)):
+            cols = [format_column(c.kind, typed[c.name]) for c in f.columns]
+            rows: list[list[str | None]] = []
+            modes: list[str] = []
+            for vals in (list(r) for r in zip(*cols, strict=True)):
+                line = first_line + written + len(rows)
+                for j in pc:
+                    x = vals[j]
+                    if x and (x != x.strip() or not x.isascii() or " " in x):
+                        stats.messy.append((f.feed, date, f.name, line, f.columns[j].name, x, normalise_project_code(x),
+                                            "project_code_messy"))
+                rows.append(vals)
+                modes.append("row")
+                for _ in range(after.get(i, 0)):
+                    rule = maker.rules(vals)[int(rng.integers(0, len(maker.rules(vals))))]
+                    bad, mode = maker.make(vals, rule, rng)
+                    stats.bad.append((f.feed, date, f.name, first_line + written + len(rows), rule))
+                    rows.append(bad)
+                    modes.append(mode)
+                i += 1
+            data = serialise(f, rows, modes, header=k == 0).encode(encoding)
+            out.write(data)
+            digest.update(data)
+            written += len(rows)
+    stats.rows[f.table] += written
+    return {"name": f.name, "rows": written, "sha256": digest.hexdigest()}
 
 
 def write_ground_truth(landing: Path, truth: list[tuple[str, str, str, str]], stats: Stats,
