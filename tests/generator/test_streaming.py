@@ -69,3 +69,23 @@ def test_streamed_writing_holds_a_fraction_of_the_rows(tmp_path):
     assert rows == same_rows > 20_000
     assert streamed < 0.5 * in_memory, (f"streamed {streamed / rows:.0f} B/row, "
                                         f"in memory {in_memory / rows:.0f} B/row over {rows} rows")
+
+
+def test_generate_peak_is_about_100_bytes_a_row_simulation_included(tmp_path):
+    """The whole of `ggzy generate` (the simulated world, the spill index, a day's rows), not
+    only the writing: ~105 bytes a delivered row at scale 0.05 over 200 days (~31k rows), where
+    bd45fa4 needed ~190 (the lots, people and milestones kept while writing, every bid version
+    indexed, whole first-day files as text). Allocations traced after a first run, so that
+    imports and the working-day calendar are not counted."""
+    start = dt.date(2026, 3, 2)
+    generate(tmp_path / "warm", start, start + dt.timedelta(days=1), scale=0.01, seed=SEED)
+    tracemalloc.start()
+    try:
+        summary = generate(tmp_path / "landing", start, start + dt.timedelta(days=199), scale=0.05, seed=SEED,
+                           bad_row_rate=BAD_RATE)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    rows = sum(summary.rows.values())
+    assert rows > 25_000
+    assert peak / rows < 150, f"{peak / rows:.0f} bytes a row at the peak over {rows} rows"
