@@ -52,13 +52,13 @@ class LotPlanning:
                 d = int(self.cal.add_workdays(announce_day, minimum + extra // 2))
             else:
                 d = int(self.cal.next_workday(announce_day + minimum + 1 + extra))
-        lot.deadline = d * DAY + (9 * 60 + 30 + 30 * int(rng.integers(0, 2)) + 300 * int(rng.integers(0, 2))) * 60
+        lot.deadline = self.shared_int(d * DAY + (9 * 60 + 30 + 30 * int(rng.integers(0, 2)) + 300 * int(rng.integers(0, 2))) * 60)
         big = lot.control >= an.CONSTRUCTION_THRESHOLD_YUAN * 100
-        lot.eval_day = int(self.cal.add_workdays(d, 1)) if (lot.evaluated and big) else d
+        lot.eval_day = self.shared_int(int(self.cal.add_workdays(d, 1)) if (lot.evaluated and big) else d)
         if lot.evaluated:
-            lot.award_day = int(self.cal.add_workdays(lot.eval_day, int(rng.integers(4, 8))))
+            lot.award_day = self.shared_int(int(self.cal.add_workdays(lot.eval_day, int(rng.integers(4, 8)))))
         else:
-            lot.award_day = int(self.cal.add_workdays(d, int(rng.integers(0, 3))))
+            lot.award_day = self.shared_int(int(self.cal.add_workdays(d, int(rng.integers(0, 3)))))
 
     def new_lot(self, category: str, industry: str, method: str, pref: str, tenderer: int, control: int,
                 announce_day: int, name: str, project: int = -1) -> Lot:

@@ -66,7 +66,7 @@ class PostAward:
             else:
                 ps = lot.eval_day + int(rng.integers(0, 3))
                 pe = ps + an.PUBLICITY_MIN_DAYS + int(rng.integers(0, 3))
-            lot.pub_start, lot.pub_end = ps, pe
+            lot.pub_start, lot.pub_end = self.shared_int(ps), self.shared_int(pe)
             if lot.control < 0:  # transfers: the confirmation is the contract
                 sd = int(cal.add_workdays(lot.award_day, int(rng.integers(3, 10))))
             elif lot.anomaly == "cl_stage_overdue":

@@ -64,7 +64,7 @@ DRAW_HELPERS = ("_pools", "_person_ids", "_usccs", "company_names_taken", "pool"
                 "emp_experts", "expert_pool", "expert_employer", "_serials", "agencies_by_pref",
                 "tenderers_by_pref")
 RECORDED = ("lots", "projects", "persons", "experts", "milestones", "complaints", "cases", "credit", "banned",
-            "rings", "credit_specials")
+            "rings", "credit_specials", "_ints")
 
 
 class World(MasterData, LotPlanning, AnomalyPlanting, Bidding, Evaluation, PostAward, Oversight, CreditRecords,
@@ -96,6 +96,7 @@ class World(MasterData, LotPlanning, AnomalyPlanting, Bidding, Evaluation, PostA
         self.evaluations = EvaluationLog()
         self._pools: dict[str, tuple[np.random.Generator, set[str], list[str]]] = {}
         self._serials: dict[tuple[int, str], int] = defaultdict(int)
+        self._ints: dict[int, int] = {}  # shared_int's one copy of each time and day
         self.pref_weights = np.array([ACTIVITY[p] for p in PREFECTURES])
         self.pref_weights /= self.pref_weights.sum()
         self.county_names = {c: n for cs in COUNTIES.values() for c, n in cs}
@@ -113,7 +114,7 @@ class World(MasterData, LotPlanning, AnomalyPlanting, Bidding, Evaluation, PostA
         keep only what those two and the ground truth are made from (companies, the bid and
         evaluation logs, the truth lists); tables.StreamedTables has taken the lots' tender ids."""
         for name in RECORDED:
-            setattr(self, name, [])
+            setattr(self, name, type(getattr(self, name))())
 
     def tables(self) -> dict[str, Table]:
         """Every contract file's rows for the whole range, in memory (see tables.InMemoryTables)."""
