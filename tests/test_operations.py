@@ -122,11 +122,13 @@ def test_an_earlier_day_rerun_through_a_warehouse_restart_leaves_identical_marts
 
 def test_killed_load_leaves_no_partial_batch_and_rerun_loads_it_once(landing, warehouse_url, tmp_path):
     """Kill -9 the loader in the middle of a batch: the transaction never commits, so no
-    partition, ledger row or quarantine row of that batch exists; the rerun loads it once."""
+    partition, ledger row or quarantine row of that batch exists; the rerun loads it once.
+    The middle is made certain, not raced for: the test holds a lock on the bids table, so the
+    loader, its batch begun, waits there until it is killed."""
     day = DAY2
     big = tmp_path / "landing"
     shutil.copytree(landing / "trading_centre" / day.isoformat(), big / "trading_centre" / day.isoformat())
-    # make the batch large enough to be caught mid-load: repeat the bids file's rows
+    # a larger batch: the bids file's rows repeated under new bid ids (first column)
     from ggzy.feeds.manifest import write_manifest
 
     bids = big / "trading_centre" / day.isoformat() / "bids.csv"
@@ -135,24 +137,31 @@ def test_killed_load_leaves_no_partial_batch_and_rerun_loads_it_once(landing, wa
     with bids.open("w", encoding="utf-8") as fh:
         fh.write(header)
         for i in range(max(1, 150_000 // max(1, len(body)))):
-            # distinct bid ids (first column), so the copies are new bids, not duplicate rows
             fh.writelines(f"K{i}-{ln}" for ln in body)
     write_manifest(big / "trading_centre" / day.isoformat(), "trading_centre", day)
     env = dict(os.environ)
     cmd = [str(Path(sys.executable).with_name("ggzy")), "load", "--landing", str(big), "--date", day.isoformat(),
            "--feed", "trading_centre"]
     before = q(warehouse_url, "select rows_loaded from raw.batches where feed='trading_centre' and batch_date=%s", day)
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    with psycopg.connect(warehouse_url) as blocker:
+        blocker.execute("lock table raw.trading_centre__bids in access exclusive mode")
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        waiting = []
+        deadline = time.time() + 120
+        while not waiting and time.time() < deadline and proc.poll() is None:
+            # on the table or its month partitions: the loader's only waits are on the test's lock
+            waiting = q(warehouse_url, "select distinct pid from pg_locks where not granted and relation in "
+                                       "(select 'raw.trading_centre__bids'::regclass union all select inhrelid "
+                                       "from pg_inherits where inhparent = 'raw.trading_centre__bids'::regclass)")
+            time.sleep(0.1)
+        assert waiting, f"the loader never reached the bids table (exit code {proc.poll()})"
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        blocker.rollback()  # the lock goes; the loader's server process finds its client gone
     deadline = time.time() + 60
-    while time.time() < deadline:  # wait until the COPY is under way
-        busy = q(warehouse_url, "select count(*) from pg_stat_activity where query ilike 'copy%%' and pid <> pg_backend_pid()")
-        if busy[0][0]:
-            break
-        time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    time.sleep(1)
+    while q(warehouse_url, "select 1 from pg_stat_activity where pid = %s", waiting[0][0]) and time.time() < deadline:
+        time.sleep(0.1)
     after = q(warehouse_url, "select rows_loaded from raw.batches where feed='trading_centre' and batch_date=%s", day)
     assert after == before, "a killed load must not change the ledger"
     out = subprocess.run(cmd, env=env, capture_output=True, text=True)
