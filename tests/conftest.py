@@ -34,11 +34,11 @@ PIPELINE_PACKAGES = {"feeds"}
 # cannot do it under pytest 9, whose node ids xdist can no longer suffix: the scheduler below
 # reads the group from the test's file instead.)
 NIGHTS_FILES = {"test_end_to_end.py", "test_operations.py"}
-# The longest groups first (seconds of a serial run on this 2-core machine, docs/benchmarks.md
+# The longest groups first (seconds on a worker of `make test`, docs/benchmarks.md
 # "Test suite"): a worker takes the next group when it is free, so the long ones must not be
 # left for the end. The others follow in file order.
-LONGEST_FIRST = ["nights", "test_incremental.py", "scale", "test_lint.py", "report", "superset",
-                 "supervision", "access", "dbt_unit"]
+LONGEST_FIRST = ["nights", "scale", "test_incremental.py", "superset", "report", "supervision", "access", "risk",
+                 "realdata", "test_lint.py", "dbt_unit", "dbt"]
 
 
 def group_of(path: Path) -> str:
