@@ -30,6 +30,7 @@ class FeedRows:
 
     def feed_rows(self, sinks: dict[str, Sink]) -> None:
         """All rows, in creation order (the project-code typos draw from one stream in this order)."""
+        self._ints.clear()  # master.shared_int: nothing left to share with, room for the rows
         self._messy_rng = stream(self.seed, "messy")
         self._messy_first = False
         self.entity_rows(sinks)

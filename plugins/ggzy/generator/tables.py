@@ -6,10 +6,12 @@ Two ways to hold them, giving the same rows in the same order (tests/generator c
   per batch day by the writer. Simple, and what the tests read; memory grows with the range
   and the scale (5 GB for a scale-16 year).
 - `StreamedTables`: the memory-bounded path `ggzy generate` takes. Bids and evaluation scores
-  stay in the world's compact logs (typed arrays) and become rows one batch day at a time;
-  the other files' rows are spilled as they are made to an unnamed temporary file (marshal,
-  one record a row) with only (batch day, version, offset) kept in memory, and read back a
-  day at a time.
+  stay in the world's compact logs (typed arrays) and become rows one batch day at a time
+  (a day's bids found from its lots); the other files' rows are spilled as they are made to
+  an unnamed temporary file per file (marshal, one record a row) with only (batch day,
+  version, length) kept in memory, and read back a day at a time. Once spilled, the world
+  forgets the records they came from (World.forget_recorded), and the writer formats a
+  day's file a chunk of rows at a time (`Batch`).
 
 Within a batch day rows are ordered by (version time, creation order): the same order either way.
 """
@@ -241,20 +243,18 @@ class InMemoryTables:
 
 
 class SpilledRows:
-    """A row sink like Rows that writes each row to a temporary file and keeps only its batch
-    day, version and place in the file (24 bytes a row)."""
+    """A row sink like Rows that writes each row to its own unnamed temporary file and keeps
+    only its batch day, version and length (16 bytes a row; rows lie one after the other)."""
 
-    def __init__(self, file: fc.FeedFile, spill: IO[bytes]) -> None:
-        self.file, self.spill = file, spill
-        self.day, self.length = array("i"), array("i")
-        self.version, self.offset = array("q"), array("q")
+    def __init__(self, file: fc.FeedFile, folder: Path) -> None:
+        self.file, self.spill = file, tempfile.TemporaryFile(dir=folder)  # gone when closed or on exit
+        self.day, self.length, self.version = array("i"), array("i"), array("q")
 
     def add(self, ts: int, **values: object) -> None:
         self.day.append(ts // DAY)
         version = values.get(self.file.version_column) if self.file.version_column else 0
         self.version.append(NA if version is None else version)
         record = marshal.dumps(tuple(values.get(c) for c in self.file.column_names))
-        self.offset.append(self.spill.tell())
         self.length.append(len(record))
         self.spill.write(record)
 
@@ -262,8 +262,10 @@ class SpilledRows:
         """Where each row lies, in batch order (16 bytes a row)."""
         day = np.maximum(np.frombuffer(self.day, dtype=np.int32), first_day)
         order, days = batch_order(day, np.frombuffer(self.version, dtype=np.int64))
-        return SpilledBatches(self.file, self.spill, np.frombuffer(self.offset, dtype=np.int64)[order],
-                              np.frombuffer(self.length, dtype=np.int32)[order], days.astype(np.int32))
+        length = np.frombuffer(self.length, dtype=np.int32)
+        offset = np.cumsum(length, dtype=np.int64) - length
+        self.spill.flush()
+        return SpilledBatches(self.file, self.spill, offset[order], length[order], days.astype(np.int32))
 
 
 @dataclass
@@ -292,10 +294,8 @@ class StreamedTables:
 
     def __init__(self, world, folder: Path) -> None:
         self.world = world
-        self.spill = tempfile.TemporaryFile(dir=folder)  # unnamed: gone when closed or on exit
-        sinks = {f.name: SpilledRows(f, self.spill) for f in fc.FILES if f not in (BIDS, EVALUATIONS)}
+        sinks = {f.name: SpilledRows(f, folder) for f in fc.FILES if f not in (BIDS, EVALUATIONS)}
         world.feed_rows(sinks)
-        self.spill.flush()
         self.bids = BidRows(world)
         self.evaluations = EvaluationRows(world)
         world.forget_recorded()  # the lots, projects, people ... are in the spill file now
@@ -330,4 +330,5 @@ class StreamedTables:
         return {c: arr[keep] for c, arr in cols.items()}
 
     def close(self) -> None:
-        self.spill.close()
+        for spilled in self.spilled.values():
+            spilled.spill.close()

@@ -48,7 +48,7 @@ from ggzy.generator.evaluation import Evaluation, EvaluationLog
 from ggzy.generator.feed_rows import FeedRows
 from ggzy.generator.lots import LotPlanning
 from ggzy.generator.master import MasterData
-from ggzy.generator.model import HOUR, NA, Entity, Expert, Lot, Project, stream
+from ggzy.generator.model import HOUR, NA, Entity, Expert, Lot, People, Project, stream
 from ggzy.generator.oversight import Oversight
 from ggzy.generator.planting import AnomalyPlanting
 from ggzy.generator.post_award import MilestoneLog, PostAward
@@ -79,7 +79,7 @@ class World(MasterData, LotPlanning, AnomalyPlanting, Bidding, Evaluation, PostA
         self.range_workdays = self.cal.workdays[(self.cal.workdays >= self.s) & (self.cal.workdays <= self.e)]
         self.rng = stream(seed, "world")
         self.entities: list[Entity] = []
-        self.persons: list[tuple[str, str]] = []  # (name, id_no)
+        self.persons = People()  # persons[i] == (name, id_no)
         self.experts: list[Expert] = []
         self.projects: list[Project] = []
         self.lots: list[Lot] = []
