@@ -24,6 +24,7 @@ SCORE_COLUMNS = ("tech_score", "commercial_score", "price_score", "total_score")
 STORED_SCORES = SCORE_COLUMNS[:3]  # the total is their sum (checked when a panel's scores are added)
 NO_SCORE = -32768  # a score column left empty (lowest-price evaluation has no tech/commercial score)
 SITES = tuple(PREFECTURES)
+EPOCH_2000 = 946_684_800  # 2000-01-01 in the world's seconds: evaluation times are kept as seconds after it
 
 
 def total_hundredths(hundredths: dict[str, np.ndarray]) -> np.ndarray:
@@ -43,7 +44,8 @@ class EvaluationLog:
     def __init__(self) -> None:
         self.lot = array("q")
         self.bidder_start, self.expert_start, self.score_start = array("q", [0]), array("q", [0]), array("q", [0])
-        self.bidders, self.experts, self.sites, self.evaluated_at = array("i"), array("i"), array("b"), array("q")
+        self.bidders, self.experts, self.sites = array("i"), array("i"), array("b")
+        self.evaluated_at = array("i")  # seconds after EPOCH_2000: 4 bytes, good to 2068
         self.scores = {c: array("h") for c in STORED_SCORES}
         self.parts_by_day: dict[int, list[int]] = defaultdict(list)
 
@@ -57,7 +59,7 @@ class EvaluationLog:
         self.bidders.extend(bidders)
         self.experts.extend(experts)
         self.sites.extend(SITES.index(s) for s in sites)
-        self.evaluated_at.extend(evaluated_at.tolist())
+        self.evaluated_at.extend((evaluated_at - EPOCH_2000).tolist())
         hundredths: dict[str, np.ndarray] = {}
         for column, matrix in zip(SCORE_COLUMNS, scores, strict=True):
             rounded = np.rint(matrix * 100)
@@ -88,7 +90,8 @@ class EvaluationLog:
             pieces["bidder"].append(np.repeat(bidders, n_experts))
             pieces["expert"].append(np.tile(experts, n_bidders))
             pieces["site"].append(np.tile(np.frombuffer(self.sites, dtype=np.int8)[lo:hi], n_bidders))
-            pieces["evaluated_at"].append(np.tile(np.frombuffer(self.evaluated_at, dtype=np.int64)[lo:hi], n_bidders))
+            at = np.frombuffer(self.evaluated_at, dtype=np.int32)[lo:hi].astype(np.int64) + EPOCH_2000
+            pieces["evaluated_at"].append(np.tile(at, n_bidders))
             s0, s1 = self.score_start[part], self.score_start[part + 1]
             hundredths = {c: np.frombuffer(self.scores[c], dtype=np.int16)[s0:s1] for c in STORED_SCORES}
             for column in STORED_SCORES:

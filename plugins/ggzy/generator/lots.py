@@ -70,7 +70,7 @@ class LotPlanning:
         guests: tuple[str, ...] = ()
         if remote:
             others = [p for p in PREFECTURES if p != pref]
-            guests = tuple(sorted(rng.choice(others, size=int(rng.integers(1, 3)), replace=False).tolist()))
+            guests = tuple(sorted(sys.intern(g) for g in rng.choice(others, size=int(rng.integers(1, 3)), replace=False).tolist()))
         year = to_date(announce_day).year
         serial = len(self.lots)
         tid = f"E{pref}{year}{serial:06d}{1 + (serial * 7) % 3:03d}"
@@ -181,7 +181,7 @@ class LotPlanning:
             lot.code = pr.code
             if split and lot.outcome != "awarded":
                 lot.outcome, lot.n_bids, lot.cancel_ts = "awarded", max(lot.n_bids, 3), -1
-            pr.lots.append(lot.idx)
+            pr.lots += (lot.idx,)
         return len(days)
 
     def new_single_lot(self, cat: str, day: int) -> Lot:

@@ -97,7 +97,7 @@ class Project:
     funding: str
     doc_no: str
     approved_ts: int
-    lots: list[int] = field(default_factory=list)
+    lots: tuple[int, ...] = ()
     investment: int = 0
     budget: int = 0
     v2_ts: int = -1
