@@ -38,12 +38,14 @@ class EvaluationLog:
     One part per evaluated lot: its valid bidders (entity indexes), its panel (expert indexes
     and sites), one evaluation time per expert, and a bidders x experts matrix per score in
     hundredths (scores are rounded to 0.1 or 0.01 points, so hundredths hold them exactly);
-    the total is not kept: it is the sum of the other three, in hundredths.
+    the total is not kept: it is the sum of the other three, in hundredths. Technical and
+    commercial scores are kept only for the panels that gave them (not lowest-price ones).
     """
 
     def __init__(self) -> None:
-        self.lot = array("q")
+        self.lot = array("i")
         self.bidder_start, self.expert_start, self.score_start = array("q", [0]), array("q", [0]), array("q", [0])
+        self.quality_start = array("q", [0])  # of the part's technical and commercial scores
         self.bidders, self.experts, self.sites = array("i"), array("i"), array("b")
         self.evaluated_at = array("i")  # seconds after EPOCH_2000: 4 bytes, good to 2068
         self.scores = {c: array("h") for c in STORED_SCORES}
@@ -69,8 +71,11 @@ class EvaluationLog:
             hundredths[column] = np.where(np.isnan(matrix), NO_SCORE, rounded).astype(np.int16)
         if not np.array_equal(total_hundredths(hundredths), hundredths["total_score"]):
             raise ValueError(f"total_score of lot {lot} is not the sum of its parts")
-        for column in STORED_SCORES:
+        quality = ("tech_score", "commercial_score")
+        scored = any((hundredths[c] != NO_SCORE).any() for c in quality)
+        for column in STORED_SCORES if scored else ("price_score",):
             self.scores[column].extend(hundredths[column].ravel().tolist())
+        self.quality_start.append(len(self.scores["tech_score"]))
         self.bidder_start.append(len(self.bidders))
         self.expert_start.append(len(self.experts))
         self.score_start.append(len(self.scores["price_score"]))
@@ -93,7 +98,10 @@ class EvaluationLog:
             at = np.frombuffer(self.evaluated_at, dtype=np.int32)[lo:hi].astype(np.int64) + EPOCH_2000
             pieces["evaluated_at"].append(np.tile(at, n_bidders))
             s0, s1 = self.score_start[part], self.score_start[part + 1]
-            hundredths = {c: np.frombuffer(self.scores[c], dtype=np.int16)[s0:s1] for c in STORED_SCORES}
+            q0, q1 = self.quality_start[part], self.quality_start[part + 1]
+            hundredths = {c: np.frombuffer(self.scores[c], dtype=np.int16)[q0:q1] if q1 > q0
+                          else np.full(s1 - s0, NO_SCORE, dtype=np.int16) for c in ("tech_score", "commercial_score")}
+            hundredths["price_score"] = np.frombuffer(self.scores["price_score"], dtype=np.int16)[s0:s1]
             for column in STORED_SCORES:
                 pieces[column].append(np.where(hundredths[column] == NO_SCORE, np.nan, hundredths[column] / 100))
             pieces["total_score"].append(total_hundredths(hundredths) / 100)
