@@ -30,24 +30,21 @@ def run_commands(commands: list[list[str]], env: dict[str, str], check: bool = T
     return proc
 
 
-def run_state(dag_id: str, logical_date_utc: dt.datetime, metadata_url: str) -> str | None:
-    """State of the newest run of `dag_id` at `logical_date_utc` (to the minute), read from
-    Airflow's metadata database (PostgreSQL or SQLite): what `airflow dags list-runs` prints,
-    without starting Airflow."""
+def run_states(dag_id: str, logical_dates: list[dt.datetime], metadata_url: str) -> list[str | None]:
+    """State of the newest run of `dag_id` at each of `logical_dates` (to the minute; None: no
+    run), read in one query from Airflow's metadata database (PostgreSQL or SQLite): what
+    `airflow dags list-runs` prints, without starting Airflow."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(metadata_url)
     try:
         with engine.connect() as conn:
             rows = conn.execute(sa.text("select logical_date, state from dag_run where dag_id = :dag_id "
-                                        "order by id desc"), {"dag_id": dag_id}).fetchall()
+                                        "and logical_date is not null order by id"), {"dag_id": dag_id}).fetchall()
     finally:
         engine.dispose()
-    want = logical_date_utc.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M")
-    for logical, state in rows:
-        if logical is not None and _utc_minute(logical) == want:
-            return state
-    return None
+    newest = {_utc_minute(logical): state for logical, state in rows}  # later ids overwrite earlier ones
+    return [newest.get(_utc_minute(d)) for d in logical_dates]
 
 
 def _utc_minute(value: dt.datetime | str) -> str:

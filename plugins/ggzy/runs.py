@@ -14,6 +14,7 @@ import time
 
 from ggzy import config
 from ggzy.airflow_cli import run_commands
+from ggzy.airflow_cli import run_states as metadata_run_states
 from ggzy.airflow_env import airflow_env
 from ggzy.services import airflow_bin, migrate_commands
 
@@ -71,10 +72,14 @@ def _ledger_written(d: dt.date, since: dt.datetime) -> bool:
 
 def run_state(d: dt.date, env_extra: dict[str, str] | None = None) -> str | None:
     """State of the run of batch date d in Airflow's metadata (None: no run yet)."""
-    from ggzy.airflow_cli import run_state as state_of
+    return run_states([d], env_extra)[d]
 
-    return state_of(DAG_ID, dt.datetime.fromisoformat(logical_date(d)),
-                    _env(env_extra)["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+
+def run_states(dates: list[dt.date], env_extra: dict[str, str] | None = None) -> dict[dt.date, str | None]:
+    """State of the run of each batch date, read from Airflow's metadata in one query."""
+    states = metadata_run_states(DAG_ID, [dt.datetime.fromisoformat(logical_date(d)) for d in dates],
+                                 _env(env_extra)["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    return dict(zip(dates, states, strict=True))
 
 
 def backfill_with_scheduler(start: dt.date, end: dt.date, timeout: float = 3600,
@@ -96,7 +101,7 @@ def backfill_with_scheduler(start: dt.date, end: dt.date, timeout: float = 3600,
     deadline = time.time() + timeout
     states: dict[dt.date, str | None] = {}
     while time.time() < deadline:
-        states = {d: run_state(d) for d in dates}
+        states = run_states(dates)
         if all(s in ("success", "failed") for s in states.values()):
             break
         time.sleep(2)

@@ -15,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from ggzy import config, settings
+from ggzy.airflow_cli import run_commands
 from ggzy.airflow_env import API_PORT, airflow_env
 
 AIRFLOW_SERVICES = {
@@ -104,8 +105,6 @@ def migrate_airflow(env: dict[str, str] | None = None) -> None:
     """Metadata DB up to date, and the one-slot pool that serialises the steps rebuilding
     shared tables (dbt build, alert sync, publication) across concurrent runs, e.g. a
     backfill next to the scheduled run."""
-    from ggzy.airflow_cli import run_commands
-
     run_commands(migrate_commands(), env or airflow_env())
 
 
