@@ -9,8 +9,13 @@ BOOT := .ggzy/boot
 UV := $(BOOT)/bin/uv
 export GGZY_HOME ?= $(CURDIR)/.ggzy
 
-PIPELINE_STAMP := $(VENV)/.installed-$(shell cat requirements/pipeline.lock pyproject.toml | sha256sum | cut -c1-12)
-SUPERSET_STAMP := $(SVENV)/.installed-$(shell cat requirements/superset.lock | sha256sum | cut -c1-12)
+PIPELINE_STAMP := $(VENV)/.installed-$(shell cat requirements/pipeline.lock pyproject.toml | sha256sum | cut -c1-12)-pyc
+SUPERSET_STAMP := $(SVENV)/.installed-$(shell cat requirements/superset.lock | sha256sum | cut -c1-12)-pyc
+# Bytecode compiled once at install (uv does not by default): where PYTHONDONTWRITEBYTECODE is
+# set, as on the CI machines, every process would otherwise compile what it imports on each
+# start (GX's import alone: ~5 s of the quality gate's 10 s; docs/benchmarks.md). Files no
+# Python 3 imports (aenum's _py2.py) do not compile: their errors are not the install's.
+COMPILE = $(1)/bin/python -m compileall -q -j 0 $(1)/lib > /dev/null || true
 
 .PHONY: help demo stop test test-fast venvs warehouse-url lint dashboards-check screenshots docs clean eval-real
 
@@ -25,11 +30,13 @@ $(PIPELINE_STAMP): requirements/pipeline.lock pyproject.toml | $(UV)
 	test -x $(VENV)/bin/python || $(UV) venv -q --python $(PYTHON) $(VENV)
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(UV) pip install -q -r requirements/pipeline.lock
 	VIRTUAL_ENV=$(CURDIR)/$(VENV) $(UV) pip install -q --no-deps -e .
+	$(call COMPILE,$(VENV))
 	rm -f $(VENV)/.installed-*; touch $@
 
 $(SUPERSET_STAMP): requirements/superset.lock | $(UV)
 	test -x $(SVENV)/bin/python || $(UV) venv -q --python $(PYTHON) $(SVENV)
 	VIRTUAL_ENV=$(CURDIR)/$(SVENV) $(UV) pip install -q -r requirements/superset.lock
+	$(call COMPILE,$(SVENV))
 	rm -f $(SVENV)/.installed-*; touch $@
 
 venvs: $(PIPELINE_STAMP) $(SUPERSET_STAMP) ## create/update both virtualenvs (quick when nothing changed)
