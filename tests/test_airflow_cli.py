@@ -23,3 +23,8 @@ def test_commands_run_in_order_and_a_failure_stops_the_rest(tmp_path):
     assert done.returncode == 1 and "no_such_pool does not exist" in done.stderr
     listed = run_commands([["pools", "list"]], env).stdout
     assert "night_pool" in listed and "after_the_failure" not in listed
+    # checked, the failure stops the caller with the command and Airflow's own message
+    with pytest.raises(SystemExit) as stopped:
+        run_commands([["pools", "get", "no_such_pool"]], env)
+    assert "airflow pools get no_such_pool: failed with exit code 1" in str(stopped.value.code)
+    assert "no_such_pool does not exist" in str(stopped.value.code)

@@ -21,12 +21,15 @@ import sys
 
 def run_commands(commands: list[list[str]], env: dict[str, str], check: bool = True,
                  capture: bool = True) -> subprocess.CompletedProcess:
-    """Run `airflow <argv>` for each argv of `commands` in one process; raise on failure if `check`."""
+    """Run `airflow <argv>` for each argv of `commands` in one process. If `check`, a failure stops
+    the caller with a message naming the commands, the exit code and the end of their output
+    (a user reads that, not a traceback)."""
     proc = subprocess.run([sys.executable, "-m", "ggzy.airflow_cli", json.dumps(commands)], env=env,
                           capture_output=capture, text=True)
     if check and proc.returncode != 0:
-        raise subprocess.CalledProcessError(proc.returncode, ["airflow", *map(" ".join, commands)],
-                                            proc.stdout, proc.stderr)
+        ran = "; ".join("airflow " + " ".join(c) for c in commands)
+        output = "\n".join(part[-2000:] for part in (proc.stdout, proc.stderr) if part)
+        raise SystemExit(f"{ran}: failed with exit code {proc.returncode}\n{output}".rstrip())
     return proc
 
 
