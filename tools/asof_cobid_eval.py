@@ -315,6 +315,10 @@ def evaluate(market: Market, draws: int) -> list[dict]:
                 k, n = int(lots.pair_p001[cls].sum()), int(cls.sum())
                 row[label] = (k, n, wilson(k, n))
                 row[f"ring_{label}"] = int(lots.ring_lot[cls].sum())
+            if calibrate:  # where in time the ring alerts fall: per period, collusive / competitive
+                row["ring_by_period"] = {int(p): (int((lots.ring_lot & market.collusive)[market.period == p].sum()),
+                                                  int((lots.ring_lot & ~market.collusive)[market.period == p].sum()))
+                                         for p in np.unique(market.period)}
             strength = lots.network_strength.to_numpy()[judged]
             keep = np.isfinite(strength)
             row["strength_auc"] = auc(strength[keep], y[keep])
@@ -352,6 +356,14 @@ def render(rows: list[dict]) -> str:
         rates = [f"{k} ({k / n:.1%} [{lo:.1%}, {hi:.1%}])" for k, n in
                  ((r["ring_collusive"], n_coll), (r["ring_competitive"], n_comp)) for lo, hi in [wilson(k, n)]]
         lines.append(f"| {r['market']} | {r['variant']} | {r['strength_auc']:.3f} | {rates[0]} / {rates[1]} |")
+    for market in dict.fromkeys(r["market"] for r in rows):
+        calibrated = [r for r in rows if r["market"] == market and r["calibrated"] is True]
+        periods = list(calibrated[0]["ring_by_period"])
+        lines += ["", f"{market}: ring lots per period (season or month), calibrated, collusive / competitive", "",
+                  "| variant | " + " | ".join(map(str, periods)) + " |", "|---" * (len(periods) + 1) + "|"]
+        for r in calibrated:
+            lines.append(f"| {r['variant']} | " + " | ".join(f"{a} / {b}" for a, b in r["ring_by_period"].values())
+                         + " |")
     return "\n".join(lines)
 
 
