@@ -17,12 +17,20 @@ SEED = 7
 BAD_RATE = 0.03
 
 
+@pytest.fixture(scope="session", params=[1, 2], ids=["one-world", "two-shards"])
+def shards(request) -> int:
+    """The landing zone as one world, and as two shards (what scale > 1 is made of:
+    generator/shards.py) whose files are assembled from both: every check holds for either."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def landing(tmp_path_factory) -> Path:
+def landing(shards, tmp_path_factory) -> Path:
+    """Scale 0.01 per shard: 0.01 in one world, 0.02 in two shards."""
     from ggzy.generator import generate
 
     path = tmp_path_factory.mktemp("gen") / "landing"
-    generate(path, START, END, scale=0.01, seed=SEED, bad_row_rate=BAD_RATE)
+    generate(path, START, END, scale=0.01 * shards, seed=SEED, bad_row_rate=BAD_RATE, shards=shards)
     return path
 
 

@@ -22,9 +22,9 @@ def digest(root: Path) -> dict[str, str]:
             for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_same_inputs_give_byte_identical_files(landing, tmp_path):
+def test_same_inputs_give_byte_identical_files(landing, shards, tmp_path):
     again = tmp_path / "again"
-    generate(again, START, END, scale=0.01, seed=SEED, bad_row_rate=0.03)
+    generate(again, START, END, scale=0.01 * shards, seed=SEED, bad_row_rate=0.03, shards=shards)
     assert digest(again) == digest(landing)
 
 

@@ -13,7 +13,9 @@ import click
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First batch date.")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True, help="Last batch date (inclusive).")
 @click.option("--scale", type=click.FloatRange(min=0, min_open=True), default=0.05, show_default=True,
-              help="1 = a province-year (~20k lots, 150k bids, 1M expert scores over 365 days).")
+              help="1 = a province-year (~20k lots, 150k bids, 1M expert scores over 365 days). Above 1: "
+                   "ceil(scale) shards of the same province (no shared identifier), generated one after "
+                   "another into the same files, so memory stays that of one shard (scale <= 1 unchanged).")
 @click.option("--seed", type=int, default=20261123, show_default=True)
 @click.option("--bad-row-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True, help="Share of extra bad rows.")
 @click.option("--anomaly-rate", type=click.FloatRange(min=0), default=1.0, show_default=True, help="Multiplier of injected anomalies.")

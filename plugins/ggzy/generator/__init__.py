@@ -19,18 +19,30 @@ and the risk-rule anomalies defined in anomalies.py, and writes what it injected
 
 Same inputs → byte-identical files: the world is drawn from seeded numpy streams, and
 `produced_at` is derived from the batch date.
+
+Scale above 1 is generated as ceil(scale) shards, worlds of at most scale 1 with no shared
+identifier, one after another into the same files (shards.py), so that memory stays that of
+one shard; scale 1 and below is one world, as before.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ggzy.generator.calendar import day_number
-from ggzy.generator.writer import GROUND_TRUTH, write_batches, write_ground_truth
+from ggzy.generator.writer import (
+    GROUND_TRUTH,
+    GROUND_TRUTH_HEADERS,
+    Delivered,
+    ground_truth_lists,
+    write_batches,
+    write_ground_truth_files,
+)
 
 __all__ = ["GROUND_TRUTH", "Summary", "generate"]
 
@@ -42,6 +54,7 @@ class Summary:
     end: dt.date
     scale: float
     seed: int
+    shards: int = 1
     batches: int = 0
     rows: dict[str, int] = field(default_factory=dict)  # per raw table, bad rows included
     bad_rows: dict[str, int] = field(default_factory=dict)  # per rule
@@ -51,7 +64,8 @@ class Summary:
     seconds_write: float = 0.0
 
     def lines(self) -> list[str]:
-        out = [f"landing {self.landing}: {self.start} .. {self.end}, scale {self.scale}, seed {self.seed}",
+        shards = f" in {self.shards} shards of scale {self.scale / self.shards:g}" if self.shards > 1 else ""
+        out = [f"landing {self.landing}: {self.start} .. {self.end}, scale {self.scale}{shards}, seed {self.seed}",
                f"{self.batches} batches in {self.seconds_world + self.seconds_write:.1f}s "
                f"(world {self.seconds_world:.1f}s, writing {self.seconds_write:.1f}s)"]
         out += [f"  {t:<34} {n:>10,}" for t, n in self.rows.items()]
@@ -64,8 +78,11 @@ class Summary:
 
 
 def generate(landing: Path, start: dt.date, end: dt.date, scale: float = 0.05, seed: int = 20261123,
-             bad_row_rate: float = 0.01, anomaly_rate: float = 1.0, *, progress: bool = False) -> Summary:
-    """Write `<landing>/<feed>/<YYYY-MM-DD>/` for every feed and day in [start, end], plus ground truth."""
+             bad_row_rate: float = 0.01, anomaly_rate: float = 1.0, *, progress: bool = False,
+             shards: int | None = None) -> Summary:
+    """Write `<landing>/<feed>/<YYYY-MM-DD>/` for every feed and day in [start, end], plus ground truth.
+    Scale above 1 is generated in shards (shards.py); `shards` forces their number (tests)."""
+    from ggzy.generator.shards import SortedSpill, shard_count, shard_seed
     from ggzy.generator.tables import StreamedTables
     from ggzy.generator.world import simulate_world
 
@@ -73,19 +90,43 @@ def generate(landing: Path, start: dt.date, end: dt.date, scale: float = 0.05, s
         raise ValueError(f"end {end} is before start {start}")
     if scale <= 0:
         raise ValueError("scale must be positive")
+    k = shards or shard_count(scale)
     landing = Path(landing)
-    t0 = time.perf_counter()
-    world = simulate_world(day_number(start), day_number(end), scale, seed, anomaly_rate)
-    t1 = time.perf_counter()
     landing.mkdir(parents=True, exist_ok=True)
-    source = StreamedTables(world, landing)
+    summary = Summary(landing=landing, start=start, end=end, scale=scale, seed=seed, shards=k)
+    rows: Counter = Counter()
+    bad: Counter = Counter()
+    anomalies: Counter = Counter()
+    delivered: Delivered = {}
+    truth = SortedSpill(landing)
     try:
-        stats = write_batches(landing, source, day_number(start), day_number(end), seed, bad_row_rate, progress)
+        for j in range(k):
+            shard_seed_j = shard_seed(seed, j, k)
+            t0 = time.perf_counter()
+            world = simulate_world(day_number(start), day_number(end), scale / k, shard_seed_j, anomaly_rate, j, k)
+            t1 = time.perf_counter()
+            source = StreamedTables(world, landing)
+            try:
+                stats = write_batches(landing, source, day_number(start), day_number(end), shard_seed_j, bad_row_rate,
+                                      progress, delivered, manifests=j == k - 1,
+                                      desc="batches" if k == 1 else f"shard {j + 1}/{k}")
+            finally:
+                source.close()
+            truth.add(ground_truth_lists(world.truth, stats, world.near_misses, world.department_codes))
+            rows.update(stats.rows)
+            bad.update(b[4] for b in stats.bad)
+            anomalies.update(a[0] for a in world.truth)
+            summary.batches += stats.batches
+            summary.messy_values += len(stats.messy)
+            del world, source, stats  # before the next shard's world is made (its cycles too)
+            gc.collect()
+            summary.seconds_world += t1 - t0
+            summary.seconds_write += time.perf_counter() - t1
+        t1 = time.perf_counter()
+        write_ground_truth_files(landing, {name: truth.merged(name, distinct=name == "department_codes.csv")
+                                           for name in GROUND_TRUTH_HEADERS})
+        summary.seconds_write += time.perf_counter() - t1
     finally:
-        source.close()
-    write_ground_truth(landing, world.truth, stats, world.near_misses, world.department_codes)
-    t2 = time.perf_counter()
-    return Summary(landing=landing, start=start, end=end, scale=scale, seed=seed, batches=stats.batches,
-                   rows=dict(stats.rows), bad_rows=dict(Counter(b[4] for b in stats.bad)),
-                   anomalies=dict(Counter(a[0] for a in world.truth)), messy_values=len(stats.messy),
-                   seconds_world=t1 - t0, seconds_write=t2 - t1)
+        truth.close()
+    summary.rows, summary.bad_rows, summary.anomalies = dict(rows), dict(bad), dict(anomalies)
+    return summary

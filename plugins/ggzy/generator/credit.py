@@ -17,7 +17,7 @@ class CreditRecords:
                    measures: str, reason: str, authority: str) -> None:
             nonlocal seq
             seq += 1
-            self.credit.append(dict(ent=ent, id=f"XY53{decided + 30000:06d}{seq:05d}", list_type=list_type,
+            self.credit.append(dict(ent=ent, id=f"XY53{decided + 30000:06d}{self.serial(seq - 1) + 1:05d}", list_type=list_type,
                                     decided=decided, until=until, revoked=revoked, measures=measures,
                                     reason=reason, authority=authority))
 

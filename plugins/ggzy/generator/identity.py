@@ -8,6 +8,8 @@ MAC, CA certificate or bond account by accident (that is what the collusion rule
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from stdnum.cn import ric, uscc
 
@@ -122,16 +124,19 @@ def bank_accounts(rng: np.random.Generator, n: int) -> list[str]:
     return [f"{BANK_PREFIXES[p]}{int(r):015d}" for p, r in zip(pre, rest, strict=True)]
 
 
-def company_names(rng: np.random.Generator, prefixes: list[str], trades: tuple[str, ...], taken: set[str]) -> list[str]:
-    """Distinct names like 云南建诚建设工程有限公司 / 昆明宏达市政工程有限公司."""
+def company_names(rng: np.random.Generator, prefixes: list[str], trades: tuple[str, ...], taken: set[str],
+                  owns: Callable[[str], bool] = lambda name: True, shares: int = 1) -> list[str]:
+    """Distinct names like 云南建诚建设工程有限公司 / 昆明宏达市政工程有限公司; `owns`: whether a name
+    is in this world's share of the names (one of `shares`: a shard's, see World.owns), so
+    `shares` times the attempts."""
     out = []
     for p in prefixes:
-        for attempt in range(200):
+        for attempt in range(200 * shares):
             t = TRADE_NAMES[int(rng.integers(0, len(TRADE_NAMES)))]
-            if attempt > 20:  # two trade names when the simple ones are used up
+            if attempt > 20 * shares:  # two trade names when the simple ones are used up
                 t += TRADE_NAMES[int(rng.integers(0, len(TRADE_NAMES)))]
             name = f"{p}{t}{trades[int(rng.integers(0, len(trades)))]}{SUFFIXES[int(rng.integers(0, len(SUFFIXES)))]}"
-            if name not in taken:
+            if name not in taken and owns(name):
                 break
         taken.add(name)
         out.append(name)

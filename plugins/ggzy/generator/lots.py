@@ -36,7 +36,8 @@ class LotPlanning:
 
     def project_code(self, year: int, county: str, industry: str, approval_type: str) -> str:
         self._serials[(year, county)] += 1
-        return f"{year}-{county}-{INDUSTRY_CODE[industry]}-{APPROVAL_TT[approval_type]}-{self._serials[(year, county)]:06d}"
+        serial = self.serial(self._serials[(year, county)] - 1) + 1
+        return f"{year}-{county}-{INDUSTRY_CODE[industry]}-{APPROVAL_TT[approval_type]}-{serial:06d}"
 
     def lot_dates(self, lot: Lot, announce_day: int, period: int | None = None, short: bool = False) -> None:
         rng = self.rng
@@ -72,7 +73,7 @@ class LotPlanning:
             others = [p for p in PREFECTURES if p != pref]
             guests = tuple(sorted(sys.intern(g) for g in rng.choice(others, size=int(rng.integers(1, 3)), replace=False).tolist()))
         year = to_date(announce_day).year
-        serial = len(self.lots)
+        serial = self.serial(len(self.lots))
         tid = f"E{pref}{year}{serial:06d}{1 + (serial * 7) % 3:03d}"
         if method == "single_source":
             n = 1

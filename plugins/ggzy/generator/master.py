@@ -40,7 +40,7 @@ class MasterData:
             if not buf:
                 buf.extend(reversed(gen(rng, 2048)))
             v = buf.pop()
-            if v not in seen:
+            if v not in seen and self.owns(v):
                 seen.add(v)
                 out.append(v)
         return out
@@ -71,7 +71,7 @@ class MasterData:
         birth = int(rng.integers(-3650, 9500))  # 1960 .. 1996
         name = ident.person_names(rng, 1)[0]
         pid = ident.id_numbers(rng, [county], np.array([birth]))[0]
-        while pid in self._person_ids:
+        while pid in self._person_ids or not self.owns(pid):
             pid = ident.id_numbers(rng, [county], np.array([birth + int(rng.integers(1, 300))]))[0]
         self._person_ids.add(pid)
         self.persons.append((name, pid))
@@ -90,7 +90,7 @@ class MasterData:
         if established is None:
             established = self.s - int(rng.integers(400, 9000))
         uscc = ident.usccs(rng, [county], uscc_kind)[0]
-        while uscc in self._usccs:
+        while uscc in self._usccs or not self.owns(uscc):
             uscc = ident.usccs(rng, [county], uscc_kind)[0]
         self._usccs.add(uscc)
         e = Entity(uscc=uscc, name=name, role=role, county=county, pref=pref, established=established,
@@ -133,13 +133,16 @@ class MasterData:
         self.build_experts()
 
     def build_tenderers(self) -> None:
-        """County bureaus, schools, hospitals and city investment companies; every prefecture has one."""
+        """County bureaus, schools, hospitals and city investment companies; every prefecture has one.
+        They are the province's own bodies, each of which exists once: a shard takes every
+        `shards`-th of them (most prefectures have more than a hundred, so each shard still has
+        some in every prefecture up to a dozen shards or so)."""
         combos = [(c, b, k) for p in PREFECTURES for c, _ in COUNTIES[p] for b, k in BUREAUS]
         combos += [(p, s, "91") for p in PREFECTURES for s in SOES]
-        order = self.rng.permutation(len(combos))
-        n_tenderers = min(len(combos), max(60, round(1500 * self.scale)))
+        order = [i for i in self.rng.permutation(len(combos)).tolist() if i % self.shards == self.shard]
+        n_tenderers = min(len(order), max(60, round(1500 * self.scale)))
         self.tenderers_by_pref: dict[str, list[int]] = defaultdict(list)
-        for i in sorted(order[:n_tenderers].tolist()):
+        for i in sorted(order[:n_tenderers]):
             code, what, kind = combos[i]
             if code in fc.YUNNAN_PREFECTURES:
                 pref, name, county = code, SHORT_NAMES[code] + what, None
@@ -149,7 +152,9 @@ class MasterData:
             self.tenderers_by_pref[pref].append(self.new_entity("tenderer", pref, name, kind, county=county))
         for p in PREFECTURES:
             if not self.tenderers_by_pref[p]:
-                self.tenderers_by_pref[p].append(self.new_entity("tenderer", p, SHORT_NAMES[p] + SOES[0]))
+                # a shard with none of the prefecture's bodies: a branch of its investment company
+                name = SHORT_NAMES[p] + SOES[0] + ("" if self.shards == 1 else f"第{self.shard + 1}分公司")
+                self.tenderers_by_pref[p].append(self.new_entity("tenderer", p, name))
 
     def build_agencies(self) -> None:
         rng = self.rng
@@ -157,7 +162,7 @@ class MasterData:
         for _ in range(max(16, round(300 * self.scale))):
             p = self.pick_pref()
             prefix = SHORT_NAMES[p] if rng.random() < 0.6 else "云南"
-            name = ident.company_names(rng, [prefix], AGENCY_TRADES, self.company_names_taken)[0]
+            name = ident.company_names(rng, [prefix], AGENCY_TRADES, self.company_names_taken, self.owns, self.shards)[0]
             self.agencies_by_pref[p].append(self.new_entity("agency", p, name))
 
     def build_bidders(self) -> int:
@@ -172,7 +177,7 @@ class MasterData:
             p = self.pick_pref()
             prefix = "云南" if rng.random() < 0.3 else SHORT_NAMES[p]
             trades = (ident.CONSTRUCTION_TRADES, ident.SUPPLY_TRADES, ident.BUYER_TRADES)[int(group)]
-            name = ident.company_names(rng, [prefix], trades, self.company_names_taken)[0]
+            name = ident.company_names(rng, [prefix], trades, self.company_names_taken, self.owns, self.shards)[0]
             young = rng.random() < 0.05  # young but real companies: staff and tax, never shells
             established = self.s - (int(rng.integers(60, 330)) if young else int(rng.integers(400, 9000)))
             idx = self.new_entity("bidder", p, name, group=int(group), established=established)
@@ -185,7 +190,7 @@ class MasterData:
         rng = self.rng
         for _ in range(max(3, n_bidders // 50)):
             p = self.pick_pref()
-            name = ident.company_names(rng, [SHORT_NAMES[p]], ident.CONSTRUCTION_TRADES, self.company_names_taken)[0]
+            name = ident.company_names(rng, [SHORT_NAMES[p]], ident.CONSTRUCTION_TRADES, self.company_names_taken, self.owns, self.shards)[0]
             company = self.entities[self.new_entity("bidder", p, name, group=0, kind="dormant")]
             company.tax_status, company.rating = ("abnormal", "D") if rng.random() < 0.5 else ("normal", "D")
 
@@ -209,7 +214,7 @@ class MasterData:
                 employer = tenderers[int(rng.integers(0, len(tenderers)))]
             else:
                 employer = -1
-            expert = Expert(f"ZJ{53000000 + k * 7 + int(rng.integers(0, 7)):08d}", names[k], employer,
+            expert = Expert(f"ZJ{53000000 + self.serial(k) * 7 + int(rng.integers(0, 7)):08d}", names[k], employer,
                             specialties[int(rng.integers(0, len(specialties)))], group, p, float(rng.normal(0, 1.2)),
                             self.ts(self.s - int(rng.integers(1, 700))))
             if rng.random() < 0.03:
@@ -222,7 +227,7 @@ class MasterData:
     def special_expert(self, group: int, pref: str, employer: int = -1) -> int:
         spec = (CONSTRUCTION_SPECIALTIES, PROCUREMENT_SPECIALTIES)[group]
         k = len(self.experts)
-        self.experts.append(Expert(f"ZJ{59000000 + k:08d}", ident.person_names(self.rng, 1)[0], employer,
+        self.experts.append(Expert(f"ZJ{59000000 + self.serial(k):08d}", ident.person_names(self.rng, 1)[0], employer,
                                    spec[int(self.rng.integers(0, len(spec)))], group, pref,
                                    float(self.rng.normal(0, 0.5)), self.ts(self.s - int(self.rng.integers(1, 400)))))
         self.expert_employer = np.append(self.expert_employer, employer)
@@ -232,5 +237,5 @@ class MasterData:
                        lr: int | None = None, phone: str | None = None) -> int:
         trades = (ident.CONSTRUCTION_TRADES, ident.SUPPLY_TRADES, ident.BUYER_TRADES)[group]
         prefix = SHORT_NAMES[pref] if self.rng.random() < 0.7 else "云南"
-        name = ident.company_names(self.rng, [prefix], trades, self.company_names_taken)[0]
+        name = ident.company_names(self.rng, [prefix], trades, self.company_names_taken, self.owns, self.shards)[0]
         return self.new_entity("bidder", pref, name, group=group, established=established, kind=kind, lr=lr, phone=phone)

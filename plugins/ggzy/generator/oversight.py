@@ -60,7 +60,7 @@ class Oversight:
         recv = dept if direct else (f"{pref}-GGZY" if rng.random() < 0.85 else "530000-GGZY")
         year = to_date(rd).year
         self.complaints.append(dict(
-            id=f"TS{year}{len(self.complaints) + 1:05d}", lot=lot, kind=kind, rd=rd, received_by=recv,
+            id=f"TS{year}{self.serial(len(self.complaints)) + 1:05d}", lot=lot, kind=kind, rd=rd, received_by=recv,
             forwarded_to=None if direct else dept, channel="online" if rng.random() < 0.7 else "paper", rule=""))
 
     def complaint_timeline(self, c: dict) -> None:
@@ -114,7 +114,7 @@ class Oversight:
             n = int(rng.integers(10, 21)) if late else int(rng.integers(1, 6))
             notified = self.ts(int(cal.add_workdays(dd, n)))
         year = to_date(dd).year
-        case = dict(id=f"CF{year}{len(self.cases) + 1:05d}", lot=lot, subject_type=subject_type, subject_id=sid,
+        case = dict(id=f"CF{year}{self.serial(len(self.cases)) + 1:05d}", lot=lot, subject_type=subject_type, subject_id=sid,
                     violation=violation, decided_by=f"{lot.pref}-{supervising_suffix(lot.category, lot.industry)}",
                     decided_ts=self.ts(dd), penalty=penalty, notified=notified, late=late)
         if late:

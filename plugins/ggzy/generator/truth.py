@@ -21,7 +21,7 @@ class GroundTruth:
             a = lot.anomaly
             if lot.ring >= 0 and lot.b1 > lot.b0:
                 members = ",".join(self.entities[m].uscc for m in self.rings[lot.ring])
-                d = f"ring R{lot.ring + 1:02d} [{members}] winner {self.entities[lot.ring_winner].uscc}"
+                d = f"ring R{self.serial(lot.ring) + 1:02d} [{members}] winner {self.entities[lot.ring_winner].uscc}"
                 self.add_truth("ps_price_screen", "tender", lot.tender_id, d)
                 self.add_truth("net_cobid_ring", "tender", lot.tender_id, d)
                 if lot.winner >= 0 and lot.award_day <= self.e:

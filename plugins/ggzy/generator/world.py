@@ -15,6 +15,8 @@ time when streamed (tables.StreamedTables), so memory grows with the lots, not t
 
 Volumes follow the brief: scale 1 = a province-year of ~20k lots, ~150k bids, ~1M expert
 scores; lots scale with scale × days/365, the master data (companies, experts) with scale.
+Above scale 1 the province is simulated in shards, worlds of at most scale 1 that share no
+identifier (World.serial, World.owns; shards.py says why and how).
 Injected anomalies are defined in anomalies.py. Everything is drawn from numpy generators
 seeded by (seed, stream name), so the same inputs give the same world.
 
@@ -36,6 +38,7 @@ The steps, in the order `simulate_world` runs them (each a mixin in its own modu
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 
 import numpy as np
@@ -71,9 +74,11 @@ class World(MasterData, LotPlanning, AnomalyPlanting, Bidding, Evaluation, PostA
             GroundTruth, FeedRows):
     """The province over [start_day, end_day]: its state, filled in by the steps' mixins."""
 
-    def __init__(self, start_day: int, end_day: int, scale: float, seed: int, anomaly_rate: float) -> None:
+    def __init__(self, start_day: int, end_day: int, scale: float, seed: int, anomaly_rate: float,
+                 shard: int = 0, shards: int = 1) -> None:
         self.s, self.e = start_day, end_day
         self.scale, self.seed, self.anomaly_rate = scale, seed, anomaly_rate
+        self.shard, self.shards = shard, shards  # this world is shard `shard` of `shards` (see shards.py)
         self.days = end_day - start_day + 1
         self.cal = WorkCalendar(start_day - 800, end_day + 1600)
         self.range_workdays = self.cal.workdays[(self.cal.workdays >= self.s) & (self.cal.workdays <= self.e)]
@@ -102,6 +107,19 @@ class World(MasterData, LotPlanning, AnomalyPlanting, Bidding, Evaluation, PostA
         self.county_names = {c: n for cs in COUNTIES.values() for c, n in cs}
 
 
+    def serial(self, n: int) -> int:
+        """The n-th number of a counted identifier (tender, project code, expert, complaint ...)
+        in this shard's share of them: n itself in a world of one shard, else every
+        `shards`-th number from `shard` on, so that the shards never count the same."""
+        return n * self.shards + self.shard
+
+    def owns(self, value: str) -> bool:
+        """Whether a drawn identifier (USCC, ID number, phone, MAC, company name ...) lies in this
+        shard's share of them (by hash): the shards draw from disjoint parts of each space, so
+        what is distinct within a shard is distinct across shards. Always true with one shard:
+        the draws are then those of an unsharded world."""
+        return self.shards == 1 or zlib.crc32(value.encode()) % self.shards == self.shard
+
     def forget_draw_helpers(self) -> None:
         """Once every bid is drawn: what the draws picked from (identifiers and company names
         taken, bidders and experts by prefecture, weights) is not needed any more (no later step
@@ -126,9 +144,10 @@ class World(MasterData, LotPlanning, AnomalyPlanting, Bidding, Evaluation, PostA
         return tables
 
 
-def simulate_world(start_day: int, end_day: int, scale: float, seed: int, anomaly_rate: float) -> World:
+def simulate_world(start_day: int, end_day: int, scale: float, seed: int, anomaly_rate: float,
+                   shard: int = 0, shards: int = 1) -> World:
     """Live through the range: every step below draws from the world's streams in this order."""
-    w = World(start_day, end_day, scale, seed, anomaly_rate)
+    w = World(start_day, end_day, scale, seed, anomaly_rate, shard, shards)
     w.build_master()
     w.build_lots()
     w.plan_anomalies()

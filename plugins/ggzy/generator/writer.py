@@ -19,7 +19,7 @@ import json
 import unicodedata
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -199,14 +199,18 @@ class BatchSource(Protocol):
 
 
 def write_batches(landing: Path, source: BatchSource, start_day: int, end_day: int, seed: int,
-                  bad_row_rate: float, progress: bool = False) -> Stats:
+                  bad_row_rate: float, progress: bool = False, delivered: Delivered | None = None,
+                  manifests: bool = True, desc: str = "batches") -> Stats:
+    """Every feed's batches for the days. `delivered`: what earlier shards wrote to the same
+    files (shards.py), appended to; `manifests`: False while later shards still have rows to add."""
     stats = Stats()
+    delivered = {} if delivered is None else delivered
     days = range(start_day, end_day + 1)
     it = days
     if progress:
         from tqdm import tqdm
 
-        it = tqdm(days, desc="batches", unit="day")
+        it = tqdm(days, desc=desc, unit="day")
     for d in it:
         date = to_date(d).isoformat()
         produced = f"{to_date(d + 1).isoformat()}T01:30:00+08:00"
@@ -218,25 +222,44 @@ def write_batches(landing: Path, source: BatchSource, start_day: int, end_day: i
                 if f.feed != feed:
                     continue
                 rng = np.random.default_rng([seed, fi, d, zlib.crc32(b"bad")])
-                entries.append(write_file(folder / f.name, f, source.batch(f, d), date, rng, bad_row_rate, stats))
-            manifest = {"feed": feed, "batch_date": date, "produced_at": produced, "files": entries}
-            (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-            stats.batches += 1
+                part = delivered.setdefault((date, f.name), Part())
+                entries.append(write_file(folder / f.name, f, source.batch(f, d), date, rng, bad_row_rate, stats, part))
+            if manifests:
+                manifest = {"feed": feed, "batch_date": date, "produced_at": produced, "files": entries}
+                (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
+                                                      encoding="utf-8")
+                stats.batches += 1
     return stats
 
 
+@dataclass
+class Part:
+    """A batch file as written so far: its rows and the sha256 of its bytes (the manifest's),
+    carried from one shard to the next, which appends to it (shards.py)."""
+
+    rows: int = 0
+    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
+    started: bool = False
+
+
+Delivered = dict[tuple[str, str], Part]  # (batch date, file name) -> what is written
+
+
 def write_file(path: Path, f: fc.FeedFile, batch: Batch, date: str, rng: np.random.Generator, bad_row_rate: float,
-               stats: Stats) -> dict[str, object]:
+               stats: Stats, part: Part | None = None) -> dict[str, object]:
     """One batch file: its rows formatted and written CHUNK_ROWS at a time, each followed by the
-    bad copies drawn for it; returns the manifest entry (name, rows, sha256)."""
+    bad copies drawn for it; returns the manifest entry (name, rows, sha256). `part`: the file as
+    an earlier shard left it, whose rows these follow (no second header; line numbers go on)."""
+    part = part or Part()
+    appending = part.started
     n_bad = int(rng.binomial(batch.count, bad_row_rate)) if batch.count and bad_row_rate > 0 else 0
     after = Counter(rng.choice(batch.count, size=n_bad).tolist()) if n_bad else Counter()
     maker = BadRows(f, date)
     first_line = 2 if f.fmt != fc.JSONL else 1
     pc = [i for i, c in enumerate(f.columns) if c.kind == fc.PROJECT_CODE]
     encoding = "gb18030" if f.fmt == fc.CSV_GB18030 else "utf-8"
-    digest, written, i = hashlib.sha256(), 0, 0
-    with path.open("wb") as out:
+    digest, written, i = part.digest, part.rows, 0
+    with path.open("ab" if appending else "wb") as out:
         for k, typed in enumerate(batch.chunks(CHUNK_ROWS)):
             cols = [format_column(c.kind, typed[c.name]) for c in f.columns]
             rows: list[list[str | None]] = []
@@ -257,29 +280,45 @@ def write_file(path: Path, f: fc.FeedFile, batch: Batch, date: str, rng: np.rand
                     rows.append(bad)
                     modes.append(mode)
                 i += 1
-            data = serialise(f, rows, modes, header=k == 0).encode(encoding)
+            data = serialise(f, rows, modes, header=k == 0 and not appending).encode(encoding)
             out.write(data)
             digest.update(data)
             written += len(rows)
-    stats.rows[f.table] += written
+    stats.rows[f.table] += written - part.rows
+    part.rows, part.started = written, True
     return {"name": f.name, "rows": written, "sha256": digest.hexdigest()}
+
+
+def ground_truth_lists(truth: list[tuple[str, str, str, str]], stats: Stats,
+                       near_misses: list[tuple[str, str, str, str]] | None = None,
+                       department_codes: list[tuple[str, str, str, str, str]] | None = None) -> dict[str, list[tuple]]:
+    """Each ground-truth file's rows, sorted (department codes without repeats)."""
+    return {"anomalies.csv": sorted(truth), "near_misses.csv": sorted(near_misses or []),
+            "department_codes.csv": sorted(set(department_codes or [])), "bad_rows.csv": sorted(stats.bad),
+            "messy_values.csv": sorted(stats.messy)}
+
+
+GROUND_TRUTH_HEADERS = {
+    "anomalies.csv": ("rule_id", "subject_type", "subject_id", "detail"),
+    "near_misses.csv": ("rule_id", "subject_type", "subject_id", "detail"),
+    "department_codes.csv": ("item_type", "item_id", "code_role", "delivered_code", "department_code"),
+    "bad_rows.csv": ("feed", "batch_date", "file", "line", "rule"),
+    "messy_values.csv": ("feed", "batch_date", "file", "line", "column", "value", "normalised", "detail"),
+}
 
 
 def write_ground_truth(landing: Path, truth: list[tuple[str, str, str, str]], stats: Stats,
                        near_misses: list[tuple[str, str, str, str]] | None = None,
                        department_codes: list[tuple[str, str, str, str, str]] | None = None) -> None:
+    write_ground_truth_files(landing, ground_truth_lists(truth, stats, near_misses, department_codes))
+
+
+def write_ground_truth_files(landing: Path, rows: dict[str, Iterable[tuple]]) -> None:
+    """`<landing>/_ground_truth/<name>` for each file of GROUND_TRUTH_HEADERS, its rows in order."""
     gt = landing / GROUND_TRUTH
     gt.mkdir(parents=True, exist_ok=True)
-    for name, header, rows in (
-        ("anomalies.csv", ("rule_id", "subject_type", "subject_id", "detail"), sorted(truth)),
-        ("near_misses.csv", ("rule_id", "subject_type", "subject_id", "detail"), sorted(near_misses or [])),
-        ("department_codes.csv", ("item_type", "item_id", "code_role", "delivered_code", "department_code"),
-         sorted(set(department_codes or []))),
-        ("bad_rows.csv", ("feed", "batch_date", "file", "line", "rule"), sorted(stats.bad)),
-        ("messy_values.csv", ("feed", "batch_date", "file", "line", "column", "value", "normalised", "detail"),
-         sorted(stats.messy)),
-    ):
+    for name, header in GROUND_TRUTH_HEADERS.items():
         with (gt / name).open("w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh, lineterminator="\n")
             w.writerow(header)
-            w.writerows(rows)
+            w.writerows(rows[name])
