@@ -29,6 +29,12 @@ lots as (
 
 ),
 
+judged as (
+
+    select * from {{ ref('int_expert_scores_judged') }}
+
+),
+
 panels as (
 
     select
@@ -59,35 +65,19 @@ employed as (
 ),
 
 -- favouritism (评分畸高), in three steps.
--- 1. Each score against the rest of the panel for that bidder (leave-one-out mean), net of
---    the expert's own leniency in the lot (the median of those differences over the bidders
---    he scored): the excess points. Scores: technical (the subjective part), else total.
--- 2. The excess as a robust z-score against that panel's spread on that lot: the MAD of all
---    excesses of the lot (x 1.4826, a standard deviation under normal noise), never below
---    var ex_favour_min_spread points. Panels that simply disagree have a wide spread, and a
---    10-point deviation there is ordinary.
+-- 1. and 2., per lot, in int_expert_scores_judged (incremental: a night judges only the lots whose
+--    evaluations changed): each score against the rest of the panel for that bidder
+--    (leave-one-out mean), net of the expert's own leniency in the lot: the excess points; the
+--    excess as a robust z-score against that panel's spread on that lot (1.4826 x the MAD of all
+--    excesses of the lot, never below var ex_favour_min_spread points); a high outlier at
+--    z >= var ex_favour_z.
 -- 3. Persistence: an expert-bidder pair is an alert when it is a high outlier
 --    (z >= var ex_favour_z) in at least var ex_favour_min_lots of the lots where the expert
 --    scored that bidder, more often than chance: p = P(X >= k), X ~ Binomial(n, p0) with p0
 --    the share of high outliers among all scores (the data's own null, whatever its tails);
 --    Benjamini-Hochberg at var ex_favour_fdr over every pair that met at least
 --    var ex_favour_min_lots times (the pairs tested).
-scored as (
-
-    select
-        tender_id,
-        expert_id,
-        bidder_id,
-        {{ local_date('evaluated_at') }} as evaluated_on,
-        coalesce(tech_score, total_score)::float8 as score,
-        sum(coalesce(tech_score, total_score)::float8) over (partition by tender_id, bidder_id) as panel_sum,
-        count(coalesce(tech_score, total_score)) over (partition by tender_id, bidder_id) as panel_n
-    from evaluations
-    where coalesce(tech_score, total_score) is not null
-
-),
-
-deviations as (
+robust_z as (
 
     select
         tender_id,
@@ -95,70 +85,13 @@ deviations as (
         bidder_id,
         evaluated_on,
         score,
-        (panel_sum - score) / (panel_n - 1) as others_mean,
-        score - (panel_sum - score) / (panel_n - 1) as deviation
-    from scored
-    where panel_n >= 3
-
-),
-
-leniency as (
-
-    select
-        tender_id,
-        expert_id,
-        percentile_cont(0.5) within group (order by deviation) as leniency
-    from deviations
-    group by tender_id, expert_id
-
-),
-
-excess as (
-
-    select
-        deviations.*,
-        deviations.deviation - leniency.leniency as excess
-    from deviations
-    inner join leniency
-        on deviations.tender_id = leniency.tender_id
-        and deviations.expert_id = leniency.expert_id
-
-),
-
-lot_centres as (
-
-    select
-        tender_id,
-        percentile_cont(0.5) within group (order by excess) as centre
-    from excess
-    group by tender_id
-
-),
-
-lot_spreads as (
-
-    select
-        excess.tender_id,
-        lot_centres.centre,
-        greatest(
-            1.4826 * percentile_cont(0.5) within group (order by abs(excess.excess - lot_centres.centre)),
-            {{ var('ex_favour_min_spread', 1.0) }}
-        ) as spread
-    from excess
-    inner join lot_centres on excess.tender_id = lot_centres.tender_id
-    group by excess.tender_id, lot_centres.centre
-
-),
-
-robust_z as (
-
-    select
-        excess.*,
-        lot_spreads.spread,
-        (excess.excess - lot_spreads.centre) / lot_spreads.spread as z,
-        (excess.excess - lot_spreads.centre) / lot_spreads.spread >= {{ var('ex_favour_z', 3.5) }} as is_outlier
-    from excess
-    inner join lot_spreads on excess.tender_id = lot_spreads.tender_id
+        others_mean,
+        excess,
+        spread,
+        z,
+        is_outlier
+    from judged
+    where expert_id is not null  -- not the placeholder of a lot without a judged score
 
 ),
 
