@@ -135,8 +135,8 @@ class MasterData:
     def build_tenderers(self) -> None:
         """County bureaus, schools, hospitals and city investment companies; every prefecture has one.
         They are the province's own bodies, each of which exists once: a shard takes every
-        `shards`-th of them (most prefectures have more than a hundred, so each shard still has
-        some in every prefecture up to a dozen shards or so)."""
+        `shards`-th of them (every prefecture has at least 34, so each shard has some in every
+        prefecture up to 34 shards; past that a shard may make a branch company, below)."""
         combos = [(c, b, k) for p in PREFECTURES for c, _ in COUNTIES[p] for b, k in BUREAUS]
         combos += [(p, s, "91") for p in PREFECTURES for s in SOES]
         order = [i for i in self.rng.permutation(len(combos)).tolist() if i % self.shards == self.shard]
