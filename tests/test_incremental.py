@@ -2,24 +2,24 @@
 
 The staging models keep "the newest delivered version per key" night by night: an
 incremental run recomputes only the keys the batches loaded since the last run touch
-(macros/incremental_newest_version.sql). The per-lot price models (int_lots_price_screened,
-int_lots_price_patterns_counted) recompute only the lots whose input rows changed
-(macros/changed_keys.sql). Whatever order the batches arrive in, the result must be the one a
+(macros/incremental_newest_version.sql). The per-lot models (int_lots_price_screened,
+int_lots_price_patterns_counted, int_expert_scores_judged) recompute only the lots whose input
+rows changed (macros/changed_keys.sql). Whatever order the batches arrive in, the result must be the one a
 full refresh computes from all of raw. Three databases on the session's server, one generated
 landing zone (scale 0.05, eight days), `ggzy` commands as a night runs them (load the day, then
 dbt; incremental unless --full-refresh):
 
 - A: the days in date order, an incremental run after one to three of them (a night after a
-  pause takes several), the price models and their parents built after the fourth and the seventh;
+  pause takes several), the per-lot models and their parents built after the fourth and the seventh;
 - B: the first day, then the others newest first (back-fills, one to three to a run), two days
   first delivered as different files (a bid added, a bid's newer version; a bid on a day without
-  bids) and re-delivered as the real ones, the first day re-delivered last; the price models
+  bids) and re-delivered as the real ones, the first day re-delivered last; the per-lot models
   built after the altered deliveries and in the middle of the back-fills;
 - C: every day loaded (one `ggzy load --from --to`), then one `ggzy dbt build --full-refresh`.
 
-A and B end with one `ggzy dbt build` (staging and price models incremental, the rest rebuilt as
+A and B end with one `ggzy dbt build` (staging and per-lot models incremental, the rest rebuilt as
 every night; models and seeds, the data tests are other tests' business); then `ggzy checksum` of
-every staging, mart and disclosure table and of the four price tables must be equal in A, B and
+every staging, mart and disclosure table and of the five per-lot tables must be equal in A, B and
 C. What this does not show: the other intermediate tables and the marts are rebuilt every
 night; a lot whose every bid disappears is not among these deliveries (checked by hand at scale 1).
 """
@@ -43,9 +43,10 @@ pytestmark = pytest.mark.pipeline
 REPO = Path(__file__).resolve().parents[1]
 DAYS = [dt.date(2026, 9, 1) + dt.timedelta(days=i) for i in range(8)]
 SCHEMAS = ("staging", "marts", "disclosure")
-PRICE_TABLES = ("intermediate.int_lots_price_screened", "intermediate.int_lot_price_screens",
-                "intermediate.int_lots_price_patterns_counted", "intermediate.int_lot_price_patterns")
-INCREMENTAL_PRICE_MODELS = ("int_lots_price_screened", "int_lots_price_patterns_counted")
+PER_LOT_TABLES = ("intermediate.int_lots_price_screened", "intermediate.int_lot_price_screens",
+                  "intermediate.int_lots_price_patterns_counted", "intermediate.int_lot_price_patterns",
+                  "intermediate.int_expert_scores_judged")
+INCREMENTAL_PER_LOT_MODELS = ("int_lots_price_screened", "int_lots_price_patterns_counted", "int_expert_scores_judged")
 # rebuilt every night from incremental staging: a drift of staging would show in them first
 NETWORK_TABLES = ("intermediate.int_bidder_pairs_scored", "intermediate.int_lot_network_scores",
                   "intermediate.int_signals_experts")
@@ -100,10 +101,10 @@ def landing(tmp_path_factory) -> dict:
 
 def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | None]]) -> dict:
     """Run `steps` in the database at `url` (a new one): ('load', day), ('load all', None), ('load altered', day), ('staging', None)
-    (incremental staging run), ('prices', None) (the price models and their parents, seeds
+    (incremental staging run), ('per lot', None) (the per-lot models and their parents, seeds
     included), ('build', None), ('full refresh', None), ('look', None) (count the bid only the
     altered delivery carries in staging). Returns its checksums, looks and how the last build
-    ran each incremental price model (dbt's message: INSERT for an increment, SELECT for a new table)."""
+    ran each incremental per-lot model (dbt's message: INSERT for an increment, SELECT for a new table)."""
     import json
 
     import psycopg
@@ -123,9 +124,9 @@ def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | N
             ggzy(env, "load", "--landing", str(landing["altered"]), "--feed", "trading_centre", "--date", day.isoformat())
         elif what == "staging":
             ggzy(env, "dbt", "run", "-s", "path:models/staging")
-        elif what == "prices":
+        elif what == "per lot":
             ggzy(env, "dbt", "build", "-s", "path:models/staging", "+int_lot_price_screens", "+int_lot_price_patterns",
-                 "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+                 "+int_expert_scores_judged", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
         elif what in ("build", "full refresh"):  # seeds and models, as the night (its tests aside)
             ggzy(env, "dbt", "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
                  *(["--full-refresh"] if what == "full refresh" else []))
@@ -134,23 +135,23 @@ def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | N
                 looks.append(conn.execute("select count(*) from staging.stg_trading_centre__bids where bid_id in (%s, %s)",
                                           (ADDED_BID, ADDED_ON_EMPTY_DAY)).fetchone()[0])
     sums = {t: v for t, v in checksums(url, schemas=(*SCHEMAS, "intermediate")).items()
-            if not t.startswith("intermediate.") or t in PRICE_TABLES + NETWORK_TABLES}
+            if not t.startswith("intermediate.") or t in PER_LOT_TABLES + NETWORK_TABLES}
     results = json.loads((landing["root"] / f"target-{name}" / "run_results.json").read_text())["results"]
     messages = {r["unique_id"].rsplit(".", 1)[1]: r["message"] for r in results}
-    return {"url": url, "sums": sums, "looks": looks, "runs": {m: messages[m] for m in INCREMENTAL_PRICE_MODELS}}
+    return {"url": url, "sums": sums, "looks": looks, "runs": {m: messages[m] for m in INCREMENTAL_PER_LOT_MODELS}}
 
 
 @pytest.fixture(scope="module")
 def builds(warehouse_url, landing) -> dict:
     d, (busy, empty) = DAYS, landing["altered_days"]
-    in_order = [*(("load", day) for day in d[:3]), ("staging", None), ("load", d[3]), ("prices", None),
-                *(("load", day) for day in d[4:6]), ("staging", None), ("load", d[6]), ("prices", None),
+    in_order = [*(("load", day) for day in d[:3]), ("staging", None), ("load", d[3]), ("per lot", None),
+                *(("load", day) for day in d[4:6]), ("staging", None), ("load", d[6]), ("per lot", None),
                 ("load", d[7]), ("build", None)]
-    shuffled = [("load", d[0]), ("load altered", busy), ("load altered", empty), ("prices", None), ("look", None)]
+    shuffled = [("load", d[0]), ("load altered", busy), ("load altered", empty), ("per lot", None), ("look", None)]
     # the other days newest first: every one but the newest is a back-fill, two are re-deliveries
     newest_first = list(reversed(d[1:]))
     shuffled += [("load", newest_first[0]), ("staging", None), *(("load", day) for day in newest_first[1:4]),
-                 ("prices", None), *(("load", day) for day in newest_first[4:]), ("staging", None)]
+                 ("per lot", None), *(("load", day) for day in newest_first[4:]), ("staging", None)]
     shuffled += [("load", d[0]), ("staging", None), ("build", None), ("look", None)]  # the first day again
     full = [("load all", None), ("full refresh", None)]
     urls = {name: own_database(warehouse_url, f"ggzy_incremental_{name}") for name in "abc"}
@@ -171,14 +172,14 @@ def test_incremental_runs_in_any_order_equal_a_full_refresh(builds):
     staging = [t for t in c if t.startswith("staging.stg_")]
     assert len(staging) >= 14 and any(t.startswith("marts.") for t in c)
     assert sum(c[t][0] for t in staging if "bids" in t) > 0
-    assert all(c[t][0] > 0 for t in PRICE_TABLES + NETWORK_TABLES[:2]), {t: c.get(t) for t in PRICE_TABLES + NETWORK_TABLES}
+    assert all(c[t][0] > 0 for t in PER_LOT_TABLES + NETWORK_TABLES[:2]), {t: c.get(t) for t in PER_LOT_TABLES + NETWORK_TABLES}
     for name, other in (("A (in order)", a), ("B (out of order, re-delivered)", b)):
         differ = sorted(t for t in set(c) | set(other) if c.get(t) != other.get(t))
         assert differ == [], f"{name} differs from the full refresh in {differ}"
 
 
-def test_the_price_models_ran_as_increments(builds):
-    """A's and B's last build added to the per-lot price tables (dbt reports an INSERT), it did
+def test_the_per_lot_models_ran_as_increments(builds):
+    """A's and B's last build added to the per-lot tables (dbt reports an INSERT), it did
     not rebuild them; C's full refresh created them (SELECT)."""
     for name in ("A", "B"):
         assert all(m.startswith("INSERT") for m in builds[name]["runs"].values()), builds[name]["runs"]
