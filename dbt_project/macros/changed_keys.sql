@@ -3,7 +3,7 @@
     whatever the order the batches arrived in (new, re-delivered, back-filled or deleted rows).
 
     Each row stores input_fingerprint: the md5 of the key's input rows (the columns the model
-    reads, in a fixed order) and of whatever else its result depends on (a seed, a var). On an
+    reads) and of whatever else its result depends on (a seed, a var). On an
     incremental run changed_keys() compares the fingerprints of today's inputs with the stored
     ones: a key is recomputed when its fingerprint differs or is new; a key whose input rows are
     gone comes back as a "tombstone" (fingerprint null). The strategy replace_changed_keys
@@ -13,7 +13,7 @@
     Use, in a model:
         config(materialized='incremental', incremental_strategy='replace_changed_keys',
                unique_key='tender_id', on_schema_change='fail')
-        fingerprints as ({{ input_fingerprints('rows', 'tender_id', ['bid_id', 'bid_price'], 'bid_id') }}),
+        fingerprints as ({{ input_fingerprints('rows', 'tender_id', ['bid_id', 'bid_price']) }}),
         changed as ({{ changed_keys('fingerprints', 'tender_id') }}),
         ... compute for `changed` only, and select changed.tender_id, changed.input_fingerprint
         with the results left-joined (every changed key gives exactly one row).
@@ -21,14 +21,17 @@
     change of the model, its next run recomputes every key. A change of a macro it calls is
     not seen: deploy that with --full-refresh of the model. -#}
 
-{#- One row per key: md5 of its rows' `columns` in `order_by` order (row() text: a null is an
-    empty field, so ('a', null) and (null, 'a') differ) and of `salt`, an SQL text expression
-    for what the result depends on beyond the rows (default none). -#}
-{% macro input_fingerprints(rows, key, columns, order_by, salt="''") -%}
+{#- One row per key: md5 of the count of its rows, the sum of their 64-bit hashes (of row() text
+    of `columns`: a null is an empty field, so ('a', null) and (null, 'a') differ), `salt` (an
+    SQL text expression for what the result depends on beyond the rows, default none) and the
+    model's code. A sum, not the rows in order: no sort of every input row of the history each
+    night (at scale 1, 874,690 expert scores: 0.6 s instead of 3.4-5.5 s); a change goes unseen
+    only if two such sums collide. -#}
+{% macro input_fingerprints(rows, key, columns, salt="''") -%}
     select
         {{ key }},
-        md5(string_agg(row({{ columns | join(', ') }})::text, '|' order by {{ order_by }}) || {{ salt }}
-            || '{{ model_code_checksum() }}') as input_fingerprint
+        md5(count(*)::text || '/' || sum(hashtextextended(row({{ columns | join(', ') }})::text, 0))::text
+            || '/' || {{ salt }} || '/{{ model_code_checksum() }}') as input_fingerprint
     from {{ rows }}
     group by {{ key }}
 {%- endmacro %}

@@ -45,7 +45,7 @@ lot_bids as (
 fingerprints as (
 
     {{ input_fingerprints(
-        'lot_bids', 'tender_id', ['bid_id', 'bidder_id', 'bid_date', 'bid_price', 'control_price'], 'bid_id, bid_price',
+        'lot_bids', 'tender_id', ['bid_id', 'bidder_id', 'bid_date', 'bid_price', 'control_price'],
         salt="'" ~ var('a40_price_alpha', 0.001) ~ "/" ~ var('a40_max_expected', 1.0) ~ "'"
     ) }}
 

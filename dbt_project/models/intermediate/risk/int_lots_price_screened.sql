@@ -66,7 +66,7 @@ fingerprints as (
 
     {{ input_fingerprints(
         'valid_bids', 'tender_id', ['bid_id', 'bid_price', 'category', 'prefecture_code', 'lot_year'],
-        'bid_id, bid_price', salt='(select fingerprint from reference_fingerprint)'
+        salt='(select fingerprint from reference_fingerprint)'
     ) }}
 
 ),
