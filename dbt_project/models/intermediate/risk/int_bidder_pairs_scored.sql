@@ -398,24 +398,41 @@ spread_pairs as (
 
 ),
 
-spread_expected as (
+-- each spread pair with the populations its first firm bids in (materialised: left to itself the
+-- planner joined bidder_populations to itself on the population first, every pair of firms of a
+-- population, quadratic in its firms: ~446 M rows and tens of GB of temporary files for the
+-- largest population at scale 16), then the second firm's count there by (firm, population)
+spread_pair_populations as materialized (
 
     select
         spread_pairs.bidder_a,
         spread_pairs.bidder_b,
-        sum(a.n_lots) as n_lots,
-        sum(a.n_lots_bid::float8 * b.n_lots_bid / a.n_lots) as expected,
-        sum(null_calibration.calibration * a.n_lots_bid * b.n_lots_bid / a.n_lots) as calibrated_expected
+        a.category,
+        a.prefecture_code,
+        a.n_lots,
+        a.n_lots_bid as n_lots_a
     from spread_pairs
     inner join bidder_populations as a on spread_pairs.bidder_a = a.bidder_id
+
+),
+
+spread_expected as (
+
+    select
+        p.bidder_a,
+        p.bidder_b,
+        sum(p.n_lots) as n_lots,
+        sum(p.n_lots_a::float8 * b.n_lots_bid / p.n_lots) as expected,
+        sum(null_calibration.calibration * p.n_lots_a * b.n_lots_bid / p.n_lots) as calibrated_expected
+    from spread_pair_populations as p
     inner join bidder_populations as b
-        on spread_pairs.bidder_b = b.bidder_id
-        and a.category = b.category
-        and a.prefecture_code = b.prefecture_code
+        on p.bidder_b = b.bidder_id
+        and p.category = b.category
+        and p.prefecture_code = b.prefecture_code
     inner join null_calibration
-        on a.category = null_calibration.category
-        and a.prefecture_code = null_calibration.prefecture_code
-    group by spread_pairs.bidder_a, spread_pairs.bidder_b
+        on p.category = null_calibration.category
+        and p.prefecture_code = null_calibration.prefecture_code
+    group by p.bidder_a, p.bidder_b
 
 ),
 
