@@ -12,7 +12,7 @@ from ggzy.generator import generate
 from ggzy.generator.calendar import day_number
 from ggzy.generator.tables import InMemoryTables, StreamedTables
 from ggzy.generator.world import build_world, simulate_world
-from ggzy.generator.writer import write_batches, write_ground_truth
+from ggzy.generator.writer import ground_truth_lists, write_batches, write_ground_truth_files
 
 SEED, BAD_RATE = 11, 0.02
 
@@ -29,7 +29,7 @@ def test_ggzy_generate_writes_what_the_in_memory_tables_give(tmp_path):
     in_memory = tmp_path / "in_memory"
     world, tables = build_world(day_number(start), day_number(end), 0.02, SEED, 1.0)
     stats = write_batches(in_memory, InMemoryTables(tables), day_number(start), day_number(end), SEED, BAD_RATE)
-    write_ground_truth(in_memory, world.truth, stats, world.near_misses, world.department_codes)
+    write_ground_truth_files(in_memory, ground_truth_lists(world.truth, stats, world.near_misses, world.department_codes))
 
     got, want = files(streamed), files(in_memory)
     assert sorted(got) == sorted(want)

@@ -307,12 +307,6 @@ GROUND_TRUTH_HEADERS = {
 }
 
 
-def write_ground_truth(landing: Path, truth: list[tuple[str, str, str, str]], stats: Stats,
-                       near_misses: list[tuple[str, str, str, str]] | None = None,
-                       department_codes: list[tuple[str, str, str, str, str]] | None = None) -> None:
-    write_ground_truth_files(landing, ground_truth_lists(truth, stats, near_misses, department_codes))
-
-
 def write_ground_truth_files(landing: Path, rows: dict[str, Iterable[tuple]]) -> None:
     """`<landing>/_ground_truth/<name>` for each file of GROUND_TRUTH_HEADERS, its rows in order."""
     gt = landing / GROUND_TRUTH
