@@ -2,9 +2,10 @@
 
 The staging models keep "the newest delivered version per key" night by night: an
 incremental run recomputes only the keys the batches loaded since the last run touch
-(macros/incremental_newest_version.sql). The per-lot models (int_lots_price_screened,
-int_lots_price_patterns_counted, int_expert_scores_judged) recompute only the lots whose input
-rows changed (macros/changed_keys.sql). Whatever order the batches arrive in, the result must be the one a
+(macros/incremental_newest_version.sql). The per-lot models (int_bids_joined_to_lots,
+int_lots_summarised, int_lots_price_screened, int_lots_price_patterns_counted,
+int_expert_scores_judged, int_lots_bid_collusion_signals, int_lots_related_bidders_signals)
+recompute only the lots whose input rows changed (macros/changed_keys.sql). Whatever order the batches arrive in, the result must be the one a
 full refresh computes from all of raw. Three databases on the session's server, one generated
 landing zone (scale 0.05, eight days), `ggzy` commands as a night runs them (load the day, then
 dbt; incremental unless --full-refresh):
@@ -19,9 +20,9 @@ dbt; incremental unless --full-refresh):
 
 A and B end with one `ggzy dbt build` (staging and per-lot models incremental, the rest rebuilt as
 every night; models and seeds, the data tests are other tests' business); then `ggzy checksum` of
-every staging, mart and disclosure table and of the five per-lot tables must be equal in A, B and
-C. What this does not show: the other intermediate tables and the marts are rebuilt every
-night; a lot whose every bid disappears is not among these deliveries (checked by hand at scale 1).
+every staging, mart and disclosure table and of the per-lot tables (PER_LOT_TABLES, and the two
+signal tables read from them) must be equal in A, B and C. What this does not show: the other
+intermediate tables and the marts are rebuilt every night; a lot whose every bid disappears is not among these deliveries (checked by hand at scale 1).
 """
 
 from __future__ import annotations
@@ -45,8 +46,14 @@ DAYS = [dt.date(2026, 9, 1) + dt.timedelta(days=i) for i in range(8)]
 SCHEMAS = ("staging", "marts", "disclosure")
 PER_LOT_TABLES = ("intermediate.int_lots_price_screened", "intermediate.int_lot_price_screens",
                   "intermediate.int_lots_price_patterns_counted", "intermediate.int_lot_price_patterns",
-                  "intermediate.int_expert_scores_judged")
-INCREMENTAL_PER_LOT_MODELS = ("int_lots_price_screened", "int_lots_price_patterns_counted", "int_expert_scores_judged")
+                  "intermediate.int_expert_scores_judged", "intermediate.int_bids_joined_to_lots",
+                  "intermediate.int_lots_summarised", "intermediate.int_lots_bid_collusion_signals",
+                  "intermediate.int_lots_related_bidders_signals")
+INCREMENTAL_PER_LOT_MODELS = ("int_lots_price_screened", "int_lots_price_patterns_counted", "int_expert_scores_judged",
+                              "int_bids_joined_to_lots", "int_lots_summarised", "int_lots_bid_collusion_signals",
+                              "int_lots_related_bidders_signals")
+# the signals of the per-lot signal models (their rows without placeholders): few or none at this scale
+PER_LOT_SIGNAL_TABLES = ("intermediate.int_signals_bid_collusion", "intermediate.int_signals_related_bidders")
 # rebuilt every night from incremental staging: a drift of staging would show in them first
 NETWORK_TABLES = ("intermediate.int_bidder_pairs_scored", "intermediate.int_lot_network_scores",
                   "intermediate.int_signals_experts")
@@ -126,7 +133,8 @@ def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | N
             ggzy(env, "dbt", "run", "-s", "path:models/staging")
         elif what == "per lot":
             ggzy(env, "dbt", "build", "-s", "path:models/staging", "+int_lot_price_screens", "+int_lot_price_patterns",
-                 "+int_expert_scores_judged", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+                 "+int_expert_scores_judged", "+int_lots_summarised", "+int_signals_bid_collusion",
+                 "+int_signals_related_bidders", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
         elif what in ("build", "full refresh"):  # seeds and models, as the night (its tests aside)
             ggzy(env, "dbt", "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
                  *(["--full-refresh"] if what == "full refresh" else []))
@@ -135,7 +143,7 @@ def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | N
                 looks.append(conn.execute("select count(*) from staging.stg_trading_centre__bids where bid_id in (%s, %s)",
                                           (ADDED_BID, ADDED_ON_EMPTY_DAY)).fetchone()[0])
     sums = {t: v for t, v in checksums(url, schemas=(*SCHEMAS, "intermediate")).items()
-            if not t.startswith("intermediate.") or t in PER_LOT_TABLES + NETWORK_TABLES}
+            if not t.startswith("intermediate.") or t in PER_LOT_TABLES + PER_LOT_SIGNAL_TABLES + NETWORK_TABLES}
     results = json.loads((landing["root"] / f"target-{name}" / "run_results.json").read_text())["results"]
     messages = {r["unique_id"].rsplit(".", 1)[1]: r["message"] for r in results}
     return {"url": url, "sums": sums, "looks": looks, "runs": {m: messages[m] for m in INCREMENTAL_PER_LOT_MODELS}}

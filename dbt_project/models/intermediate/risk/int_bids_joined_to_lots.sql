@@ -1,27 +1,102 @@
--- grain: one row per bid, with the attributes of its lot and whether it won
+-- grain: one row per bid, with the attributes of its lot and whether it won.
+-- Incremental by what changed (macros/changed_keys.sql): a lot's rows depend only on its own
+-- bids, its tender row and its award (the window ranks a bidder's bids within the lot) and on
+-- var timezone, so a night recomputes only the lots whose input rows changed. A lot has rows
+-- exactly when it has a tender row and a bid with a bidder: only such lots get a fingerprint, so
+-- every changed lot gives rows and one that loses them comes back as a tombstone (no placeholder).
+{#- pre_hook: a table built before the model was incremental gains the column (null), so its
+    first incremental run recomputes every lot, as a full refresh would (no deploy step) -#}
 {{ config(
+    materialized='incremental',
+    incremental_strategy='replace_changed_keys',
+    unique_key='tender_id',
+    on_schema_change='fail',
+    pre_hook=["alter table if exists {{ this }} add column if not exists input_fingerprint text"],
     post_hook=[
+        "{{ analyze_if_new(this) }}",
         "{{ table_index(this, 'tender', 'tender_id') }}",
         "{{ table_index(this, 'bidder', 'bidder_id') }}",
-        "analyze {{ this }}",
     ],
 ) }}
 
-with bids as (
+-- not materialized: each read whole for the fingerprints, and by the changed lots' keys below
+with bids as not materialized (
 
     select * from {{ ref('stg_trading_centre__bids') }}
 
 ),
 
-tenders as (
+tenders as not materialized (
 
     select * from {{ ref('stg_trading_centre__tenders') }}
 
 ),
 
-awards as (
+awards as not materialized (
 
     select * from {{ ref('stg_trading_centre__awards') }}
+
+),
+
+-- a lot's input rows: its bids, its tender row and its award, the columns read below
+lot_inputs as (
+
+    select
+        tender_id,
+        'bid' as input_kind,
+        row(
+            bid_id, bidder_id, bid_price, submitted_at, client_ip, client_mac, file_maker_code,
+            ca_cert_serial, bond_account, project_manager_id_no, is_valid, rejection_reason
+        )::text as input_row
+    from bids
+    where bidder_id is not null
+
+    union all
+
+    select
+        tender_id,
+        'tender' as input_kind,
+        row(
+            category, industry, region_code, tenderer_id, procurement_method, evaluation_method,
+            control_price, announced_at, bid_deadline, opened_at
+        )::text as input_row
+    from tenders
+
+    union all
+
+    select
+        tender_id,
+        'award' as input_kind,
+        row(winner_id, award_price, awarded_at)::text as input_row
+    from awards
+
+),
+
+all_fingerprints as (
+
+    {{ input_fingerprints('lot_inputs', 'tender_id', ['input_kind', 'input_row'], salt="'" ~ var('timezone') ~ "'") }}
+
+),
+
+-- the lots that have rows: a tender row and a bid with a bidder
+fingerprints as (
+
+    select
+        all_fingerprints.tender_id,
+        all_fingerprints.input_fingerprint
+    from all_fingerprints
+    where
+        all_fingerprints.tender_id in (select tenders.tender_id from tenders)
+        and all_fingerprints.tender_id in (
+            select bids.tender_id from bids
+            where bids.bidder_id is not null
+        )
+
+),
+
+changed as (
+
+    {{ changed_keys('fingerprints', 'tender_id') }}
 
 ),
 
@@ -75,13 +150,47 @@ joined as (
     from bids
     inner join tenders on bids.tender_id = tenders.tender_id
     left join awards on bids.tender_id = awards.tender_id
-    where bids.bidder_id is not null
+    where bids.bidder_id is not null and bids.tender_id in (select changed.tender_id from changed)
 
 ),
 
+-- every changed lot: its bids (a tombstone's one empty row is dropped by the strategy)
 final as (
 
-    select * from joined
+    select
+        joined.bid_id,
+        changed.tender_id,
+        joined.bidder_id,
+        joined.bid_price,
+        joined.submitted_at,
+        joined.client_ip,
+        joined.client_mac,
+        joined.file_maker_code,
+        joined.ca_cert_serial,
+        joined.bond_account,
+        joined.project_manager_id_no,
+        joined.is_valid,
+        joined.rejection_reason,
+        joined.category,
+        joined.industry,
+        joined.region_code,
+        joined.prefecture_code,
+        joined.tenderer_id,
+        joined.procurement_method,
+        joined.evaluation_method,
+        joined.control_price,
+        joined.announced_at,
+        joined.bid_deadline,
+        joined.bid_date,
+        joined.lot_year,
+        joined.winner_id,
+        joined.award_price,
+        joined.awarded_at,
+        joined.is_winner,
+        joined.bidder_bid_seq,
+        changed.input_fingerprint
+    from changed
+    left join joined on changed.tender_id = joined.tender_id
 
 )
 
