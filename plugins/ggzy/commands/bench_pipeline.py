@@ -17,11 +17,19 @@ from ggzy.commands.bench import bench
 @click.option("--keep", is_flag=True, help="Keep the generated landing zones and warehouses.")
 @click.option("--write", "write_to", type=click.Path(dir_okay=False), default=None,
               help="Append the report to this markdown file (e.g. docs/benchmarks.md).")
-def bench_pipeline(scales: tuple[float, ...], keep: bool, write_to: str | None) -> None:
+@click.option("--reuse", type=click.Path(file_okay=False, exists=True), default=None,
+              help="A kept run's work dir: its scale-S/landing zones are loaded where they lie, not generated "
+                   "again (the report's generation step then reads 0 s: 'reused, not timed').")
+@click.option("--no-compare", is_flag=True,
+              help="Skip the closing dbt build --full-refresh (a comparison, not part of the night).")
+def bench_pipeline(scales: tuple[float, ...], keep: bool, write_to: str | None, reuse: str | None,
+                   no_compare: bool) -> None:
     """Generation, load, quality gate, dbt build and outputs for a year, and one night."""
+    from pathlib import Path
+
     from ggzy.benchmark import run
 
-    text = run(list(scales), keep=keep)
+    text = run(list(scales), keep=keep, reuse=Path(reuse) if reuse else None, compare=not no_compare)
     click.echo(text)
     if write_to:
         with open(write_to, "a", encoding="utf-8") as fh:
