@@ -1,0 +1,131 @@
+{#- The night's data tests look at what the night changed (issue #18), where that is known.
+
+    Every generic data test reads its model through get_where_subquery (dbt-core's
+    macros/materializations/tests/where_subquery.sql, overridden here; the test's own `where`
+    config still applies first). With --vars '{data_tests_scope: night}' (the nightly DAG's
+    dbt_build), a test on an incremental staging model (strategy newest_version) reads only:
+      - not_null, accepted_values, accepted_range, expression_is_true, relationships: the rows
+        of the night (relationships' parent side, its `to`, is read whole as before);
+      - unique, unique_combination: every row whose key one of the night's rows has, so a new
+        row that repeats an old key still fails.
+    Any other test, every test on a table rebuilt each night (or a seed, or a per-lot model),
+    any --full-refresh, a night on a Sunday (var data_tests_whole_weekday) and the default
+    data_tests_scope 'all' (`ggzy dbt build` by hand): the whole table, dbt's own behaviour.
+
+    The night's rows: rows loaded after the last night whose dbt build passed began its quality
+    gate (less var staging_lookback, as staging's own watermark), a timestamp read when the test
+    compiles and written into its SQL. That night's tests passed on everything loaded before
+    it, by the same rule back to a night that tested whole; a failed or rerun night keeps its
+    rows in scope until a night passes. A row of a staging model that is not a new version but
+    an older one (it became newest because a re-delivered day dropped the newer version) carries
+    an old loaded_at: so when a day of the model's feed was re-delivered since that night, its
+    tests read the whole table, as they do before any night has passed. -#}
+
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where', '') -%}
+    {%- set scoped = data_tests_night_subquery(relation, where) if execute else none -%}
+    {%- if scoped is not none -%}
+        {%- do return(scoped) -%}
+    {%- elif where -%}
+        {%- do return('(select * from ' ~ relation ~ ' where ' ~ where ~ ') dbt_subquery') -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The weekly whole run: a night that starts on the ISO weekday var data_tests_whole_weekday
+    (7, Sunday, in var timezone; null: never) tests every table whole, so a test added since,
+    or a parent row a re-delivery removed, is checked within a week. -#}
+{% macro data_tests_whole_today() -%}
+    {%- set weekday = var('data_tests_whole_weekday', 7) -%}
+    {%- if weekday is none -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {{- return(run_started_at.astimezone(modules.pytz.timezone(var('timezone'))).isoweekday() == weekday | int) -}}
+{%- endmacro %}
+
+{#- Tests whose verdict on a row depends on that row alone. -#}
+{% macro data_tests_row_tests() -%}
+    {{- return(['not_null', 'accepted_values', 'accepted_range', 'expression_is_true', 'relationships']) -}}
+{%- endmacro %}
+
+{#- The scoped subquery of the test being compiled (context `model` is the test node), or none
+    when the test reads the whole table. -#}
+{% macro data_tests_night_subquery(relation, where='') -%}
+    {%- if var('data_tests_scope', 'all') != 'night' or flags.FULL_REFRESH or data_tests_whole_today() -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
+    {%- set test_name = (model.get('test_metadata') or {}).get('name') -%}
+    {%- set kwargs = (model.get('test_metadata') or {}).get('kwargs') or {} -%}
+    {%- if tested is none or tested.config.materialized != 'incremental'
+          or tested.config.get('incremental_strategy') != 'newest_version'
+          or test_name not in data_tests_row_tests() + ['unique', 'unique_combination'] -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set feeds = [] -%}
+    {%- for dep in tested.depends_on.nodes if dep in graph.sources -%}
+        {%- do feeds.append(graph.sources[dep].source_name) -%}
+    {%- endfor -%}
+    {%- set loaded_after = data_tests_night_loaded_after(feeds) if feeds else none -%}
+    {%- if loaded_after is none -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set rows = '(select * from ' ~ relation ~ (' where ' ~ where if where else '') ~ ')' -%}
+    {%- set night -%}night_rows.loaded_at > '{{ loaded_after }}'::timestamptz{%- endset -%}
+    {%- if test_name in data_tests_row_tests() -%}
+        {%- set scoped -%}
+    (select night_rows.* from {{ rows }} as night_rows where {{ night }}) dbt_subquery
+        {%- endset -%}
+    {%- else -%}
+        {%- set columns = [kwargs.get('column_name')] if test_name == 'unique' else kwargs.get('columns') -%}
+        {%- if not columns or none in columns -%}
+            {{- return(none) -}}
+        {%- endif -%}
+        {#- a key column the model declares nullable (nullable_key_columns) matches null to null,
+            as group by groups it, through its row text ('()' for null); the others by value, as
+            the strategy newest_version matches them -#}
+        {%- set nullable = tested.config.get('nullable_key_columns') or [] -%}
+        {%- set key = [] -%}
+        {%- for column in columns -%}
+            {%- do key.append('row(' ~ column ~ ')::text' if column in nullable else column) -%}
+        {%- endfor -%}
+        {%- set scoped -%}
+    (select all_rows.* from {{ rows }} as all_rows where ({{ key | join(', ') }}) in (
+        select {{ key | join(', ') }} from {{ rows }} as night_rows where {{ night }}
+    )) dbt_subquery
+        {%- endset -%}
+    {%- endif -%}
+    {{- return(scoped) -}}
+{%- endmacro %}
+
+{#- The night's rows are those loaded after this instant (text), read from the ledgers the
+    nightly run writes (ops.run_ledger, ops.quality_gate): the start of the quality gate of the
+    newest run whose dbt_build succeeded, less var staging_lookback. None (test whole) when no
+    night has passed or a day of one of `feeds` was re-delivered since. -#}
+{% macro data_tests_night_loaded_after(feeds) -%}
+    {%- set query -%}
+        select (passed.gate_checked_at - interval '{{ var("staging_lookback", "0 seconds") }}')::text
+        from (
+            select min(gate.checked_at) as gate_checked_at
+            from ops.quality_gate as gate
+            where gate.run_id = (
+                select ledger.run_id
+                from ops.run_ledger as ledger
+                where ledger.task_states ->> 'dbt_build' = 'success'
+                order by ledger.finished_at desc nulls last
+                limit 1
+            )
+        ) as passed
+        where not exists (
+            select 1
+            from raw.batch_events as redelivery
+            where
+                redelivery.event = 'reloaded'
+                and redelivery.feed in ('{{ feeds | join("', '") }}')
+                and redelivery.at > passed.gate_checked_at - interval '{{ var("staging_lookback", "0 seconds") }}'
+        )
+    {%- endset -%}
+    {%- set found = run_query(query) -%}
+    {{- return(found.rows[0][0] if found.rows | length > 0 else none) -}}
+{%- endmacro %}
