@@ -5,7 +5,10 @@ incremental run recomputes only the keys the batches loaded since the last run t
 (macros/incremental_newest_version.sql). The per-lot models (int_bids_joined_to_lots,
 int_lots_summarised, int_lots_price_screened, int_lots_price_patterns_counted,
 int_expert_scores_judged, int_lots_bid_collusion_signals, int_lots_related_bidders_signals)
-recompute only the lots whose input rows changed (macros/changed_keys.sql). Whatever order the batches arrive in, the result must be the one a
+recompute only the lots whose input rows changed (macros/changed_keys.sql); the co-bidding network
+(int_lot_bidders, int_cobid_null_calibration, int_bidder_pairs_scored, int_lot_network_scores)
+judges each lot as of its date and recomputes the lots (and month ends) whose history up to their
+date changed (macro cumulative_fingerprints). Whatever order the batches arrive in, the result must be the one a
 full refresh computes from all of raw. Three databases on the session's server, one generated
 landing zone (scale 0.05, eight days), `ggzy` commands as a night runs them (load the day, then
 dbt; incremental unless --full-refresh):
@@ -20,9 +23,12 @@ dbt; incremental unless --full-refresh):
 
 A and B end with one `ggzy dbt build` (staging and per-lot models incremental, the rest rebuilt as
 every night; models and seeds, the data tests are other tests' business); then `ggzy checksum` of
-every staging, mart and disclosure table and of the per-lot tables (PER_LOT_TABLES, and the two
-signal tables read from them) must be equal in A, B and C. What this does not show: the other
-intermediate tables and the marts are rebuilt every night; a lot whose every bid disappears is not among these deliveries (checked by hand at scale 1).
+every staging, mart and disclosure table and of the per-lot tables (PER_LOT_TABLES, the two
+signal tables read from them, NETWORK_TABLES) must be equal in A, B and C. What this does not
+show: the other intermediate tables and the marts are rebuilt every night; a lot whose every bid
+disappears is not among these deliveries (checked by hand at scale 1); the eight days lie in one
+month, so no network calibration month end is computed incrementally here
+(tests/risk/test_network_null_model.py builds one, by full refresh).
 """
 
 from __future__ import annotations
@@ -51,12 +57,16 @@ PER_LOT_TABLES = ("intermediate.int_lots_price_screened", "intermediate.int_lot_
                   "intermediate.int_lots_related_bidders_signals")
 INCREMENTAL_PER_LOT_MODELS = ("int_lots_price_screened", "int_lots_price_patterns_counted", "int_expert_scores_judged",
                               "int_bids_joined_to_lots", "int_lots_summarised", "int_lots_bid_collusion_signals",
-                              "int_lots_related_bidders_signals")
+                              "int_lots_related_bidders_signals", "int_lot_bidders", "int_cobid_null_calibration",
+                              "int_bidder_pairs_scored", "int_lot_network_scores")
 # the signals of the per-lot signal models (their rows without placeholders): few or none at this scale
 PER_LOT_SIGNAL_TABLES = ("intermediate.int_signals_bid_collusion", "intermediate.int_signals_related_bidders")
-# rebuilt every night from incremental staging: a drift of staging would show in them first
+# the co-bidding network, judged as of each lot's date and incremental by lot (a back-filled day
+# re-judges every lot since), built with the per-lot models; int_signals_experts is rebuilt every
+# night from incremental inputs: a drift of theirs would show in it first
 NETWORK_TABLES = ("intermediate.int_bidder_pairs_scored", "intermediate.int_lot_network_scores",
-                  "intermediate.int_signals_experts")
+                  "intermediate.int_signals_experts", "intermediate.int_lot_bidders",
+                  "intermediate.int_cobid_null_calibration")
 ADDED_BID = "BID-DELIVERED-ONCE"  # in the first delivery of an altered day only
 ADDED_ON_EMPTY_DAY = "BID-ON-A-DAY-WITHOUT-BIDS"  # ditto, on a day whose real delivery has no bids
 
@@ -134,7 +144,7 @@ def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | N
         elif what == "per lot":
             ggzy(env, "dbt", "build", "-s", "path:models/staging", "+int_lot_price_screens", "+int_lot_price_patterns",
                  "+int_expert_scores_judged", "+int_lots_summarised", "+int_signals_bid_collusion",
-                 "+int_signals_related_bidders", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+                 "+int_signals_related_bidders", "+int_lot_network_scores", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
         elif what in ("build", "full refresh"):  # seeds and models, as the night (its tests aside)
             ggzy(env, "dbt", "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
                  *(["--full-refresh"] if what == "full refresh" else []))

@@ -13,3 +13,15 @@
     {%- if include %} include ({{ include }}){% endif %}
     {%- if where %} where {{ where }}{% endif %}
 {%- endmacro %}
+
+{#- The same for an incremental model's table: a night keeps the table and its index (`if not
+    exists`: no rebuild of the whole index every night); a first build or a full refresh replaces
+    the table, and table_index gives the new one its own index. -#}
+{% macro lasting_index(relation, name, columns, unique=false) -%}
+    {%- if is_incremental() -%}
+    create {% if unique %}unique {% endif %}index if not exists {{ relation.identifier ~ '_' ~ name ~ '_idx' }}
+    on {{ relation }} ({{ columns }})
+    {%- else -%}
+    {{ table_index(relation, name, columns, unique) }}
+    {%- endif -%}
+{%- endmacro %}

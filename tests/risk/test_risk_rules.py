@@ -50,7 +50,12 @@ def test_screens_rank_planted_rings_above_clean_lots(evaluation):
     # KURT), which the generator's ring lots (winner 0.4-2 % below uniform covers) do not share;
     # its low CV alone still ranks them (docs/evaluation.md, Method)
     assert evaluation.auc["ps_price_screen"] >= 0.7
-    assert evaluation.auc["net_cobid_ring"] >= 0.9
+    # 0.8, not 0.9: the network judges each lot as of its date (issue 18), and a ring's first lots,
+    # before its firms have met often enough to be improbable, have nothing to rank them by; on this
+    # two-month market that is a large share of the planted ring lots (0.81 measured; on the bench's
+    # full year 315 of 340 ring lots are found, and the USA's real ring lots rank better as of their
+    # date than on the whole history: docs/evaluation.md, "After as-of co-bidding")
+    assert evaluation.auc["net_cobid_ring"] >= 0.8
 
 
 def test_eval_command_fails_below_targets(risk_warehouse):

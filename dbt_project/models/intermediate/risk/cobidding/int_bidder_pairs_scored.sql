@@ -1,483 +1,563 @@
--- grain: one row per pair of bidders (bidder_a < bidder_b) x population that bid together at least
--- once: how often they bid together against what chance predicts. Two populations: the lots of
--- one category x prefecture, and the whole province (category = prefecture_code = '*'), so that a
--- ring spread over many prefectures, meeting rarely in each, is still measured. Province-wide the
--- chance expectation is the sum of the pair's expectations in every category x prefecture where
--- both bid (firms bid where they work: two firms of one prefecture are not a ring because they
--- meet more often than a province-wide draw would have them), the p-value Poisson's upper tail
--- (at least as wide as the sum of hypergeometric counts it stands for).
--- Expected co-bids E = N * p_a * p_b, with p = the bidder's participation rate (lots bid / N)
--- in the population of N lots. p_value = P(X >= observed) for the number X of joint lots of
--- two bidders choosing their lots independently: X ~ Hypergeometric(N, K = lots of a,
--- n = lots of b), whose mean is that E (exact for small populations, where a Poisson
--- approximation is far too lenient).
--- Each bidder of a lot carries its population's N and its own counts into the self-join (no
--- join of the pairs back to per-bidder counts: misestimated, that join multiplied the bidders
--- of a population by each other), and the terms of every pair's tail are computed in one pass
--- reading ln k! from an array (no joins per term). Nested loops off: the province-wide
--- pairs join the co-bid counts back by pair, which nested over CTE scans took minutes.
--- Calibration to the market (the null model's fit): where firms work in local markets the data
--- do not name (a regional market whose firms meet in most of their lots; in the converted real
--- markets every lot is one population), far more pairs meet beyond chance than rings could
--- explain: a ring is a handful of firms, a local market is most of them. Under the model at
--- most var net_pair_max_p (0.1 %) of the pairs that could meet twice (both firms with >= 2 lots
--- of a population) recur by chance; var net_max_recurrent_share (0.5 %, five times that) is left
--- for rings. Where more recur, every expectation is multiplied by the smallest factor under
--- which no more than that share does (the pair's p then a Poisson tail of the scaled
--- expectation), as a40 calibrates its chance counts: a crowded regional market is expected to
--- meet, a ring still stands out from it. Judged per population (province-wide: the sum of the
--- calibrated local expectations, so a quiet prefecture's ring is not judged by another's crowd),
--- and only where the share left for rings holds at least var net_calibration_min_pairs (10)
--- pairs, one ring of five: a small market cannot tell its rings from its null. calibration =
--- the factor (1: the null fits, exact hypergeometric p).
+-- grain: one row per lot x pair of its bidders (bidder_a < bidder_b) x population, judged AS OF
+-- THE LOT'S DATE: how often the two had bid together up to that day against what chance
+-- predicts from the market as it then stood. Lots with fewer than two bidders in a population
+-- (one bidder, or no category or prefecture) have no row.
+-- Two populations: the lots of the lot's category x prefecture, and the whole province
+-- (category = prefecture_code = '*', for a pair that by then had met in more than one
+-- category x prefecture: a ring spread over many prefectures, meeting rarely in each, is still
+-- measured). As of the date: lots dated up to and including it count (the day's other lots
+-- too); the null's calibration is the population's at the last month end before it
+-- (int_cobid_null_calibration). A lot is not re-judged when later lots arrive: what a ring's
+-- later lots reveal is judged in those lots (docs/scale-out.md, "As-of co-bidding").
+-- Expected joint lots E = N * p_a * p_b with p = a firm's lots / N in the population of N lots;
+-- p_value = P(X >= observed) for X ~ Hypergeometric(N, K = lots of a, n = lots of b), the
+-- exact law of two firms choosing their lots independently (mean E); where the null is
+-- calibrated (factor > 1), the Poisson tail of the scaled expectation. Province-wide: E = the
+-- sum of the pair's (calibrated) local expectations over the populations both had bid in
+-- (firms bid where they work), the p-value Poisson's upper tail.
+-- Incremental (macros/changed_keys.sql): a lot's fingerprint is that of the whole history up to
+-- its date (cumulative_fingerprints) and of the calibration it uses, so a night in date order
+-- judges only its own lots, and a back-filled or re-delivered day re-judges every lot since;
+-- a full refresh and any sequence of nights give the same table. Float sums are ordered
+-- (a sum's last bits depend on the order of its terms, which differs between a night's few
+-- lots and a full refresh).
 {{ config(
-    pre_hook=["set local enable_nestloop = off", "set local work_mem = '256MB'"],
+    materialized='incremental',
+    incremental_strategy='replace_changed_keys',
+    unique_key='tender_id',
+    on_schema_change='fail',
+    pre_hook=["set local enable_mergejoin = off", "set local enable_nestloop = off", "set local work_mem = '256MB'"],
     post_hook=[
-        "{{ table_index(this, 'a', 'bidder_a, bidder_b') }}",
+        "{{ lasting_index(this, 'lot', 'tender_id') }}",
         "analyze {{ this }}",
     ],
 ) }}
 
-with recursive bids as (
+with recursive lot_bidders as (
 
-    select * from {{ ref('int_bids_joined_to_lots') }}
+    select * from {{ ref('int_lot_bidders') }}
 
 ),
 
-lot_bidders as (
+calibrations as (
+
+    select * from {{ ref('int_cobid_null_calibration') }}
+
+),
+
+days as (
+
+    {{ cumulative_fingerprints(
+        'lot_bidders', 'lot_date',
+        ['tender_id', 'bidder_id', 'category', 'prefecture_code', 'lot_date', 'won', 'winner_id', 'bid_price'],
+        salt="'" ~ var('net_min_cobids', 2) ~ "/" ~ var('net_pair_max_p', 0.001) ~ "'"
+    ) }}
+
+),
+
+-- a lot's result depends on the history up to its date and on the calibration it reads (the
+-- lots' winners and prices too: int_lot_network_scores, judging the lot from these rows, reads
+-- them and takes its fingerprint from here)
+paired_lots as (
 
     select
         tender_id,
-        bidder_id,
-        min(category) as category,
-        min(prefecture_code) as prefecture_code,
-        bool_or(is_winner) as won
-    from bids
-    group by tender_id, bidder_id
-
-),
-
-population_sizes as (
-
-    select
-        category,
-        prefecture_code,
-        count(*) as n_lots
-    from (
-        select distinct
-            category,
-            prefecture_code,
-            tender_id
-        from lot_bidders
-    ) as lots
-    group by category, prefecture_code
-
-),
-
--- every bidder of a lot with the size of its population and its own lots and wins there
--- (lots without a category or prefecture belong to no population)
-lot_bidders_counted as (
-
-    select
-        lot_bidders.tender_id,
-        lot_bidders.bidder_id,
-        lot_bidders.category,
-        lot_bidders.prefecture_code,
-        lot_bidders.won,
-        population_sizes.n_lots,
-        count(*) over bidder_in_population as n_lots_bid,
-        count(*) filter (where lot_bidders.won) over bidder_in_population as n_wins
+        min(lot_date) as lot_date
     from lot_bidders
-    inner join population_sizes
-        on lot_bidders.category = population_sizes.category
-        and lot_bidders.prefecture_code = population_sizes.prefecture_code
-    window bidder_in_population as (
-        partition by lot_bidders.category, lot_bidders.prefecture_code, lot_bidders.bidder_id
-    )
+    where category is not null and prefecture_code is not null
+    group by tender_id
+    having count(*) >= 2
 
 ),
 
-co_bids as (
+month_calibrations as (
+
+    select distinct
+        month_end,
+        input_fingerprint
+    from calibrations
+
+),
+
+fingerprints as (
 
     select
+        lots.tender_id,
+        md5(days.input_fingerprint || '/' || coalesce(month_calibrations.input_fingerprint, '')) as input_fingerprint
+    from paired_lots as lots
+    inner join days on lots.lot_date = days.lot_date
+    left join month_calibrations
+        on (date_trunc('month', lots.lot_date) - interval '1 day')::date = month_calibrations.month_end
+
+),
+
+changed as (
+
+    {{ changed_keys('fingerprints', 'tender_id') }}
+
+),
+
+-- the bidders of the lots to judge, in a population
+judged_bidders as (
+
+    select lot_bidders.*
+    from lot_bidders
+    inner join changed on lot_bidders.tender_id = changed.tender_id
+    where lot_bidders.category is not null and lot_bidders.prefecture_code is not null
+
+),
+
+lot_pairs as (
+
+    select
+        a.tender_id,
+        a.lot_date,
         a.category,
         a.prefecture_code,
         a.bidder_id as bidder_a,
-        b.bidder_id as bidder_b,
-        min(a.n_lots) as n_lots,
-        min(a.n_lots_bid) as n_lots_a,
-        min(b.n_lots_bid) as n_lots_b,
-        min(a.n_wins) as n_wins_a,
-        min(b.n_wins) as n_wins_b,
-        count(*) as observed,
-        count(*) filter (where a.won) as joint_wins_a,
-        count(*) filter (where b.won) as joint_wins_b,
-        array_agg(a.tender_id order by a.tender_id) as joint_lot_ids
-    from lot_bidders_counted as a
-    inner join lot_bidders_counted as b
-        on a.tender_id = b.tender_id
-        and a.bidder_id < b.bidder_id
-    group by a.category, a.prefecture_code, a.bidder_id, b.bidder_id
+        b.bidder_id as bidder_b
+    from judged_bidders as a
+    inner join judged_bidders as b on a.tender_id = b.tender_id and a.bidder_id < b.bidder_id
 
 ),
 
--- per population, the pairs that could meet twice: both firms with >= 2 lots there, and how
--- many of them may recur beyond chance (var net_max_recurrent_share)
-recurrence_allowed as (
+-- every joint lot of those pairs (any population), up to the newest lot to judge: on a night by
+-- index from each pair's first firm (a few thousand pairs); on a full refresh, every pair of the
+-- history, by one self-join. Identifiers in byte order (collation "C"): the windows below sort
+-- them, and a linguistic collation costs most of a sort's time (equality is the same).
+pair_histories as (
+
+    {%- if is_incremental() %}
+    select
+        pairs.bidder_a collate "C" as bidder_a,  -- noqa: RF01, RF02, RF03
+        pairs.bidder_b collate "C" as bidder_b,  -- noqa: RF01, RF02, RF03
+        x.tender_id collate "C" as tender_id,  -- noqa: RF01, RF02, RF03
+        x.lot_date,
+        x.category collate "C" as category,  -- noqa: RF01, RF02, RF03
+        x.prefecture_code collate "C" as prefecture_code,  -- noqa: RF01, RF02, RF03
+        x.won as a_won,
+        y.won as b_won
+    from (
+        select distinct
+            bidder_a,
+            bidder_b
+        from lot_pairs
+    ) as pairs
+    cross join
+        lateral (
+            select
+                lot_bidders.tender_id,
+                lot_bidders.lot_date,
+                lot_bidders.category,
+                lot_bidders.prefecture_code,
+                lot_bidders.won
+            from lot_bidders
+            where
+                lot_bidders.bidder_id = pairs.bidder_a
+                and lot_bidders.lot_date <= (select max(lot_pairs.lot_date) from lot_pairs)
+                and lot_bidders.category is not null
+                and lot_bidders.prefecture_code is not null
+        ) as x
+    inner join lot_bidders as y on x.tender_id = y.tender_id and pairs.bidder_b = y.bidder_id
+    {%- else %}
+    select
+        x.bidder_id collate "C" as bidder_a,  -- noqa: RF01, RF02, RF03
+        y.bidder_id collate "C" as bidder_b,  -- noqa: RF01, RF02, RF03
+        x.tender_id collate "C" as tender_id,  -- noqa: RF01, RF02, RF03
+        x.lot_date,
+        x.category collate "C" as category,  -- noqa: RF01, RF02, RF03
+        x.prefecture_code collate "C" as prefecture_code,  -- noqa: RF01, RF02, RF03
+        x.won as a_won,
+        y.won as b_won
+    from lot_bidders as x
+    inner join lot_bidders as y on x.tender_id = y.tender_id and x.bidder_id < y.bidder_id
+    where x.category is not null and x.prefecture_code is not null
+    {%- endif %}
+
+),
+
+-- each joint lot with the pair's counts up to its date (the day's other joint lots included):
+-- in its population and province-wide, the populations and prefectures met in by then, and the
+-- pair's latest joint lots (up to 50, as evidence)
+pair_counts as materialized (
+
+    select
+        bidder_a,
+        bidder_b,
+        tender_id,
+        category,
+        prefecture_code,
+        a_won,
+        b_won,
+        count(*) over local_history as observed,
+        count(*) filter (where a_won) over local_history as joint_wins_a,
+        count(*) filter (where b_won) over local_history as joint_wins_b,
+        count(*) over province_history as province_observed,
+        count(*) filter (where a_won) over province_history as province_joint_wins_a,
+        count(*) filter (where b_won) over province_history as province_joint_wins_b,
+        sum(first_in_population) over province_history as n_populations,
+        sum(first_in_prefecture) over province_history as n_prefectures,
+        array_agg(tender_id) over local_latest as joint_lot_ids,
+        array_agg(tender_id) over province_latest as province_joint_lot_ids
+    from (
+        select
+            pair_histories.*,
+            (row_number() over (
+                partition by
+                    pair_histories.bidder_a, pair_histories.bidder_b, pair_histories.category, pair_histories.prefecture_code
+                order by pair_histories.lot_date, pair_histories.tender_id
+            ) = 1)::int as first_in_population,
+            (
+                row_number()
+                    over (
+                        partition by pair_histories.bidder_a, pair_histories.bidder_b, pair_histories.prefecture_code
+                        order by pair_histories.lot_date, pair_histories.tender_id
+                    )
+                = 1
+            )::int
+                as first_in_prefecture
+        from pair_histories
+    ) as joint_lots
+    window
+        local_history as (partition by bidder_a, bidder_b, category, prefecture_code order by lot_date),
+        province_history as (partition by bidder_a, bidder_b order by lot_date),
+        local_latest as (
+            partition by bidder_a, bidder_b, category, prefecture_code order by lot_date, tender_id
+            rows between 49 preceding and current row
+        ),
+        province_latest as (
+            partition by bidder_a, bidder_b order by lot_date, tender_id rows between 49 preceding and current row
+        )
+
+),
+
+-- the firms of the lots to judge: their lots per population up to each date
+firm_histories as (
+
+    select
+        lot_bidders.bidder_id,
+        lot_bidders.category,
+        lot_bidders.prefecture_code,
+        lot_bidders.tender_id,
+        lot_bidders.lot_date,
+        count(*) over (
+            partition by lot_bidders.bidder_id, lot_bidders.category, lot_bidders.prefecture_code
+            order by lot_bidders.lot_date
+        ) as n_lots_bid
+    from lot_bidders
+    where
+        lot_bidders.bidder_id in (select judged_bidders.bidder_id from judged_bidders)
+        and lot_bidders.category is not null
+        and lot_bidders.prefecture_code is not null
+        and lot_bidders.lot_date <= (select max(lot_pairs.lot_date) from lot_pairs)
+
+),
+
+-- N: each population's lots up to each date
+population_days as (
 
     select
         category,
         prefecture_code,
-        floor(
-            {{ var('net_max_recurrent_share', 0.005) }} * count(distinct bidder_id) filter (where n_lots_bid >= 2)
-            * (count(distinct bidder_id) filter (where n_lots_bid >= 2) - 1) / 2
-        )::bigint as n_allowed
-    from lot_bidders_counted
-    group by category, prefecture_code
+        lot_date,
+        sum(count(distinct tender_id)) over (partition by category, prefecture_code order by lot_date) as n_lots,
+        lead(lot_date) over (partition by category, prefecture_code order by lot_date) as next_date
+    from lot_bidders
+    where category is not null and prefecture_code is not null
+    group by category, prefecture_code, lot_date
 
 ),
 
--- for each count of joint lots o >= 2 seen: the Poisson mean above which o or more joint lots
--- have chance > var net_pair_max_p (bisection, 40 halvings of [0, o]; high = the upper end)
-critical_means (observed, low, high, step) as (
+-- each pair of a judged lot in the lot's population, counted as of the lot's date
+local_counts as (
+
+    select
+        lot_pairs.*,
+        population_days.n_lots,
+        a.n_lots_bid as n_lots_a,
+        b.n_lots_bid as n_lots_b,
+        pair_counts.observed,
+        pair_counts.joint_wins_a,
+        pair_counts.joint_wins_b,
+        pair_counts.a_won,
+        pair_counts.b_won,
+        pair_counts.province_observed,
+        pair_counts.province_joint_wins_a,
+        pair_counts.province_joint_wins_b,
+        pair_counts.n_populations,
+        pair_counts.n_prefectures,
+        pair_counts.joint_lot_ids,
+        pair_counts.province_joint_lot_ids,
+        a.n_lots_bid::float8 * b.n_lots_bid / population_days.n_lots as expected
+    from lot_pairs
+    inner join pair_counts
+        on lot_pairs.bidder_a = pair_counts.bidder_a
+        and lot_pairs.bidder_b = pair_counts.bidder_b
+        and lot_pairs.tender_id = pair_counts.tender_id
+    inner join firm_histories as a on lot_pairs.bidder_a = a.bidder_id and lot_pairs.tender_id = a.tender_id
+    inner join firm_histories as b on lot_pairs.bidder_b = b.bidder_id and lot_pairs.tender_id = b.tender_id
+    inner join population_days
+        on lot_pairs.category = population_days.category
+        and lot_pairs.prefecture_code = population_days.prefecture_code
+        and lot_pairs.lot_date = population_days.lot_date
+
+),
+
+-- province-wide, for the pairs that by the lot's date had met in more than one population:
+-- expected = the sum over the populations both firms had bid in by then of their (calibrated)
+-- local expectations, each as of the date
+spread_pairs as (
+
+    select *
+    from local_counts
+    where n_populations >= 2
+
+),
+
+-- the populations each firm had bid in, from when, and its count there valid from each of its
+-- lot dates to its next (so that "as of the date" is an equality join and a range check, not
+-- a firm's whole history per pair and lot)
+firm_populations as (
+
+    select
+        bidder_id,
+        category,
+        prefecture_code,
+        min(lot_date) as first_date
+    from firm_histories
+    group by bidder_id, category, prefecture_code
+
+),
+
+firm_spans as (
+
+    select
+        bidder_id,
+        category,
+        prefecture_code,
+        lot_date,
+        n_lots_bid,
+        lead(lot_date) over (partition by bidder_id, category, prefecture_code order by lot_date) as next_date
+    from (
+        select distinct
+            bidder_id,
+            category,
+            prefecture_code,
+            lot_date,
+            n_lots_bid
+        from firm_histories
+    ) as dated
+
+),
+
+-- the populations both firms of a spread pair had bid in by the lot's date
+spread_populations as (
+
+    select
+        spread_pairs.tender_id,
+        spread_pairs.bidder_a,
+        spread_pairs.bidder_b,
+        spread_pairs.lot_date,
+        a.category,
+        a.prefecture_code
+    from spread_pairs
+    inner join firm_populations as a
+        on spread_pairs.bidder_a = a.bidder_id
+        and spread_pairs.lot_date >= a.first_date
+    inner join firm_populations as b
+        on spread_pairs.bidder_b = b.bidder_id
+        and a.category = b.category
+        and a.prefecture_code = b.prefecture_code
+        and spread_pairs.lot_date >= b.first_date
+
+),
+
+-- the calibration each (population, date) judged reads: the last month end's, grown with the
+-- market since. A factor fitted at the month end goes stale as the month's lots add to every
+-- count (the same excess over chance becomes more improbable with more lots), so the pair at the
+-- month end's boundary is grown by the population's growth g = N(date) / N(month end) (its
+-- joint lots and expectation times g) and the factor is the one that keeps it at the boundary:
+-- critical mean of round(g x its joint lots) / (g x its expectation), at least 1. At the month end
+-- itself g = 1 and this is the month end's factor.
+needed_calibrations as (
 
     select distinct
-        observed,
-        0.0::float8,
-        observed::float8,
-        0
-    from co_bids
-    where observed >= 2
-
-    union all
-
-    select
-        critical_means.observed,
-        case
-            when mid.is_improbable then mid.mean
-            else critical_means.low
-        end,
-        case
-            when mid.is_improbable then critical_means.high
-            else mid.mean
-        end,
-        critical_means.step + 1
-    from critical_means
-    cross join
-        lateral (  -- noqa: ST05
-            select
-                (critical_means.low + critical_means.high) / 2 as mean,
-                {{ poisson_upper_tail_ln('(critical_means.low + critical_means.high) / 2', 'critical_means.observed') }}
-                < ln({{ var('net_pair_max_p', 0.001) }}) as is_improbable
-        ) as mid
-    where critical_means.step < 40
+        category,
+        prefecture_code,
+        lot_date
+    from lot_pairs
+    union
+    select distinct
+        category,
+        prefecture_code,
+        lot_date
+    from spread_populations
 
 ),
 
--- each pair's factor on its expectation from which on it no longer recurs (the upper end of the
--- bisection: pairs tied at the critical factor do not recur once it is applied), ranked
-pair_factors as (
+grown_boundaries as (
 
     select
-        co_bids.category,
-        co_bids.prefecture_code,
-        critical_means.high / (co_bids.n_lots_a::float8 * co_bids.n_lots_b / co_bids.n_lots) as max_factor,
-        row_number() over (
-            partition by co_bids.category, co_bids.prefecture_code
-            order by critical_means.high * co_bids.n_lots / (co_bids.n_lots_a::float8 * co_bids.n_lots_b) desc
-        ) as factor_rank
-    from co_bids
-    inner join critical_means on co_bids.observed = critical_means.observed and critical_means.step = 40
+        needed.category,
+        needed.prefecture_code,
+        needed.lot_date,
+        greatest(2, round(calibrations.boundary_observed * population_days.n_lots::float8 / calibrations.n_lots))::int
+            as grown_observed,
+        calibrations.boundary_expected * population_days.n_lots::float8 / calibrations.n_lots as grown_expected
+    from needed_calibrations as needed
+    inner join calibrations
+        on needed.category = calibrations.category
+        and needed.prefecture_code = calibrations.prefecture_code
+        and (date_trunc('month', needed.lot_date) - interval '1 day')::date = calibrations.month_end
+    inner join population_days
+        on needed.category = population_days.category
+        and needed.prefecture_code = population_days.prefecture_code
+        and needed.lot_date >= population_days.lot_date
+        and (population_days.next_date is null or needed.lot_date < population_days.next_date)
+    where calibrations.calibration > 1.0
 
 ),
 
--- the population's factor: the (n_allowed + 1)-th largest of its pairs' factors, so that at most
--- n_allowed pairs recur once it is applied; 1 where the null fits or the population is too small
--- to judge (fewer than var net_calibration_min_pairs may recur)
-null_calibration as (
+critical_means (observed, low, high, step) as (
 
-    select
-        recurrence_allowed.category,
-        recurrence_allowed.prefecture_code,
-        case when recurrence_allowed.n_allowed >= {{ var('net_calibration_min_pairs', 10) }}
-                then greatest(1.0, coalesce(pair_factors.max_factor, 1.0))
-            else 1.0
-        end as calibration
-    from recurrence_allowed
-    left join pair_factors
-        on recurrence_allowed.category = pair_factors.category
-        and recurrence_allowed.prefecture_code = pair_factors.prefecture_code
-        and pair_factors.factor_rank = recurrence_allowed.n_allowed + 1
+    {{ critical_poisson_means('grown_boundaries', 'grown_observed', var('net_pair_max_p', 0.001)) }}
 
 ),
 
-expected as (
+calibrations_as_of as (
 
     select
-        co_bids.*,
-        co_bids.n_lots_a::float8 * co_bids.n_lots_b / co_bids.n_lots as expected,
-        null_calibration.calibration
-    from co_bids
-    inner join null_calibration
-        on co_bids.category = null_calibration.category
-        and co_bids.prefecture_code = null_calibration.prefecture_code
+        grown_boundaries.category,
+        grown_boundaries.prefecture_code,
+        grown_boundaries.lot_date,
+        greatest(1.0, critical_means.high / grown_boundaries.grown_expected) as calibration
+    from grown_boundaries
+    inner join critical_means
+        on grown_boundaries.grown_observed = critical_means.observed and critical_means.step = 40
 
 ),
 
--- ln(k!) for every k up to the largest population, as an array: ln_facts[k + 1] = ln(k!)
-ln_factorials as materialized (
-
-    select array_agg(ln_fact order by k) as ln_facts
-    from (
-        select
-            k,
-            sum(ln(greatest(k, 1))) over (order by k) as ln_fact
-        from generate_series(0, (select coalesce(max(n_lots), 0) from population_sizes)) as k
-    ) as running
-
-),
-
--- P(X >= observed) for X ~ Hypergeometric(N lots, K = lots of a, n = lots of b), where it can
--- be small (observed >= 2 and above expected): the terms k = observed .. min(K, n), at most 61
--- of them (past the mode they fall fast; the rest is negligible for a screen), each
--- P(X = k) = exp(ln K! + ln (N-K)! + ln n! + ln (N-n)! - ln N! - ln k! - ln (K-k)! - ln (n-k)!
--- - ln (N-K-n+k)!). The ratio of successive terms P(k+1)/P(k) = (K-k)(n-k)/((k+1)(N-K-n+k+1))
--- falls as k grows, so with r = that ratio at k = observed (r < 1) the terms left out after m
--- terms sum to at most P(observed) r^m / (1 - r): only the m terms that bring this below 1e-12
--- of the sum are added (the p-value exact to 1e-12 relative, from fewer terms)
-tail_candidates as (
+spread_terms as (
 
     select
-        e.*,
-        (e.n_lots_a - e.observed)::float8 * (e.n_lots_b - e.observed)
-        / ((e.observed + 1) * (e.n_lots - e.n_lots_a - e.n_lots_b + e.observed + 1)) as ratio
-    from expected as e
-    where e.observed >= 2 and e.observed > e.expected and e.calibration = 1.0
-
-),
-
-tail_lengths as (
-
-    select
-        tail_candidates.*,
-        row_number() over () as tail_id,
-        case
-            when tail_candidates.ratio <= 0 then 1
-            when tail_candidates.ratio < 1
-                then least(61, ceil(ln(1e-12 * (1 - tail_candidates.ratio)) / ln(tail_candidates.ratio)))::bigint
-            else 61
-        end as n_terms
-    from tail_candidates
-
-),
-
--- every term of every tail, ln P(X = k), in one pass over all pairs (a subquery per pair cost
--- its executor start 76,000 times at scale 1; materialised, so that each term is computed here
--- and the sort below does not carry the ln k! array of every row)
-tail_terms as materialized (
-
-    select
-        e.tail_id,
-        e.k,
-        f.ln_facts[e.n_lots_a + 1] + f.ln_facts[e.n_lots - e.n_lots_a + 1]
-        + f.ln_facts[e.n_lots_b + 1] + f.ln_facts[e.n_lots - e.n_lots_b + 1]
-        - f.ln_facts[e.n_lots + 1]
-        - f.ln_facts[e.k + 1] - f.ln_facts[e.n_lots_a - e.k + 1] - f.ln_facts[e.n_lots_b - e.k + 1]
-        - f.ln_facts[e.n_lots - e.n_lots_a - e.n_lots_b + e.k + 1] as ln_term
-    from (
-        select
-            tail_lengths.*,
-            generate_series(
-                tail_lengths.observed,
-                least(tail_lengths.n_lots_a, tail_lengths.n_lots_b, tail_lengths.observed + tail_lengths.n_terms - 1)
-            ) as k
-        from tail_lengths
-    ) as e
-    cross join ln_factorials as f
-
-),
-
--- the tail's logarithm by log-sum-exp (largest term factored out, the terms summed in order of
--- k): ln p stays exact where p itself is below the smallest float (a firm pair meeting hundreds
--- of times more than chance)
-tail_sums as (
-
-    select
-        terms.tail_id,
-        least(0.0, max(terms.max_term) + ln(sum(exp(greatest(terms.ln_term - terms.max_term, -700)) order by terms.k)))
-            as ln_p_value
-    from (
-        select
-            tail_id,
-            k,
-            ln_term,
-            max(ln_term) over (partition by tail_id) as max_term
-        from tail_terms
-    ) as terms
-    group by terms.tail_id
-
-),
-
--- no tail (null) for the pairs that need none: one joint lot only, no more joint lots than
--- expected, or a calibrated null
-tails as (
-
-    select
-        expected.*,
-        tail_sums.ln_p_value
-    from expected
-    left join tail_lengths
-        on expected.category = tail_lengths.category
-        and expected.prefecture_code = tail_lengths.prefecture_code
-        and expected.bidder_a = tail_lengths.bidder_a
-        and expected.bidder_b = tail_lengths.bidder_b
-    left join tail_sums on tail_lengths.tail_id = tail_sums.tail_id
+        p.tender_id,
+        p.bidder_a,
+        p.bidder_b,
+        p.category,
+        p.prefecture_code,
+        population_days.n_lots,
+        a.n_lots_bid::float8 * b.n_lots_bid / population_days.n_lots as expected,
+        coalesce(calibrations_as_of.calibration, 1.0) as calibration
+    from spread_populations as p
+    inner join firm_spans as a
+        on p.bidder_a = a.bidder_id
+        and p.category = a.category
+        and p.prefecture_code = a.prefecture_code
+        and p.lot_date >= a.lot_date
+        and (a.next_date is null or p.lot_date < a.next_date)
+    inner join firm_spans as b
+        on p.bidder_b = b.bidder_id
+        and p.category = b.category
+        and p.prefecture_code = b.prefecture_code
+        and p.lot_date >= b.lot_date
+        and (b.next_date is null or p.lot_date < b.next_date)
+    inner join population_days
+        on p.category = population_days.category
+        and p.prefecture_code = population_days.prefecture_code
+        and p.lot_date >= population_days.lot_date
+        and (population_days.next_date is null or p.lot_date < population_days.next_date)
+    left join calibrations_as_of
+        on p.category = calibrations_as_of.category
+        and p.prefecture_code = calibrations_as_of.prefecture_code
+        and p.lot_date = calibrations_as_of.lot_date
 
 ),
 
 local_pairs as (
 
     select
-        category,
-        prefecture_code,
-        bidder_a,
-        bidder_b,
-        n_lots,
-        n_lots_a,
-        n_lots_b,
-        n_wins_a,
-        n_wins_b,
-        observed,
-        expected,
-        joint_wins_a,
-        joint_wins_b,
-        -- no tail computed: one joint lot only, or no more joint lots than expected; where the
-        -- null is calibrated, the Poisson tail of the scaled expectation
+        local_counts.tender_id,
+        local_counts.lot_date,
+        local_counts.category,
+        local_counts.prefecture_code,
+        local_counts.bidder_a,
+        local_counts.bidder_b,
+        local_counts.a_won,
+        local_counts.b_won,
+        local_counts.n_lots,
+        local_counts.n_lots_a,
+        local_counts.n_lots_b,
+        local_counts.observed,
+        local_counts.expected,
+        local_counts.joint_wins_a,
+        local_counts.joint_wins_b,
+        -- one joint lot only: no tail; a calibrated null: the Poisson tail of the scaled expectation
         case
-            when calibration > 1.0 and observed >= 2
-                then {{ poisson_upper_tail_ln('calibration * expected', 'observed') }}
-            else coalesce(ln_p_value, 0.0)
+            when local_counts.observed < 2 then 0.0
+            when local_calibrations.calibration > 1.0
+                then {{ poisson_upper_tail_ln(
+                    'local_calibrations.calibration * local_counts.expected', 'local_counts.observed'
+                ) }}
+            else {{ hypergeometric_upper_tail_ln(
+                'local_counts.n_lots', 'local_counts.n_lots_a', 'local_counts.n_lots_b', 'local_counts.observed'
+            ) }}
         end as ln_p_value,
-        calibration,
-        1 as n_prefectures,
-        joint_lot_ids[1:50] as joint_lot_ids
-    from tails
-
-),
-
--- province-wide: the pairs that met in more than one category x prefecture (elsewhere the
--- province row would repeat the local one), expected = sum over the populations both bid in
-bidder_populations as (
-
-    select distinct
-        category,
-        prefecture_code,
-        bidder_id,
-        n_lots,
-        n_lots_bid
-    from lot_bidders_counted
-
-),
-
-spread_pairs as (
-
-    select
-        bidder_a,
-        bidder_b,
-        sum(n_lots_a) as n_lots_a,
-        sum(n_lots_b) as n_lots_b,
-        sum(n_wins_a) as n_wins_a,
-        sum(n_wins_b) as n_wins_b,
-        sum(observed) as observed,
-        sum(joint_wins_a) as joint_wins_a,
-        sum(joint_wins_b) as joint_wins_b,
-        count(distinct prefecture_code) as n_prefectures
-    from co_bids
-    group by bidder_a, bidder_b
-    having count(*) >= 2
-
-),
-
--- each spread pair with the populations its first firm bids in (materialised: left to itself the
--- planner joined bidder_populations to itself on the population first, every pair of firms of a
--- population, quadratic in its firms: ~446 M rows and tens of GB of temporary files for the
--- largest population at scale 16), then the second firm's count there by (firm, population)
-spread_pair_populations as materialized (
-
-    select
-        spread_pairs.bidder_a,
-        spread_pairs.bidder_b,
-        a.category,
-        a.prefecture_code,
-        a.n_lots,
-        a.n_lots_bid as n_lots_a
-    from spread_pairs
-    inner join bidder_populations as a on spread_pairs.bidder_a = a.bidder_id
+        coalesce(local_calibrations.calibration, 1.0) as calibration,
+        1::bigint as n_prefectures,
+        local_counts.joint_lot_ids
+    from local_counts
+    left join calibrations_as_of as local_calibrations
+        on local_counts.category = local_calibrations.category
+        and local_counts.prefecture_code = local_calibrations.prefecture_code
+        and local_counts.lot_date = local_calibrations.lot_date
 
 ),
 
 spread_expected as (
 
     select
-        p.bidder_a,
-        p.bidder_b,
-        sum(p.n_lots) as n_lots,
-        sum(p.n_lots_a::float8 * b.n_lots_bid / p.n_lots) as expected,
-        sum(null_calibration.calibration * p.n_lots_a * b.n_lots_bid / p.n_lots) as calibrated_expected
-    from spread_pair_populations as p
-    inner join bidder_populations as b
-        on p.bidder_b = b.bidder_id
-        and p.category = b.category
-        and p.prefecture_code = b.prefecture_code
-    inner join null_calibration
-        on p.category = null_calibration.category
-        and p.prefecture_code = null_calibration.prefecture_code
-    group by p.bidder_a, p.bidder_b
-
-),
-
-spread_lots as (
-
-    select
-        co_bids.bidder_a,
-        co_bids.bidder_b,
-        (array_agg(l.tender_id order by l.tender_id))[1:50] as joint_lot_ids
-    from co_bids
-    inner join spread_pairs on co_bids.bidder_a = spread_pairs.bidder_a and co_bids.bidder_b = spread_pairs.bidder_b
-    cross join lateral unnest(co_bids.joint_lot_ids) as l (tender_id)
-    group by co_bids.bidder_a, co_bids.bidder_b
+        tender_id,
+        bidder_a,
+        bidder_b,
+        sum(n_lots order by category, prefecture_code) as n_lots,
+        sum(expected order by category, prefecture_code) as expected,
+        sum(calibration * expected order by category, prefecture_code) as calibrated_expected
+    from spread_terms
+    group by tender_id, bidder_a, bidder_b
 
 ),
 
 province_pairs as (
 
     select
+        spread_pairs.tender_id,
+        spread_pairs.lot_date,
         '*' as category,
         '*' as prefecture_code,
         spread_pairs.bidder_a,
         spread_pairs.bidder_b,
+        spread_pairs.a_won,
+        spread_pairs.b_won,
         spread_expected.n_lots,
-        spread_pairs.n_lots_a,
-        spread_pairs.n_lots_b,
-        spread_pairs.n_wins_a,
-        spread_pairs.n_wins_b,
-        spread_pairs.observed,
+        null::bigint as n_lots_a,
+        null::bigint as n_lots_b,
+        spread_pairs.province_observed as observed,
         spread_expected.expected,
-        spread_pairs.joint_wins_a,
-        spread_pairs.joint_wins_b,
-        case when spread_pairs.observed >= 2
-                then {{ poisson_upper_tail_ln('spread_expected.calibrated_expected', 'spread_pairs.observed') }}
+        spread_pairs.province_joint_wins_a as joint_wins_a,
+        spread_pairs.province_joint_wins_b as joint_wins_b,
+        case when spread_pairs.province_observed >= 2
+                then {{ poisson_upper_tail_ln('spread_expected.calibrated_expected', 'spread_pairs.province_observed') }}
             else 0.0
         end as ln_p_value,
         -- the local factors' mean, weighted by the local expectations they scale
         spread_expected.calibrated_expected / spread_expected.expected as calibration,
         spread_pairs.n_prefectures,
-        spread_lots.joint_lot_ids
+        spread_pairs.province_joint_lot_ids as joint_lot_ids
     from spread_pairs
     inner join spread_expected
-        on spread_pairs.bidder_a = spread_expected.bidder_a and spread_pairs.bidder_b = spread_expected.bidder_b
-    inner join spread_lots
-        on spread_pairs.bidder_a = spread_lots.bidder_a and spread_pairs.bidder_b = spread_lots.bidder_b
+        on spread_pairs.tender_id = spread_expected.tender_id
+        and spread_pairs.bidder_a = spread_expected.bidder_a
+        and spread_pairs.bidder_b = spread_expected.bidder_b
 
 ),
 
@@ -489,10 +569,26 @@ all_pairs as (
 
 ),
 
+-- every changed lot: its pairs (a tombstone's row, fingerprint null, is dropped)
 final as (
 
     select
-        all_pairs.*,
+        changed.tender_id,
+        all_pairs.lot_date,
+        all_pairs.category,
+        all_pairs.prefecture_code,
+        all_pairs.bidder_a,
+        all_pairs.bidder_b,
+        all_pairs.a_won,
+        all_pairs.b_won,
+        all_pairs.n_lots,
+        all_pairs.n_lots_a,
+        all_pairs.n_lots_b,
+        all_pairs.observed,
+        all_pairs.expected,
+        all_pairs.joint_wins_a,
+        all_pairs.joint_wins_b,
+        all_pairs.ln_p_value,
         exp(greatest(all_pairs.ln_p_value, -700)) as p_value,
         -- evidence of a recurring pair, -log10 p, counted from the second joint lot on (meeting
         -- once is what any two bidders of a lot do, however rare they are); not capped: how far
@@ -502,8 +598,14 @@ final as (
             else 0
         end as surprise,
         all_pairs.observed >= {{ var('net_min_cobids', 2) }}
-        and all_pairs.ln_p_value < ln({{ var('net_pair_max_p', 0.001) }}) as is_recurrent
-    from all_pairs
+        and all_pairs.ln_p_value < ln({{ var('net_pair_max_p', 0.001) }}) as is_recurrent,
+        all_pairs.calibration,
+        all_pairs.n_prefectures,
+        -- evidence for the pairs that recur; a first meeting's list is the lot itself (most rows)
+        case when all_pairs.observed >= {{ var('net_min_cobids', 2) }} then all_pairs.joint_lot_ids end as joint_lot_ids,
+        changed.input_fingerprint
+    from changed
+    left join all_pairs on changed.tender_id = all_pairs.tender_id
 
 )
 

@@ -1,23 +1,23 @@
--- grain: one row per tender (lot) with at least 2 bidders: how much its bidders are a
--- recurring group (co-bidding network) and whether the win rotates within that group
--- (nested loops and merge joins off: the planner underestimates the join of a lot's pairs to
--- their scores, on four keys, and would nest loops over the lots on the result, or sort all the
--- lots' pairs to disk to merge them with the scores; hashed, the scores are read once)
+-- grain: one row per tender (lot): how much its bidders were a recurring group (co-bidding
+-- network) as of its date, and whether the win rotates within that group: the lots with at
+-- least two bidders in a population (those with a row in int_bidder_pairs_scored).
+-- Each pair of the lot is judged in its category x prefecture and province-wide, as of the lot's
+-- date (int_bidder_pairs_scored); the population where the pair is least probable counts, its
+-- p-value doubled (Bonferroni over the two tested).
+-- Incremental (macros/changed_keys.sql): a lot is recomputed when its pairs' rows were (their
+-- fingerprint covers the history up to its date, its bidders, winner and prices).
 {{ config(
-    pre_hook=["set local enable_nestloop = off", "set local enable_mergejoin = off", "set local work_mem = '256MB'"],
+    materialized='incremental',
+    incremental_strategy='replace_changed_keys',
+    unique_key='tender_id',
+    on_schema_change='fail',
     post_hook=[
-        "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
+        "{{ lasting_index(this, 'tender', 'tender_id', unique=true) }}",
         "analyze {{ this }}",
     ],
 ) }}
 
-with bids as (
-
-    select * from {{ ref('int_bids_joined_to_lots') }}
-
-),
-
-pairs as (
+with pairs as (
 
     select * from {{ ref('int_bidder_pairs_scored') }}
 
@@ -25,52 +25,35 @@ pairs as (
 
 lot_bidders as (
 
-    select
-        tender_id,
-        bidder_id,
-        min(category) as category,
-        min(prefecture_code) as prefecture_code,
-        min(bid_date) as bid_date,
-        min(winner_id) as winner_id,
-        bool_or(is_winner) as won,
-        min(bid_price) filter (where bidder_bid_seq = 1) as bid_price
-    from bids
-    group by tender_id, bidder_id
+    select * from {{ ref('int_lot_bidders') }}
 
 ),
 
--- every pair of bidders of a lot (materialised, so that the pairs' scores are joined to the
--- self-join of the lot's bidders and not the other way round: misestimated, the planner would
--- first join each bidder to all its pairs of the population)
-lot_bidder_pairs as materialized (
+fingerprints as (
 
-    select
-        a.tender_id,
-        a.winner_id,
-        a.category,
-        a.prefecture_code,
-        a.bidder_id as bidder_a,
-        b.bidder_id as bidder_b,
-        a.won as a_won,
-        b.won as b_won
-    from lot_bidders as a
-    inner join lot_bidders as b
-        on a.tender_id = b.tender_id
-        and a.bidder_id < b.bidder_id
+    {{ input_fingerprints(
+        'pairs', 'tender_id', ['input_fingerprint'],
+        salt="'" ~ var('net_min_cobids', 2) ~ "/" ~ var('net_pair_max_p', 0.001) ~ "/"
+            ~ var('net_min_lot_score', 3) ~ "/" ~ var('net_min_recurring_share', 1.0) ~ "'"
+    ) }}
 
 ),
 
--- each pair of the lot scored in its category x prefecture and in the province; the population
--- where the pair is least probable counts, its p-value doubled (Bonferroni over the two tested)
+changed as (
+
+    {{ changed_keys('fingerprints', 'tender_id') }}
+
+),
+
+-- the judged lots' pairs, each in both populations where it has a row
 lot_pairs_scored as (
 
     select
-        lot_bidder_pairs.tender_id,
-        lot_bidder_pairs.winner_id,
-        lot_bidder_pairs.bidder_a,
-        lot_bidder_pairs.bidder_b,
-        lot_bidder_pairs.a_won,
-        lot_bidder_pairs.b_won,
+        pairs.tender_id,
+        pairs.bidder_a,
+        pairs.bidder_b,
+        pairs.a_won,
+        pairs.b_won,
         pairs.category = '*' as is_province_wide,
         pairs.observed,
         pairs.expected,
@@ -80,37 +63,16 @@ lot_pairs_scored as (
         pairs.joint_lot_ids,
         pairs.joint_wins_a,
         pairs.joint_wins_b
-    from lot_bidder_pairs
-    inner join pairs
-        on lot_bidder_pairs.category = pairs.category
-        and lot_bidder_pairs.prefecture_code = pairs.prefecture_code
-        and lot_bidder_pairs.bidder_a = pairs.bidder_a
-        and lot_bidder_pairs.bidder_b = pairs.bidder_b
+    from pairs
+    inner join changed on pairs.tender_id = changed.tender_id
 
-    union all
+),
 
-    select
-        lot_bidder_pairs.tender_id,
-        lot_bidder_pairs.winner_id,
-        lot_bidder_pairs.bidder_a,
-        lot_bidder_pairs.bidder_b,
-        lot_bidder_pairs.a_won,
-        lot_bidder_pairs.b_won,
-        true as is_province_wide,
-        pairs.observed,
-        pairs.expected,
-        pairs.ln_p_value,
-        pairs.calibration,
-        pairs.n_prefectures,
-        pairs.joint_lot_ids,
-        pairs.joint_wins_a,
-        pairs.joint_wins_b
-    from lot_bidder_pairs
-    inner join pairs
-        on pairs.category = '*'
-        and pairs.prefecture_code = '*'
-        and lot_bidder_pairs.bidder_a = pairs.bidder_a
-        and lot_bidder_pairs.bidder_b = pairs.bidder_b
+judged_bidders as (
+
+    select lot_bidders.*
+    from lot_bidders
+    inner join changed on lot_bidders.tender_id = changed.tender_id
 
 ),
 
@@ -118,7 +80,6 @@ lot_pairs as (
 
     select distinct on (tender_id, bidder_a, bidder_b)
         tender_id,
-        winner_id,
         bidder_a,
         bidder_b,
         a_won,
@@ -147,11 +108,10 @@ lot_pair_stats as (
 
     select
         tender_id,
-        min(winner_id) as winner_id,
         count(*) as n_pairs,
         count(*) filter (where observed >= {{ var('net_min_cobids', 2) }}) as n_recurring_pairs,
         count(*) filter (where is_recurrent) as n_recurrent_pairs,
-        avg(surprise) as cobid_score,
+        avg(surprise order by bidder_a, bidder_b) as cobid_score,
         -- the most improbable pair, Bonferroni-corrected for the pairs the lot tests (a lot of 100
         -- bidders has 4,950 pairs: its best one is less surprising than the best of 3)
         greatest(0.0, max(surprise) - log(count(*)::numeric)) as max_surprise,
@@ -222,8 +182,8 @@ cover_bids as (
             ) order by loser.bid_price
         ) as cover_bids
     from ring_members
-    inner join lot_bidders as winner on ring_members.tender_id = winner.tender_id and winner.won
-    inner join lot_bidders as loser
+    inner join judged_bidders as winner on ring_members.tender_id = winner.tender_id and winner.won
+    inner join judged_bidders as loser
         on ring_members.tender_id = loser.tender_id
         and not loser.won
         and loser.bidder_id = any(ring_members.ring_member_ids)
@@ -236,9 +196,10 @@ lot_dates as (
 
     select
         tender_id,
-        min(bid_date) as signal_date,
+        min(lot_date) as signal_date,
+        min(winner_id) as winner_id,
         count(*) as n_bidders
-    from lot_bidders
+    from judged_bidders
     group by tender_id
 
 ),
@@ -246,10 +207,10 @@ lot_dates as (
 final as (
 
     select
-        lot_scores.tender_id,
+        changed.tender_id,
         lot_dates.signal_date,
         lot_dates.n_bidders,
-        lot_scores.winner_id,
+        lot_dates.winner_id,
         lot_scores.n_pairs,
         lot_scores.n_recurring_pairs,
         lot_scores.n_recurrent_pairs,
@@ -269,7 +230,7 @@ final as (
         -- not) times how much of the win is seen rotating (0.5 + 0.5 x share of the winner's
         -- partners here that won a joint lot themselves); 0 for other lots. Flagged only where
         -- rotation is observed.
-        case when lot_scores.winner_id = any(ring_members.ring_member_ids)
+        case when lot_dates.winner_id = any(ring_members.ring_member_ids)
                 then least(1.0, lot_scores.max_surprise / (2.0 * {{ var('net_min_lot_score', 3) }}))
                     * (0.5 + 0.5 * least(
                         1.0, lot_scores.n_rotating_partners::float8
@@ -278,11 +239,13 @@ final as (
             else 0
         end as rotation_score,
         lot_scores.is_ring_candidate as is_ring_lot,
-        lot_scores.n_rotating_partners >= 1 as is_rotation_lot
-    from lot_scores
-    inner join lot_dates on lot_scores.tender_id = lot_dates.tender_id
-    left join ring_members on lot_scores.tender_id = ring_members.tender_id
-    left join cover_bids on lot_scores.tender_id = cover_bids.tender_id
+        lot_scores.n_rotating_partners >= 1 as is_rotation_lot,
+        changed.input_fingerprint
+    from changed
+    left join lot_dates on changed.tender_id = lot_dates.tender_id
+    left join lot_scores on changed.tender_id = lot_scores.tender_id
+    left join ring_members on changed.tender_id = ring_members.tender_id
+    left join cover_bids on changed.tender_id = cover_bids.tender_id
 
 )
 

@@ -1,0 +1,70 @@
+-- grain: one row per tender (lot) x bidder that bid in it: where the lot lies (its population,
+-- category x prefecture), its date, and whether the bidder won. The co-bidding network judges
+-- every lot as of its date from these rows (int_cobid_null_calibration, int_bidder_pairs_scored,
+-- int_lot_network_scores). lot_date = the lot's first bid date, the same for all its bidders.
+-- Incremental by what changed (macros/changed_keys.sql): a night rewrites the lots whose bids
+-- changed. Indexed by (population, bidder, date) and (bidder): a night reads a firm's history by
+-- index, not the market's.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_changed_keys',
+    unique_key='tender_id',
+    on_schema_change='fail',
+    post_hook=[
+        "{{ lasting_index(this, 'lot', 'tender_id, bidder_id', unique=true) }}",
+        "{{ lasting_index(this, 'history', 'category, prefecture_code, bidder_id, lot_date') }}",
+        "{{ lasting_index(this, 'bidder', 'bidder_id, lot_date') }}",
+        "analyze {{ this }}",
+    ],
+) }}
+
+with bids as (
+
+    select * from {{ ref('int_bids_joined_to_lots') }}
+
+),
+
+fingerprints as (
+
+    {{ input_fingerprints(
+        'bids', 'tender_id',
+        ['bid_id', 'bidder_id', 'category', 'prefecture_code', 'bid_date', 'is_winner', 'winner_id',
+         'bid_price', 'bidder_bid_seq']
+    ) }}
+
+),
+
+changed as (
+
+    {{ changed_keys('fingerprints', 'tender_id') }}
+
+),
+
+changed_bids as (
+
+    select bids.*
+    from bids
+    inner join changed on bids.tender_id = changed.tender_id
+
+),
+
+final as (
+
+    select
+        changed_bids.tender_id,
+        changed_bids.bidder_id,
+        min(changed_bids.category) as category,
+        min(changed_bids.prefecture_code) as prefecture_code,
+        min(min(changed_bids.bid_date)) over (partition by changed_bids.tender_id) as lot_date,
+        min(changed_bids.bid_date) as bid_date,
+        min(changed_bids.winner_id) as winner_id,
+        bool_or(changed_bids.is_winner) as won,
+        min(changed_bids.bid_price) filter (where changed_bids.bidder_bid_seq = 1) as bid_price,
+        min(changed.input_fingerprint) as input_fingerprint
+    from changed_bids
+    inner join changed on changed_bids.tender_id = changed.tender_id
+    group by changed_bids.tender_id, changed_bids.bidder_id
+
+)
+
+select * from final
