@@ -7,6 +7,8 @@
         if not exists (select 1 from pg_roles where rolname = '{{ r }}') then
             create role {{ r }} nologin;
         end if;
+    exception when duplicate_object or unique_violation then
+        null;  -- another build on the same server created it in between (roles are server-wide)
     end $$;
     {%- endfor %}
 {%- endmacro %}

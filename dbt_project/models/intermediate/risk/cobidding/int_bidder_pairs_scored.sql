@@ -26,12 +26,20 @@
     incremental_strategy='replace_changed_keys',
     unique_key='tender_id',
     on_schema_change='fail',
-    pre_hook=["set local enable_mergejoin = off", "set local enable_nestloop = off", "set local work_mem = '256MB'"],
+    pre_hook=[
+        "set local enable_mergejoin = off",
+        "{% if not is_incremental() %}set local enable_nestloop = off{% endif %}",
+        "set local work_mem = '256MB'",
+    ],
     post_hook=[
         "{{ lasting_index(this, 'lot', 'tender_id') }}",
         "analyze {{ this }}",
     ],
 ) }}
+
+{#- the lot-bidder table itself, read by index where a night looks firms up (the CTE below has no
+    index); named, not ref()'d with an alias, which `dbt run --empty` renders as a subquery -#}
+{%- set lot_bidders_table = ref('int_lot_bidders').schema ~ '.' ~ ref('int_lot_bidders').identifier %}
 
 with recursive lot_bidders as (
 
@@ -122,8 +130,10 @@ lot_pairs as (
 ),
 
 -- every joint lot of those pairs (any population), up to the newest lot to judge: on a night by
--- index from each pair's first firm (a few thousand pairs); on a full refresh, every pair of the
--- history, by one self-join. Identifiers in byte order (collation "C"): the windows below sort
+-- index from each pair's first firm (a few thousand pairs; the table itself, not the CTE above,
+-- which has no index; nested loops stay on in a night's run, off on a full refresh, where the
+-- planner's estimates of these CTEs would have it nest loops over the whole history); on a full
+-- refresh, every pair of the history, by one self-join. Identifiers in byte order (collation "C"): the windows below sort
 -- them, and a linguistic collation costs most of a sort's time (equality is the same).
 pair_histories as (
 
@@ -146,19 +156,20 @@ pair_histories as (
     cross join
         lateral (
             select
-                lot_bidders.tender_id,
-                lot_bidders.lot_date,
-                lot_bidders.category,
-                lot_bidders.prefecture_code,
-                lot_bidders.won
-            from lot_bidders
+                history.tender_id,
+                history.lot_date,
+                history.category,
+                history.prefecture_code,
+                history.won
+            from {{ lot_bidders_table }} as history
             where
-                lot_bidders.bidder_id = pairs.bidder_a
-                and lot_bidders.lot_date <= (select max(lot_pairs.lot_date) from lot_pairs)
-                and lot_bidders.category is not null
-                and lot_bidders.prefecture_code is not null
+                history.bidder_id = pairs.bidder_a
+                and history.lot_date <= (select max(lot_pairs.lot_date) from lot_pairs)
+                and history.category is not null
+                and history.prefecture_code is not null
+            offset 0  -- kept a lookup per pair (not pulled up into a join of the whole table)
         ) as x
-    inner join lot_bidders as y on x.tender_id = y.tender_id and pairs.bidder_b = y.bidder_id
+    inner join {{ lot_bidders_table }} as y on x.tender_id = y.tender_id and pairs.bidder_b = y.bidder_id
     {%- else %}
     select
         x.bidder_id collate "C" as bidder_a,  -- noqa: RF01, RF02, RF03
@@ -231,7 +242,8 @@ pair_counts as materialized (
 
 ),
 
--- the firms of the lots to judge: their lots per population up to each date
+-- the firms of the lots to judge: their lots per population up to each date (on a night by index
+-- on the firm: the table, not the CTE)
 firm_histories as (
 
     select
@@ -244,7 +256,7 @@ firm_histories as (
             partition by lot_bidders.bidder_id, lot_bidders.category, lot_bidders.prefecture_code
             order by lot_bidders.lot_date
         ) as n_lots_bid
-    from lot_bidders
+    from {% if is_incremental() %}{{ lot_bidders_table }}{% else %}lot_bidders{% endif %} as lot_bidders
     where
         lot_bidders.bidder_id in (select judged_bidders.bidder_id from judged_bidders)
         and lot_bidders.category is not null
