@@ -167,7 +167,8 @@ pair_histories as (
                 and history.lot_date <= (select max(lot_pairs.lot_date) from lot_pairs)
                 and history.category is not null
                 and history.prefecture_code is not null
-            offset 0  -- kept a lookup per pair (not pulled up into a join of the whole table)
+            -- all rows; the offset keeps this a lookup per pair (not pulled up into a join of the whole table)
+            limit all offset 0  -- noqa: AM09
         ) as x
     inner join {{ lot_bidders_table }} as y on x.tender_id = y.tender_id and pairs.bidder_b = y.bidder_id
     {%- else %}
