@@ -14,8 +14,8 @@
     pre_hook=["alter table if exists {{ this }} add column if not exists input_fingerprint text"],
     post_hook=[
         "{{ analyze_if_new(this) }}",
-        "{{ table_index(this, 'tender', 'tender_id') }}",
-        "{{ table_index(this, 'bidder', 'bidder_id') }}",
+        "{{ lasting_index(this, 'tender', 'tender_id') }}",
+        "{{ lasting_index(this, 'bidder', 'bidder_id') }}",
     ],
 ) }}
 

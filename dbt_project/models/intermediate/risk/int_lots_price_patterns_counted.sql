@@ -13,7 +13,7 @@
     on_schema_change='fail',
     pre_hook=["set local enable_nestloop = off", "set local work_mem = '256MB'"],
     post_hook=[
-        "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
+        "{{ lasting_index(this, 'tender', 'tender_id', unique=true) }}",
         "analyze {{ this }}",
     ],
 ) }}

@@ -10,7 +10,7 @@
     unique_key='tender_id',
     on_schema_change='fail',
     post_hook=[
-        "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
+        "{{ lasting_index(this, 'tender', 'tender_id', unique=true) }}",
         "analyze {{ this }}",
     ],
 ) }}

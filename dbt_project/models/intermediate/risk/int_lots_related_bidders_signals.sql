@@ -20,7 +20,7 @@
     pre_hook=["set local enable_nestloop = off", "set local work_mem = '256MB'"],
     post_hook=[
         "{{ analyze_if_new(this) }}",
-        "{{ table_index(this, 'tender', 'tender_id') }}",
+        "{{ lasting_index(this, 'tender', 'tender_id') }}",
     ],
 ) }}
 

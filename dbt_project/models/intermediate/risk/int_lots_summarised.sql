@@ -12,7 +12,7 @@
     pre_hook=["alter table if exists {{ this }} add column if not exists input_fingerprint text"],
     post_hook=[
         "{{ analyze_if_new(this) }}",
-        "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
+        "{{ lasting_index(this, 'tender', 'tender_id', unique=true) }}",
     ],
 ) }}
 
