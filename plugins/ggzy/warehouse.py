@@ -38,6 +38,10 @@ SERVER_SETTINGS = {
     "shared_buffers": "512MB",
     "work_mem": "64MB",
     "maintenance_work_mem": "256MB",
+    # one query's spill files: a runaway query fails with "temporary file size exceeds
+    # temp_file_limit" instead of filling the disk that holds the data and the WAL (which stops
+    # the server); the scale-32 full build's largest sort spills a few GB
+    "temp_file_limit": "20GB",
     "max_wal_size": "4GB",
     "checkpoint_timeout": "15min",
     "max_connections": "200",
@@ -197,7 +201,7 @@ def _secure_existing(data: Path) -> None:
 def _apply_settings(conn: psycopg.Connection) -> None:
     """Settings a reload can change, for servers initialised before they were added."""
     changed = False
-    for k in ("unix_socket_permissions", "password_encryption", *audit.LOG_SETTINGS):
+    for k in ("unix_socket_permissions", "password_encryption", "temp_file_limit", *audit.LOG_SETTINGS):
         want = SERVER_SETTINGS[k]
         if conn.execute("select current_setting(%s)", (k,)).fetchone()[0] != want:
             conn.execute(f"alter system set {k} = '{want}'")
