@@ -17,11 +17,12 @@
 {#- The same for an incremental model's table: a night keeps the table and its index (`if not
     exists`: no rebuild of the whole index every night); a first build or a full refresh replaces
     the table, and table_index gives the new one its own index. -#}
-{% macro lasting_index(relation, name, columns, unique=false) -%}
+{% macro lasting_index(relation, name, columns, unique=false, where=none) -%}
     {%- if is_incremental() -%}
     create {% if unique %}unique {% endif %}index if not exists {{ relation.identifier ~ '_' ~ name ~ '_idx' }}
     on {{ relation }} ({{ columns }})
+    {%- if where %} where {{ where }}{% endif %}
     {%- else -%}
-    {{ table_index(relation, name, columns, unique) }}
+    {{ table_index(relation, name, columns, unique, where=where) }}
     {%- endif -%}
 {%- endmacro %}

@@ -81,12 +81,14 @@ def network_db(warehouse_url) -> dict[str, str]:
         conn.execute("create schema if not exists intermediate")
         conn.execute("""create table intermediate.int_bids_joined_to_lots (
             bid_id text, tender_id text, bidder_id text, category text, prefecture_code text, bid_date date,
-            winner_id text, is_winner boolean, is_valid boolean, bid_price numeric, bidder_bid_seq integer)""")
+            bid_deadline timestamptz, winner_id text, is_winner boolean, is_valid boolean, bid_price numeric,
+            bidder_bid_seq integer)""")
         with conn.cursor() as cur:
             cur.executemany(
                 """insert into intermediate.int_bids_joined_to_lots values
-                   (%s || '/' || %s, %s, %s, 'construction', %s, %s, %s, %s, true, %s, 1)""",
-                [(t, b, t, b, *rest) for t, b, *rest in rows])
+                   (%s || '/' || %s, %s, %s, 'construction', %s, %s, (%s::date + time '09:30') at time zone 'Asia/Shanghai',
+                    %s, %s, true, %s, 1)""",
+                [(t, b, t, b, pref, day, day, *rest) for t, b, pref, day, *rest in rows])
     return {"url": url, "env": os.environ | {"GGZY_WAREHOUSE_URL": url}}
 
 

@@ -33,6 +33,7 @@
     ],
     post_hook=[
         "{{ lasting_index(this, 'lot', 'tender_id') }}",
+        "{{ lasting_index(this, 'recurrent', 'bidder_a, bidder_b', where='is_recurrent') }}",
         "analyze {{ this }}",
     ],
 ) }}

@@ -1,7 +1,11 @@
 -- grain: one row per tender (lot) x bidder that bid in it: where the lot lies (its population,
 -- category x prefecture), its date, and whether the bidder won. The co-bidding network judges
 -- every lot as of its date from these rows (int_cobid_null_calibration, int_bidder_pairs_scored,
--- int_lot_network_scores). lot_date = the lot's first bid date, the same for all its bidders.
+-- int_lot_network_scores). lot_date = the day its bidding closed (the bid deadline, local date;
+-- without one, its last bid's date), the same for all its bidders: the lot is judged as of the day
+-- its bidders were all known. Not its first bid's date: bids are delivered up to the deadline (and
+-- a few days after, on a late batch), so a lot dated by its first bid kept changing for two weeks
+-- after that date, and every lot judged since was judged again each night.
 -- Incremental by what changed (macros/changed_keys.sql): a night rewrites the lots whose bids
 -- changed. Indexed by (population, bidder, date) and (bidder): a night reads a firm's history by
 -- index, not the market's.
@@ -28,8 +32,8 @@ fingerprints as (
 
     {{ input_fingerprints(
         'bids', 'tender_id',
-        ['bid_id', 'bidder_id', 'category', 'prefecture_code', 'bid_date', 'is_winner', 'winner_id',
-         'bid_price', 'bidder_bid_seq']
+        ['bid_id', 'bidder_id', 'category', 'prefecture_code', 'bid_date', 'bid_deadline', 'is_winner',
+         'winner_id', 'bid_price', 'bidder_bid_seq']
     ) }}
 
 ),
@@ -55,7 +59,10 @@ final as (
         changed_bids.bidder_id,
         min(changed_bids.category) as category,
         min(changed_bids.prefecture_code) as prefecture_code,
-        min(min(changed_bids.bid_date)) over (partition by changed_bids.tender_id) as lot_date,
+        coalesce(
+            min(min({{ local_date('changed_bids.bid_deadline') }})) over (partition by changed_bids.tender_id),
+            max(max(changed_bids.bid_date)) over (partition by changed_bids.tender_id)
+        ) as lot_date,
         min(changed_bids.bid_date) as bid_date,
         min(changed_bids.winner_id) as winner_id,
         bool_or(changed_bids.is_winner) as won,
