@@ -1,33 +1,43 @@
 -- grain: one row per rule x subject, for the statistical screens: price screens (ps_price_screen,
 -- per lot), the co-bidding network (net_cobid_ring, net_rotation, per lot) and perennial
 -- losers (net_perennial_loser, per entity)
--- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
--- take minutes on a province-year of bids)
-{{ config(
-    pre_hook=["set local enable_nestloop = off"],
-) }}
+-- The inputs are read where they are used, not materialized (each is read twice: a materialized
+-- CTE copied every row and column of a year's bids and lot-pairs, 75 s of a scale-16 night), and
+-- only the lots a screen flags are looked up in the bids.
 
-with screens as (
+with screens as not materialized (
 
     select * from {{ ref('int_lot_price_screens') }}
 
 ),
 
-network as (
+network as not materialized (
 
     select * from {{ ref('int_lot_network_scores') }}
 
 ),
 
-bids as (
+bids as not materialized (
 
     select * from {{ ref('int_bids_joined_to_lots') }}
 
 ),
 
-pairs as (
+pairs as not materialized (
 
     select * from {{ ref('int_bidder_pairs_scored') }}
+
+),
+
+flagged_lots as (
+
+    select tender_id
+    from screens
+    -- unusual against competitive lots of labelled markets and, by its CV, within its own
+    -- population: a market whose honest bids are merely tighter than the reference raises no alerts
+    where
+        screen_score >= {{ var('ps_min_score', 0.999) }}
+        and cv_suspicion >= {{ var('ps_min_cv_suspicion', 0.9) }}
 
 ),
 
@@ -38,7 +48,7 @@ lot_bidders as (
         array_agg(distinct bidder_id order by bidder_id) as bidder_ids,
         min(bid_date) as bid_date
     from bids
-    where is_valid and bidder_bid_seq = 1
+    where is_valid and bidder_bid_seq = 1 and tender_id in (select flagged_lots.tender_id from flagged_lots)
     group by tender_id
 
 ),
@@ -71,11 +81,6 @@ price_signals as (
         ) as evidence
     from screens
     inner join lot_bidders on screens.tender_id = lot_bidders.tender_id
-    -- unusual against competitive lots of labelled markets and, by its CV, within its own
-    -- population: a market whose honest bids are merely tighter than the reference raises no alerts
-    where
-        screens.screen_score >= {{ var('ps_min_score', 0.999) }}
-        and screens.cv_suspicion >= {{ var('ps_min_cv_suspicion', 0.9) }}
 
 ),
 
@@ -117,19 +122,27 @@ rotation_signals as (
 ),
 
 -- perennial losers: many bids, no win, mostly in lots won by a recurrent co-bidding partner
+recurrent_pairs as (
+
+    select distinct
+        bidder_a,
+        bidder_b
+    from pairs
+    where is_recurrent
+
+),
+
 partner_links as (
 
     select
         bidder_a as bidder_id,
         bidder_b as partner_id
-    from pairs
-    where is_recurrent
-    union
+    from recurrent_pairs
+    union all
     select
         bidder_b,
         bidder_a
-    from pairs
-    where is_recurrent
+    from recurrent_pairs
 
 ),
 
