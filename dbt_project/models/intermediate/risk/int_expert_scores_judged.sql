@@ -23,7 +23,9 @@ with evaluations as (
 
 ),
 
-lot_scores as (
+-- (not materialised: the fingerprints scan staging in parallel, and a night reads the changed
+-- lots' rows by index instead of a copy of every score of the history)
+lot_scores as not materialized (
 
     select
         tender_id,
@@ -51,6 +53,19 @@ changed as (
     {{ changed_keys('fingerprints', 'tender_id') }}
 
 ),
+{%- if is_incremental() %}
+
+-- the changed lots' scores (on a full refresh every lot has changed: all scores). An array, not
+-- a join: nested loops are off, and a join would hash every score of the history to keep a
+-- night's few lots; `= any` reads them by index.
+changed_scores as (
+
+    select lot_scores.*
+    from lot_scores
+    where lot_scores.tender_id = any(array(select changed.tender_id from changed))
+
+),
+{%- endif %}
 
 -- 1. Each score against the rest of the panel for that bidder (leave-one-out mean), net of the
 --    expert's own leniency in the lot (the median of those differences over the bidders he
@@ -67,8 +82,8 @@ scored as (
         score::float8 as score,
         sum(score) over (partition by tender_id, bidder_id)::float8 as panel_sum,
         count(score) over (partition by tender_id, bidder_id) as panel_n
-    from lot_scores
-    where score is not null and tender_id in (select changed.tender_id from changed)
+    from {% if is_incremental() %}changed_scores{% else %}lot_scores{% endif %}
+    where score is not null
 
 ),
 
