@@ -90,7 +90,8 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- The strategy: replace the rows of the keys returned, drop the tombstones. -#}
+{#- The strategy: replace the rows of the keys returned, drop the tombstones, and log the keys
+    (macros/change_log.sql). -#}
 {% macro get_incremental_replace_changed_keys_sql(arg_dict) -%}
     {%- set key = arg_dict["unique_key"] -%}
     {%- set columns = get_quoted_csv(arg_dict["dest_columns"] | map(attribute="name")) -%}
@@ -101,5 +102,7 @@
     insert into {{ arg_dict["target_relation"] }} ({{ columns }})
     select {{ columns }}
     from {{ arg_dict["temp_relation"] }}
-    where input_fingerprint is not null
+    where input_fingerprint is not null;
+
+    {{ log_changed_keys(arg_dict["target_relation"].identifier, key, arg_dict["temp_relation"]) }}
 {%- endmacro %}

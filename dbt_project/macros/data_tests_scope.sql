@@ -8,7 +8,11 @@
         of the night (relationships' parent side, its `to`, is read whole as before);
       - unique, unique_combination: every row whose key one of the night's rows has, so a new
         row that repeats an old key still fails.
-    Any other test, every test on a table rebuilt each night (or a seed, or a per-lot model),
+    A test on a per-key model (strategy replace_changed_keys, one lot's rows replaced together)
+    reads the rows of the keys the night's builds recomputed (ops.model_changes,
+    macros/change_log.sql), the same way; a unique test whose columns include the model's key
+    reads only those rows (a duplicate lies within one key).
+    Any other test, every test on a table rebuilt each night (or a seed),
     any --full-refresh, a night on a Sunday (var data_tests_whole_weekday) and the default
     data_tests_scope 'all' (`ggzy dbt build` by hand): the whole table, dbt's own behaviour.
 
@@ -58,27 +62,38 @@
     {%- set tested = graph.nodes.get(model.get('attached_node') or '') -%}
     {%- set test_name = (model.get('test_metadata') or {}).get('name') -%}
     {%- set kwargs = (model.get('test_metadata') or {}).get('kwargs') or {} -%}
+    {%- set strategy = tested.config.get('incremental_strategy') if tested is not none else none -%}
     {%- if tested is none or tested.config.materialized != 'incremental'
-          or tested.config.get('incremental_strategy') != 'newest_version'
+          or strategy not in ('newest_version', 'replace_changed_keys')
           or test_name not in data_tests_row_tests() + ['unique', 'unique_combination'] -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set feeds = [] -%}
-    {%- for dep in tested.depends_on.nodes if dep in graph.sources -%}
-        {%- do feeds.append(graph.sources[dep].source_name) -%}
-    {%- endfor -%}
-    {%- set loaded_after = data_tests_night_loaded_after(feeds) if feeds else none -%}
-    {%- if loaded_after is none -%}
-        {{- return(none) -}}
+    {%- if strategy == 'newest_version' -%}
+        {%- set feeds = [] -%}
+        {%- for dep in tested.depends_on.nodes if dep in graph.sources -%}
+            {%- do feeds.append(graph.sources[dep].source_name) -%}
+        {%- endfor -%}
+        {%- set loaded_after = data_tests_night_loaded_after(feeds) if feeds else none -%}
+        {%- if loaded_after is none -%}
+            {{- return(none) -}}
+        {%- endif -%}
+        {%- set night -%}night_rows.loaded_at > '{{ loaded_after }}'::timestamptz{%- endset -%}
+    {%- else -%}
+        {%- set night = data_tests_night_changed_keys(tested) -%}
+        {%- if night is none -%}
+            {{- return(none) -}}
+        {%- endif -%}
     {%- endif -%}
     {%- set rows = '(select * from ' ~ relation ~ (' where ' ~ where if where else '') ~ ')' -%}
-    {%- set night -%}night_rows.loaded_at > '{{ loaded_after }}'::timestamptz{%- endset -%}
-    {%- if test_name in data_tests_row_tests() -%}
+    {%- set columns = [kwargs.get('column_name')] if test_name == 'unique' else (kwargs.get('columns') or []) -%}
+    {#- a per-key model rewrites all rows of a key together: a duplicate of columns that include
+        the key lies within one key, so the night's keys' rows are enough -#}
+    {%- set within_key = strategy == 'replace_changed_keys' and tested.config.get('unique_key') in columns -%}
+    {%- if test_name in data_tests_row_tests() or within_key -%}
         {%- set scoped -%}
     (select night_rows.* from {{ rows }} as night_rows where {{ night }}) dbt_subquery
         {%- endset -%}
     {%- else -%}
-        {%- set columns = [kwargs.get('column_name')] if test_name == 'unique' else kwargs.get('columns') -%}
         {%- if not columns or none in columns -%}
             {{- return(none) -}}
         {%- endif -%}
@@ -128,4 +143,49 @@
     {%- endset -%}
     {%- set found = run_query(query) -%}
     {{- return(found.rows[0][0] if found.rows | length > 0 else none) -}}
+{%- endmacro %}
+
+{#- A per-key model (strategy replace_changed_keys): the night's rows are those of the keys its
+    builds logged (macros/change_log.sql) since the last night that passed began its quality
+    gate (a key replaced then, tested then); none (test whole) when no night has passed or a
+    build since replaced the whole table. A re-delivered day needs no exception here: the keys
+    it changes are recomputed, so logged. -#}
+{% macro data_tests_night_changed_keys(tested) -%}
+    {%- set key = tested.config.get('unique_key') -%}
+    {%- if not key or key is not string -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set query -%}
+        select passed.gate_checked_at::text
+        from (
+            select min(gate.checked_at) as gate_checked_at
+            from ops.quality_gate as gate
+            where gate.run_id = (
+                select ledger.run_id
+                from ops.run_ledger as ledger
+                where ledger.task_states ->> 'dbt_build' = 'success'
+                order by ledger.finished_at desc nulls last
+                limit 1
+            )
+        ) as passed
+        where passed.gate_checked_at is not null and not exists (
+            select 1
+            from ops.model_changes as whole
+            where
+                whole.model = '{{ tested.alias }}'
+                and whole.key_value is null
+                and whole.logged_at > passed.gate_checked_at
+        )
+    {%- endset -%}
+    {%- set found = run_query(query) -%}
+    {%- if found.rows | length == 0 -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set night -%}
+        night_rows.{{ key }} in (
+            select changes.key_value from ops.model_changes as changes
+            where changes.model = '{{ tested.alias }}' and changes.logged_at > '{{ found.rows[0][0] }}'::timestamptz
+        )
+    {%- endset -%}
+    {{- return(night) -}}
 {%- endmacro %}
