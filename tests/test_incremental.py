@@ -156,7 +156,9 @@ def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | N
             if not t.startswith("intermediate.") or t in PER_LOT_TABLES + PER_LOT_SIGNAL_TABLES + NETWORK_TABLES}
     results = json.loads((landing["root"] / f"target-{name}" / "run_results.json").read_text())["results"]
     messages = {r["unique_id"].rsplit(".", 1)[1]: r["message"] for r in results}
-    return {"url": url, "sums": sums, "looks": looks, "runs": {m: messages[m] for m in INCREMENTAL_PER_LOT_MODELS}}
+    compiled = {r["unique_id"].rsplit(".", 1)[1]: r.get("compiled_code") or "" for r in results}
+    return {"url": url, "sums": sums, "looks": looks, "runs": {m: messages[m] for m in INCREMENTAL_PER_LOT_MODELS},
+            "network_read_changes": "ops.model_changes" in compiled.get("int_lot_network_scores", "")}
 
 
 @pytest.fixture(scope="module")
@@ -202,3 +204,11 @@ def test_the_per_lot_models_ran_as_increments(builds):
     for name in ("A", "B"):
         assert all(m.startswith("INSERT") for m in builds[name]["runs"].values()), builds[name]["runs"]
     assert all(m.startswith("SELECT") for m in builds["C"]["runs"].values()), builds["C"]["runs"]
+
+
+def test_a_night_fingerprints_only_the_lots_the_pairs_model_recomputed(builds):
+    """int_lot_network_scores read, in A's and B's last build, the lots int_bidder_pairs_scored
+    logged since its own last build (ops.model_changes), not every lot-pair row; equal tables
+    all the same (above). A full refresh reads every row."""
+    assert builds["A"]["network_read_changes"] and builds["B"]["network_read_changes"]
+    assert not builds["C"]["network_read_changes"]

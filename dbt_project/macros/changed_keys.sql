@@ -64,8 +64,10 @@
 {%- endmacro %}
 
 {#- The keys to recompute, with their new fingerprint (null: the key's inputs are gone). On a
-    full refresh, every key. -#}
-{% macro changed_keys(fingerprints, key) -%}
+    full refresh, every key. `candidates` (SQL of a select of one column, the keys that may have
+    changed: macro changed_keys_since_last_build): only those are compared, the fingerprints
+    having been computed for them alone; none, every key. -#}
+{% macro changed_keys(fingerprints, key, candidates=none) -%}
     {%- if is_incremental() %}
     select
         current_keys.{{ key }},
@@ -81,7 +83,11 @@
         kept.{{ key }},
         null as input_fingerprint
     from {{ this }} as kept
-    where not exists (select 1 from {{ fingerprints }} as current_keys where current_keys.{{ key }} = kept.{{ key }})
+    where
+        not exists (select 1 from {{ fingerprints }} as current_keys where current_keys.{{ key }} = kept.{{ key }})
+        {%- if candidates is not none %}
+        and kept.{{ key }} in ({{ candidates }})
+        {%- endif %}
     {%- else %}
     select
         {{ key }},

@@ -5,12 +5,17 @@
 -- date (int_bidder_pairs_scored); the population where the pair is least probable counts, its
 -- p-value doubled (Bonferroni over the two tested).
 -- Incremental (macros/changed_keys.sql): a lot is recomputed when its pairs' rows were (their
--- fingerprint covers the history up to its date, its bidders, winner and prices).
+-- fingerprint covers the history up to its date, its bidders, winner and prices); a night
+-- fingerprints only the lots int_bidder_pairs_scored recomputed since this model's last build
+-- (macros/change_log.sql), not every lot-pair row of the history.
+{%- set salt = "'" ~ var('net_min_cobids', 2) ~ "/" ~ var('net_pair_max_p', 0.001) ~ "/"
+    ~ var('net_min_lot_score', 3) ~ "/" ~ var('net_min_recurring_share', 1.0) ~ "'" %}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_changed_keys',
     unique_key='tender_id',
     on_schema_change='fail',
+    fingerprint_salt=salt,
     post_hook=[
         "{{ lasting_index(this, 'tender', 'tender_id', unique=true) }}",
         "analyze {{ this }}",
@@ -29,19 +34,30 @@ lot_bidders as (
 
 ),
 
+{%- set candidates = changed_keys_since_last_build(['int_bidder_pairs_scored']) %}
+
+-- the pairs of the lots that may have changed (on a night, those the pairs model recomputed)
+candidate_pairs as (
+
+    select
+        tender_id,
+        input_fingerprint
+    from pairs
+    {%- if candidates is not none %}
+    where tender_id in ({{ candidates }})
+    {%- endif %}
+
+),
+
 fingerprints as (
 
-    {{ input_fingerprints(
-        'pairs', 'tender_id', ['input_fingerprint'],
-        salt="'" ~ var('net_min_cobids', 2) ~ "/" ~ var('net_pair_max_p', 0.001) ~ "/"
-            ~ var('net_min_lot_score', 3) ~ "/" ~ var('net_min_recurring_share', 1.0) ~ "'"
-    ) }}
+    {{ input_fingerprints('candidate_pairs', 'tender_id', ['input_fingerprint'], salt=salt) }}
 
 ),
 
 changed as (
 
-    {{ changed_keys('fingerprints', 'tender_id') }}
+    {{ changed_keys('fingerprints', 'tender_id', candidates) }}
 
 ),
 
