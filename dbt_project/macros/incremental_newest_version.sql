@@ -1,11 +1,17 @@
 {#- Incremental staging: "the newest delivered version per key", kept up to date night by night.
 
     A staging model (tools/gen_staging.py) on an incremental run selects, for every key the
-    batches loaded since its last run touch, the winner over ALL delivered versions of that key
-    (so a re-delivered or back-filled day picks the same winner a full refresh would), and a
-    row of nulls but the key (a "tombstone", batch_date null) for a touched key left with no
-    version at all (its only day was re-delivered without it). The strategy below replaces the
-    table's rows of those keys: delete them, insert the winners, not the tombstones.
+    batches loaded since its last run touch, the winner a full refresh would pick over ALL its
+    delivered versions, and a row of nulls but the key (a "tombstone", batch_date null) for a
+    touched key left with no version at all (its only day was re-delivered without it). The
+    strategy below replaces the table's rows of those keys: delete them, insert the winners,
+    not the tombstones.
+
+    What it reads (issue #18: a night costs what it delivered, not the history): raw only for
+    the delivered days (partition pruning), and the kept row of each touched key, which was
+    the winner over every other day, unchanged since. Only a key whose kept row came from a
+    delivered day (a re-delivered day: its version may be gone) reads its versions from all
+    of raw. The table's indexes (key, batch_date, loaded_at) find those kept rows.
 
     Use: config(materialized='incremental', incremental_strategy='newest_version',
                 unique_key=[...], nullable_key_columns=[...]). -#}
@@ -23,6 +29,9 @@
     {%- set key = arg_dict["unique_key"] -%}
     {%- set key = [key] if key is string else key -%}
     {%- set columns = get_quoted_csv(arg_dict["dest_columns"] | map(attribute="name")) -%}
+    {#- the planner's row count of the keys (a fresh temp table has none) picks the key index -#}
+    analyze {{ arg_dict["temp_relation"] }};
+
     delete from {{ arg_dict["target_relation"] }} as t
     using {{ arg_dict["temp_relation"] }} as s
     where {{ newest_version_key_match('t', 's', key, config.get('nullable_key_columns', [])) }};
@@ -33,12 +42,16 @@
     where batch_date is not null
 {%- endmacro %}
 
-{#- The batch days an incremental staging run must look at, as two CTEs (watermark,
-    delivered) over the model's `source` CTE and {{ this }}: days loaded since this table's
-    newest row, less var staging_lookback (a load's rows carry its start time, so of two
-    loads open during a run the older may commit after it), and days a re-delivery emptied
-    (no row of the day is left to be newer). One definition for every generated stg_ model. -#}
-{% macro staging_delivered_days() -%}
+{#- The batch days an incremental staging run must look at, as two CTEs over {{ this }} and the
+    batch ledger: watermark (the newest loaded_at kept, less var staging_lookback: a load's rows
+    carry its start time, so of two loads open during a run the older may commit after it) and
+    delivered (days: the feed's batches the ledger has loaded, re-delivered or refused since).
+    The ledger's loaded_at is now() of the load's transaction, the one its raw rows carry as
+    _loaded_at, so every day whose rows changed since is there, a day a re-delivery emptied too;
+    a refused day is there for nothing (its raw rows stayed) and costs a look. The ledger, not
+    raw: `_loaded_at > watermark` reads all of raw (no index), the ledger a few hundred rows a
+    feed and year. One definition for every generated stg_ model. -#}
+{% macro staging_delivered_days(feed) -%}
 watermark as (
 
     select coalesce(max(kept.loaded_at), '-infinity') - interval '{{ var("staging_lookback", "0 seconds") }}' as loaded_after
@@ -48,18 +61,10 @@ watermark as (
 
 delivered as (
 
-    select distinct source._batch_date as batch_date
-    from source
-    inner join watermark on source._loaded_at > watermark.loaded_after
-    union
-    select kept_days.batch_date
-    from (select distinct kept.batch_date from {{ this }} as kept) as kept_days
-    where
-        not exists (
-            select 1
-            from source
-            where source._batch_date = kept_days.batch_date
-        )
+    select coalesce(array_agg(batch.batch_date), '{}') as days
+    from {{ source('load_ledger', 'batches') }} as batch
+    inner join watermark on batch.loaded_at > watermark.loaded_after
+    where batch.feed = '{{ feed }}'
 
 )
 {%- endmacro %}

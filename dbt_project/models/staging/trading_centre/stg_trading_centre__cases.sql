@@ -2,16 +2,23 @@
 -- grain: one row per case_id (newest delivered version)
 -- violations handled (处理决定); source raw.trading_centre__cases (cases.csv of the trading_centre feed)
 -- incremental (macros/incremental_newest_version.sql): a run recomputes the keys the batches
--- loaded since the last run touch, over every version of them; `--full-refresh` rebuilds all.
+-- loaded since the last run touch, reading raw only for the days those batches delivered (the
+-- kept row is the winner of the other days); `--full-refresh` rebuilds all.
 {{ config(
     materialized='incremental',
     incremental_strategy='newest_version',
     unique_key=['case_id'],
     nullable_key_columns=[],
     on_schema_change='fail',
-    pre_hook="set local enable_mergejoin = off"
+    pre_hook="set local enable_mergejoin = off",
+    post_hook=[
+        "{{ lasting_index(this, 'key', 'case_id') }}",
+        "{{ lasting_index(this, 'batch_date', 'batch_date') }}",
+        "{{ lasting_index(this, 'loaded_at', 'loaded_at') }}",
+    ],
 ) }}
--- (the planner takes `touched` for big and would sort all of raw to merge-join the few keys)
+-- (the planner takes `touched` for big and would sort all of raw to merge-join the few keys;
+-- the indexes serve a night: its keys' kept rows, the delivered days' rows, the watermark)
 
 with source as not materialized (
 
@@ -42,28 +49,77 @@ typed as not materialized (
 ),
 {%- if is_incremental() %}
 
-{{ staging_delivered_days() }},
+{{ staging_delivered_days('trading_centre') }},
+
+new_versions as (
+
+    -- what the delivered days hold now, read month by month: a lateral scan per month keeps
+    -- that month's partitions only (run-time pruning; `= any(array)` alone prunes nothing)
+    select month_versions.*
+    from (
+        select distinct date_trunc('month', delivered_day.batch_date)::date as first_day
+        from unnest((select delivered.days from delivered)::date[]) as delivered_day (batch_date)
+    ) as delivered_month
+    cross join
+        lateral (
+            select typed.*
+            from typed
+            where
+                typed.batch_date >= delivered_month.first_day
+                and typed.batch_date < (delivered_month.first_day + interval '1 month')::date
+                and typed.batch_date = any((select delivered.days from delivered)::date[])
+            -- all rows; the offset keeps this a scan per month (not pulled up into a join of all raw)
+            limit all offset 0  -- noqa: AM09
+        ) as month_versions
+
+),
+
+reopened as (
+
+    -- keys whose kept winner came from a delivered day: it may be gone or changed
+    select kept.case_id
+    from {{ this }} as kept
+    where kept.batch_date = any((select delivered.days from delivered)::date[])
+
+),
 
 touched as (
 
-    -- keys those days deliver, and keys whose kept version came from such a day
-    select typed.case_id
-    from typed
-    where typed.batch_date in (select delivered.batch_date from delivered)
+    select new_versions.case_id
+    from new_versions
     union
-    select kept.case_id
-    from {{ this }} as kept
-    where kept.batch_date in (select delivered.batch_date from delivered)
+    select reopened.case_id
+    from reopened
 
 ),
 
 versions as (
 
-    -- every delivered version of a touched key
+    -- a touched key's versions of the delivered days
+    select new_versions.*
+    from new_versions
+    union all
+    -- and the best of its other days: the kept winner, when it came from none of them (one
+    -- lookup by the key index per touched key; the fence keeps the planner from hashing all)
+    select kept.*
+    from touched
+    cross join
+        lateral (
+            select kept_version.*
+            from {{ this }} as kept_version
+            where kept_version.case_id = touched.case_id
+            limit all offset 0  -- noqa: AM09
+        ) as kept
+    where kept.batch_date != all((select delivered.days from delivered)::date[])
+    union all
+    -- a reopened key's versions of the other days, from all of raw (read only after a re-delivery)
     select typed.*
     from typed
-    inner join touched
-        on typed.case_id = touched.case_id
+    inner join reopened
+        on typed.case_id = reopened.case_id
+    where
+        typed.batch_date != all((select delivered.days from delivered)::date[])
+        and exists (select any_reopened.case_id from reopened as any_reopened)
 
 ),
 {%- endif %}
