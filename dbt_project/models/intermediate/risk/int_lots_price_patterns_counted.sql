@@ -5,12 +5,15 @@
 -- int_lot_price_patterns's (its header). Incremental by what changed (macros/changed_keys.sql):
 -- a night recomputes only the lots whose bids changed; the spread standing in for a lot whose
 -- bids are all equal and the market calibration, which every new lot moves, are computed in
--- int_lot_price_patterns.
+-- int_lot_price_patterns. A night fingerprints only the lots int_bids_joined_to_lots recomputed
+-- since this model's last build (macros/change_log.sql).
+{%- set salt = "'" ~ var('a40_price_alpha', 0.001) ~ "/" ~ var('a40_max_expected', 1.0) ~ "'" %}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_changed_keys',
     unique_key='tender_id',
     on_schema_change='fail',
+    fingerprint_salt=salt,
     pre_hook=["set local enable_nestloop = off", "set local work_mem = '256MB'"],
     post_hook=[
         "{{ lasting_index(this, 'tender', 'tender_id', unique=true) }}",
@@ -18,9 +21,23 @@
     ],
 ) }}
 
-with bids as (
+{%- set candidates = changed_keys_since_last_build(['int_bids_joined_to_lots']) %}
+
+with all_bids as (
 
     select * from {{ ref('int_bids_joined_to_lots') }}
+
+),
+
+-- the bids of the lots that may have changed (on a night, those int_bids_joined_to_lots
+-- recomputed since this model's last build)
+bids as (
+
+    select *
+    from all_bids
+    {%- if candidates is not none %}
+    where tender_id in ({{ candidates }})
+    {%- endif %}
 
 ),
 
@@ -45,15 +62,14 @@ lot_bids as (
 fingerprints as (
 
     {{ input_fingerprints(
-        'lot_bids', 'tender_id', ['bid_id', 'bidder_id', 'bid_date', 'bid_price', 'control_price'],
-        salt="'" ~ var('a40_price_alpha', 0.001) ~ "/" ~ var('a40_max_expected', 1.0) ~ "'"
+        'lot_bids', 'tender_id', ['bid_id', 'bidder_id', 'bid_date', 'bid_price', 'control_price'], salt=salt
     ) }}
 
 ),
 
 changed as (
 
-    {{ changed_keys('fingerprints', 'tender_id') }}
+    {{ changed_keys('fingerprints', 'tender_id', candidates) }}
 
 ),
 

@@ -7,7 +7,7 @@
 -- a few days after, on a late batch), so a lot dated by its first bid kept changing for two weeks
 -- after that date, and every lot judged since was judged again each night.
 -- Incremental by what changed (macros/changed_keys.sql): a night rewrites the lots whose bids
--- changed. Indexed by (population, bidder, date) and (bidder): a night reads a firm's history by
+-- changed, fingerprinting only the lots int_bids_joined_to_lots recomputed since its last build. Indexed by (population, bidder, date) and (bidder): a night reads a firm's history by
 -- index, not the market's.
 {{ config(
     materialized='incremental',
@@ -22,16 +22,30 @@
     ],
 ) }}
 
+{%- set candidates = changed_keys_since_last_build(['int_bids_joined_to_lots']) %}
+
 with bids as (
 
     select * from {{ ref('int_bids_joined_to_lots') }}
 
 ),
 
+-- the bids of the lots that may have changed (on a night, those int_bids_joined_to_lots
+-- recomputed since this model's last build: macros/change_log.sql)
+candidate_bids as (
+
+    select *
+    from bids
+    {%- if candidates is not none %}
+    where tender_id in ({{ candidates }})
+    {%- endif %}
+
+),
+
 fingerprints as (
 
     {{ input_fingerprints(
-        'bids', 'tender_id',
+        'candidate_bids', 'tender_id',
         ['bid_id', 'bidder_id', 'category', 'prefecture_code', 'bid_date', 'bid_deadline', 'is_winner',
          'winner_id', 'bid_price', 'bidder_bid_seq']
     ) }}
@@ -40,15 +54,15 @@ fingerprints as (
 
 changed as (
 
-    {{ changed_keys('fingerprints', 'tender_id') }}
+    {{ changed_keys('fingerprints', 'tender_id', candidates) }}
 
 ),
 
 changed_bids as (
 
-    select bids.*
-    from bids
-    inner join changed on bids.tender_id = changed.tender_id
+    select candidate_bids.*
+    from candidate_bids
+    inner join changed on candidate_bids.tender_id = changed.tender_id
 
 ),
 
