@@ -28,7 +28,7 @@
     on_schema_change='fail',
     pre_hook=[
         "set local enable_mergejoin = off",
-        "{% if not is_incremental() %}set local enable_nestloop = off{% endif %}",
+        "set local enable_nestloop = off",
         "set local work_mem = '256MB'",
     ],
     post_hook=[
@@ -132,8 +132,9 @@ lot_pairs as (
 
 -- every joint lot of those pairs (any population), up to the newest lot to judge: on a night by
 -- index from each pair's first firm (a few thousand pairs; the table itself, not the CTE above,
--- which has no index; nested loops stay on in a night's run, off on a full refresh, where the
--- planner's estimates of these CTEs would have it nest loops over the whole history); on a full
+-- which has no index; nested loops are off, as on a full refresh: a lateral join is one all the
+-- same, with its index scans, while the planner's estimates of these CTEs would otherwise have it
+-- nest loops over the night's pairs and their counts, minutes at scale 1); on a full
 -- refresh, every pair of the history, by one self-join. Identifiers in byte order (collation "C"): the windows below sort
 -- them, and a linguistic collation costs most of a sort's time (equality is the same).
 pair_histories as (
