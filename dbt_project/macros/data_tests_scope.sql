@@ -155,6 +155,7 @@
     {%- if not key or key is not string -%}
         {{- return(none) -}}
     {%- endif -%}
+    {#- the log keeps keys as text (a month end, say, is a date) -#}
     {%- set query -%}
         select passed.gate_checked_at::text
         from (
@@ -182,7 +183,7 @@
         {{- return(none) -}}
     {%- endif -%}
     {%- set night -%}
-        night_rows.{{ key }} in (
+        night_rows.{{ key }}::text in (
             select changes.key_value from ops.model_changes as changes
             where changes.model = '{{ tested.alias }}' and changes.logged_at > '{{ found.rows[0][0] }}'::timestamptz
         )
