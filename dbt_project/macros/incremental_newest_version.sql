@@ -52,6 +52,13 @@
     raw: `_loaded_at > watermark` reads all of raw (no index), the ledger a few hundred rows a
     feed and year. One definition for every generated stg_ model. -#}
 {% macro staging_delivered_days(feed) -%}
+-- the ledger by a name of its own: `dbt run --empty` renders a source as an aliased subquery
+batch_ledger as (
+
+    select * from {{ source('load_ledger', 'batches') }}
+
+),
+
 watermark as (
 
     select coalesce(max(kept.loaded_at), '-infinity') - interval '{{ var("staging_lookback", "0 seconds") }}' as loaded_after
@@ -62,7 +69,7 @@ watermark as (
 delivered as (
 
     select coalesce(array_agg(batch.batch_date), '{}') as days
-    from {{ source('load_ledger', 'batches') }} as batch
+    from batch_ledger as batch
     inner join watermark on batch.loaded_at > watermark.loaded_after
     where batch.feed = '{{ feed }}'
 
