@@ -42,15 +42,16 @@
     where batch_date is not null
 {%- endmacro %}
 
-{#- The batch days an incremental staging run must look at, as two CTEs over {{ this }} and the
-    batch ledger: watermark (the newest loaded_at kept, less var staging_lookback: a load's rows
-    carry its start time, so of two loads open during a run the older may commit after it) and
-    delivered (days: the feed's batches the ledger has loaded, re-delivered or refused since).
-    The ledger's loaded_at is now() of the load's transaction, the one its raw rows carry as
-    _loaded_at, so every day whose rows changed since is there, a day a re-delivery emptied too;
-    a refused day is there for nothing (its raw rows stayed) and costs a look. The ledger, not
-    raw: `_loaded_at > watermark` reads all of raw (no index), the ledger a few hundred rows a
-    feed and year. One definition for every generated stg_ model. -#}
+{#- The batch days an incremental staging run must look at, and what they hold, as CTEs over
+    {{ this }}, the batch ledger and the model's `typed` rows: watermark (the newest loaded_at
+    kept, less var staging_lookback: a load's rows carry its start time, so of two loads open
+    during a run the older may commit after it), delivered (days: the feed's batches the ledger
+    has loaded, re-delivered or refused since) and new_versions (the typed rows of those days,
+    read month by month). The ledger's loaded_at is now() of the load's transaction, the one its
+    raw rows carry as _loaded_at, so every day whose rows changed since is there, a day a
+    re-delivery emptied too; a refused day is there for nothing (its raw rows stayed) and costs a
+    look. The ledger, not raw: `_loaded_at > watermark` reads all of raw (no index), the ledger a
+    few hundred rows a feed and year. One definition for every generated stg_ model. -#}
 {% macro staging_delivered_days(feed) -%}
 -- the ledger by a name of its own: `dbt run --empty` renders a source as an aliased subquery
 batch_ledger as (
@@ -72,6 +73,29 @@ delivered as (
     from batch_ledger as batch
     inner join watermark on batch.loaded_at > watermark.loaded_after
     where batch.feed = '{{ feed }}'
+
+),
+
+new_versions as (
+
+    -- what the delivered days hold now, read month by month: a lateral scan per month keeps
+    -- that month's partitions only (run-time pruning; `= any(array)` alone prunes nothing)
+    select month_versions.*
+    from (
+        select distinct date_trunc('month', delivered_day.batch_date)::date as first_day
+        from unnest((select delivered.days from delivered)::date[]) as delivered_day (batch_date)
+    ) as delivered_month
+    cross join
+        lateral (
+            select typed.*
+            from typed
+            where
+                typed.batch_date >= delivered_month.first_day
+                and typed.batch_date < (delivered_month.first_day + interval '1 month')::date
+                and typed.batch_date = any((select delivered.days from delivered)::date[])
+            -- all rows; the offset keeps this a scan per month (not pulled up into a join of all raw)
+            limit all offset 0  -- noqa: AM09
+        ) as month_versions
 
 )
 {%- endmacro %}

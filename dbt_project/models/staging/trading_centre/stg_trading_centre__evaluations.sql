@@ -50,29 +50,6 @@ typed as not materialized (
 
 {{ staging_delivered_days('trading_centre') }},
 
-new_versions as (
-
-    -- what the delivered days hold now, read month by month: a lateral scan per month keeps
-    -- that month's partitions only (run-time pruning; `= any(array)` alone prunes nothing)
-    select month_versions.*
-    from (
-        select distinct date_trunc('month', delivered_day.batch_date)::date as first_day
-        from unnest((select delivered.days from delivered)::date[]) as delivered_day (batch_date)
-    ) as delivered_month
-    cross join
-        lateral (
-            select typed.*
-            from typed
-            where
-                typed.batch_date >= delivered_month.first_day
-                and typed.batch_date < (delivered_month.first_day + interval '1 month')::date
-                and typed.batch_date = any((select delivered.days from delivered)::date[])
-            -- all rows; the offset keeps this a scan per month (not pulled up into a join of all raw)
-            limit all offset 0  -- noqa: AM09
-        ) as month_versions
-
-),
-
 reopened as (
 
     -- keys whose kept winner came from a delivered day: it may be gone or changed
