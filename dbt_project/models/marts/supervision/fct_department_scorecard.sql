@@ -4,12 +4,16 @@
    by month, quarter, half-year and year. Every activity is dated once (an alert by its
    signal date, a time-limit item by its start date, an inspection by its draw month or
    inspection date, a clue by its registration date) and emits one row per measure it
-   counts towards; the rows are then counted in the four periods containing the date, so
-   the months add up to the quarter, half-year and year. Definitions of the measures:
-   _department_scorecard.yml.
+   counts towards; the rows are counted by month, and the months added up into the four
+   periods containing them, so the months add up to the quarter, half-year and year.
+   Definitions of the measures: _department_scorecard.yml.
    A view, like the other marts over the office's live case files (fct_alert_handling,
    fct_clues): the night registers clues and sends notifications after dbt has built, so a
-   table would lag the case files by a night and change on a rerun of the same batches. #}
+   table would lag the case files by a night and change on a rerun of the same batches.
+   The time limits, whose only input is a table dbt builds, are counted once per build in
+   fct_department_scorecard_time_limits (by month) rather than here on every read (issue
+   #18); the 双随机 inspections stay here: fct_sampling_followup is rebuilt on its own after
+   a draw (`path:models/marts/sampling`), and is small. #}
 {{ config(materialized='view') }}
 
 with alerts as (
@@ -26,23 +30,7 @@ alert_handling as (
 
 time_limits as (
 
-    select * from {{ ref('fct_time_limits') }}
-
-),
-
--- the three kinds of time limit the scorecard reports: complaints (forwarding and
--- answering), award publicity, copies to the guest site of remote evaluation
-time_limit_groups as (
-
-    select
-        *,
-        case rule_id
-            when 'tl_complaint_forward_late' then 'complaint'
-            when 'tl_complaint_answer_late' then 'complaint'
-            when 'tl_publicity_late' then 'publicity'
-            when 'tl_guest_notice_late' then 'guest_notice'
-        end as item_group
-    from time_limits
+    select * from {{ ref('fct_department_scorecard_time_limits') }}
 
 ),
 
@@ -98,28 +86,6 @@ alert_measures as (
             ('alerts_overdue', coalesce(alert_deadlines.any_stage_breached, false))
         ) as measures (measure, applies)
     where alerts.department_code is not null
-        and measures.applies
-
-),
-
-time_limit_measures as (
-
-    select
-        time_limits.responsible_department_code as department_code,
-        time_limits.start_date as activity_date,
-        measures.measure
-    from time_limit_groups as time_limits
-    cross join
-        lateral (
-            values
-            ('complaint_limit_items', time_limits.item_group = 'complaint'),
-            ('complaint_limit_breaches', time_limits.item_group = 'complaint' and time_limits.is_breach),
-            ('publicity_limit_items', time_limits.item_group = 'publicity'),
-            ('publicity_limit_breaches', time_limits.item_group = 'publicity' and time_limits.is_breach),
-            ('guest_notice_limit_items', time_limits.item_group = 'guest_notice'),
-            ('guest_notice_limit_breaches', time_limits.item_group = 'guest_notice' and time_limits.is_breach)
-        ) as measures (measure, applies)
-    where time_limits.responsible_department_code is not null
         and measures.applies
 
 ),
@@ -180,11 +146,10 @@ clue_measures as (
 
 ),
 
-activity as (
+-- the live case files' activities, counted per department, month and measure
+live_activity as (
 
     select * from alert_measures
-    union all
-    select * from time_limit_measures
     union all
     select * from inspection_measures
     union all
@@ -192,26 +157,71 @@ activity as (
 
 ),
 
+live_monthly as (
+
+    select
+        department_code,
+        date_trunc('month', activity_date)::date as month_start,
+        measure,
+        count(*) as activities
+    from live_activity
+    where activity_date is not null
+    group by department_code, date_trunc('month', activity_date)::date, measure
+
+),
+
+-- the time limits' monthly counts as the same rows (a measure no item counts towards has none)
+time_limit_monthly as (
+
+    select
+        time_limits.department_code,
+        time_limits.month_start,
+        measures.measure,
+        measures.activities
+    from time_limits
+    cross join
+        lateral (
+            values
+            ('complaint_limit_items', time_limits.complaint_limit_items),
+            ('complaint_limit_breaches', time_limits.complaint_limit_breaches),
+            ('publicity_limit_items', time_limits.publicity_limit_items),
+            ('publicity_limit_breaches', time_limits.publicity_limit_breaches),
+            ('guest_notice_limit_items', time_limits.guest_notice_limit_items),
+            ('guest_notice_limit_breaches', time_limits.guest_notice_limit_breaches)
+        ) as measures (measure, activities)
+    where measures.activities > 0
+
+),
+
+monthly as (
+
+    select * from live_monthly
+    union all
+    select * from time_limit_monthly
+
+),
+
 dated as (
 
     select
         *,
-        date_trunc('year', activity_date)::date as year_start,
-        ((extract(month from activity_date)::int - 1) / 6) * 6 as half_offset_months
-    from activity
-    where activity_date is not null
+        date_trunc('year', month_start)::date as year_start,
+        ((extract(month from month_start)::int - 1) / 6) * 6 as half_offset_months
+    from monthly
 
 ),
 
+-- each month's count in the month, quarter, half-year and year containing it
 periods as (
 
     select
         dated.department_code,
         dated.measure,
+        dated.activities,
         kinds.period_type,
         case kinds.period_type
-            when 'month' then date_trunc('month', dated.activity_date)::date
-            when 'quarter' then date_trunc('quarter', dated.activity_date)::date
+            when 'month' then dated.month_start
+            when 'quarter' then date_trunc('quarter', dated.month_start)::date
             when 'half' then (dated.year_start + make_interval(months => dated.half_offset_months))::date
             else dated.year_start
         end as period_start
@@ -220,6 +230,7 @@ periods as (
 
 ),
 
+-- the months' counts added up; 0 where no month of the period counts towards the measure
 summed as (
 
     select
@@ -227,38 +238,44 @@ summed as (
         period_type,
         period_start,
         1 + (extract(month from period_start)::int - 1) / 6 as half_of_year,
-        count(*) filter (where measure = 'alerts_received') as alerts_received,
-        count(*) filter (where measure = 'alerts_acknowledged') as alerts_acknowledged,
-        count(*) filter (where measure = 'alerts_verified') as alerts_verified,
-        count(*) filter (where measure = 'alerts_dismissed') as alerts_dismissed,
-        count(*) filter (where measure = 'alerts_transferred') as alerts_transferred,
-        count(*) filter (where measure = 'alerts_open') as alerts_open,
-        count(*) filter (where measure = 'alerts_handled_in_time') as alerts_handled_in_time,
-        count(*) filter (where measure = 'alerts_overdue') as alerts_overdue,
-        count(*) filter (where measure = 'complaint_limit_items') as complaint_limit_items,
-        count(*) filter (where measure = 'complaint_limit_breaches') as complaint_limit_breaches,
-        count(*) filter (where measure = 'publicity_limit_items') as publicity_limit_items,
-        count(*) filter (where measure = 'publicity_limit_breaches') as publicity_limit_breaches,
-        count(*) filter (where measure = 'guest_notice_limit_items') as guest_notice_limit_items,
-        count(*) filter (where measure = 'guest_notice_limit_breaches') as guest_notice_limit_breaches,
-        count(*) filter (where measure = 'inspections_assigned') as inspections_assigned,
-        count(*) filter (where measure = 'inspections_done') as inspections_done,
-        count(*) filter (where measure = 'inspections_published_on_time') as inspections_published_on_time,
-        count(*) filter (where measure = 'inspections_published_late_or_overdue') as inspections_published_late_or_overdue,
-        count(*) filter (where measure = 'inspections_with_findings') as inspections_with_findings,
-        count(*) filter (where measure = 'clues_opened') as clues_opened,
-        count(*) filter (where measure = 'clues_resolved') as clues_resolved,
-        count(*) filter (where measure = 'clues_confirmed') as clues_confirmed,
-        count(*) filter (where measure = 'clues_unfounded') as clues_unfounded,
-        count(*) filter (where measure = 'clues_transferred') as clues_transferred,
-        count(*) filter (where measure = 'clue_outcomes_received') as clue_outcomes_received,
-        count(*) filter (where measure = 'clues_overdue') as clues_overdue,
-        count(*) filter (
+        coalesce(sum(activities) filter (where measure = 'alerts_received'), 0)::bigint as alerts_received,
+        coalesce(sum(activities) filter (where measure = 'alerts_acknowledged'), 0)::bigint as alerts_acknowledged,
+        coalesce(sum(activities) filter (where measure = 'alerts_verified'), 0)::bigint as alerts_verified,
+        coalesce(sum(activities) filter (where measure = 'alerts_dismissed'), 0)::bigint as alerts_dismissed,
+        coalesce(sum(activities) filter (where measure = 'alerts_transferred'), 0)::bigint as alerts_transferred,
+        coalesce(sum(activities) filter (where measure = 'alerts_open'), 0)::bigint as alerts_open,
+        coalesce(sum(activities) filter (where measure = 'alerts_handled_in_time'), 0)::bigint as alerts_handled_in_time,
+        coalesce(sum(activities) filter (where measure = 'alerts_overdue'), 0)::bigint as alerts_overdue,
+        coalesce(sum(activities) filter (where measure = 'complaint_limit_items'), 0)::bigint as complaint_limit_items,
+        coalesce(sum(activities) filter (where measure = 'complaint_limit_breaches'), 0)::bigint as complaint_limit_breaches,
+        coalesce(sum(activities) filter (where measure = 'publicity_limit_items'), 0)::bigint as publicity_limit_items,
+        coalesce(sum(activities) filter (where measure = 'publicity_limit_breaches'), 0)::bigint as publicity_limit_breaches,
+        coalesce(sum(activities) filter (where measure = 'guest_notice_limit_items'), 0)::bigint as guest_notice_limit_items,
+        coalesce(sum(activities) filter (
+            where measure = 'guest_notice_limit_breaches'
+        ), 0)::bigint as guest_notice_limit_breaches,
+        coalesce(sum(activities) filter (where measure = 'inspections_assigned'), 0)::bigint as inspections_assigned,
+        coalesce(sum(activities) filter (where measure = 'inspections_done'), 0)::bigint as inspections_done,
+        coalesce(sum(activities) filter (
+            where measure = 'inspections_published_on_time'
+        ), 0)::bigint as inspections_published_on_time,
+        coalesce(sum(activities) filter (
+            where measure = 'inspections_published_late_or_overdue'
+        ), 0)::bigint as inspections_published_late_or_overdue,
+        coalesce(sum(activities) filter (where measure = 'inspections_with_findings'), 0)::bigint as inspections_with_findings,
+        coalesce(sum(activities) filter (where measure = 'clues_opened'), 0)::bigint as clues_opened,
+        coalesce(sum(activities) filter (where measure = 'clues_resolved'), 0)::bigint as clues_resolved,
+        coalesce(sum(activities) filter (where measure = 'clues_confirmed'), 0)::bigint as clues_confirmed,
+        coalesce(sum(activities) filter (where measure = 'clues_unfounded'), 0)::bigint as clues_unfounded,
+        coalesce(sum(activities) filter (where measure = 'clues_transferred'), 0)::bigint as clues_transferred,
+        coalesce(sum(activities) filter (where measure = 'clue_outcomes_received'), 0)::bigint as clue_outcomes_received,
+        coalesce(sum(activities) filter (where measure = 'clues_overdue'), 0)::bigint as clues_overdue,
+        coalesce(sum(activities) filter (
             where measure in ('complaint_limit_items', 'publicity_limit_items', 'guest_notice_limit_items')
-        ) as time_limit_items,
-        count(*) filter (
+        ), 0)::bigint as time_limit_items,
+        coalesce(sum(activities) filter (
             where measure in ('complaint_limit_breaches', 'publicity_limit_breaches', 'guest_notice_limit_breaches')
-        ) as time_limit_breaches
+        ), 0)::bigint as time_limit_breaches
     from periods
     group by department_code, period_type, period_start
 
