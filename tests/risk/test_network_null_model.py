@@ -34,6 +34,9 @@ MODELS = ("int_lot_bidders", "int_cobid_null_calibration", "int_bidder_pairs_sco
 HIDDEN_MARKETS, FIRMS_PER_MARKET, LOTS_PER_MARKET = 8, 10, 20
 RING_LOTS, SPREAD_PREFECTURES, FILLER_LOTS = 14, 10, 19
 JANUARY, FEBRUARY = dt.date(2026, 1, 5), dt.date(2026, 2, 2)
+# every lot awarded two days after its bidding closed (as ggzy.realdata delivers the real markets):
+# a win counts in the network's history from its award day
+AWARD_LAG_DAYS = 2
 
 
 def lots() -> dict[str, tuple[str, dt.date, list[str]]]:
@@ -82,13 +85,13 @@ def network_db(warehouse_url) -> dict[str, str]:
         conn.execute("""create table intermediate.int_bids_joined_to_lots (
             bid_id text, tender_id text, bidder_id text, category text, prefecture_code text, bid_date date,
             bid_deadline timestamptz, winner_id text, is_winner boolean, is_valid boolean, bid_price numeric,
-            bidder_bid_seq integer)""")
+            bidder_bid_seq integer, awarded_at timestamptz)""")
         with conn.cursor() as cur:
             cur.executemany(
                 """insert into intermediate.int_bids_joined_to_lots values
                    (%s || '/' || %s, %s, %s, 'construction', %s, %s, (%s::date + time '09:30') at time zone 'Asia/Shanghai',
-                    %s, %s, true, %s, 1)""",
-                [(t, b, t, b, pref, day, day, *rest) for t, b, pref, day, *rest in rows])
+                    %s, %s, true, %s, 1, (%s::date + %s::int + time '10:00') at time zone 'Asia/Shanghai')""",
+                [(t, b, t, b, pref, day, day, *rest, day, AWARD_LAG_DAYS) for t, b, pref, day, *rest in rows])
     return {"url": url, "env": os.environ | {"GGZY_WAREHOUSE_URL": url}}
 
 
@@ -146,3 +149,36 @@ def test_without_calibration_the_crowd_would_alert(network_db):
     most of the crowded market's lots look like rings, which is what the calibration removes."""
     flags = build(network_db, net_max_recurrent_share=1)
     assert len(crowd(flags)) > HIDDEN_MARKETS * LOTS_PER_MARKET / 2
+
+
+def test_an_award_delivered_late_re_judges_its_own_lot_only(network_db):
+    """A lot's award arrives weeks after its bidding closed, after every other lot: the night
+    re-judges that lot (its own bidders won or lost) and no lot dated since, whose history knew
+    nothing of the award yet; the result is what a full refresh gives."""
+    late = "L0-05"
+    with psycopg.connect(network_db["url"], autocommit=True) as conn:
+        awarded = conn.execute(
+            "select bidder_id, awarded_at from intermediate.int_bids_joined_to_lots where tender_id = %s and is_winner",
+            [late]).fetchone()
+        conn.execute("""update intermediate.int_bids_joined_to_lots
+                        set winner_id = null, is_winner = false, awarded_at = null where tender_id = %s""", [late])
+        build(network_db)
+        conn.execute("""update intermediate.int_bids_joined_to_lots
+                        set winner_id = %s, is_winner = bidder_id = %s, awarded_at = date '2026-03-31' + time '10:00'
+                        where tender_id = %s""", [awarded[0], awarded[0], late])
+        # as the night's build of int_bids_joined_to_lots logs the lots it recomputed
+        conn.execute("insert into ops.model_changes (model, key_value) values ('int_bids_joined_to_lots', %s)", [late])
+    env = network_db["env"]
+    subprocess.run([GGZY, "dbt", "run", "-s", *MODELS], env=env, check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+    pair_rows = """select md5(string_agg(p::text, '|' order by p.tender_id, p.category, p.bidder_a, p.bidder_b))
+                   from intermediate.int_bidder_pairs_scored as p"""
+    with psycopg.connect(network_db["url"]) as conn:
+        re_judged = {m: sorted(k for (k,) in conn.execute(
+            """select key_value from ops.model_changes where model = %s and logged_at =
+               (select max(built_at) from ops.model_builds where model = %s)""", [m, m]))
+            for m in ("int_bidder_pairs_scored", "int_lot_network_scores")}
+        night = conn.execute(pair_rows).fetchone()[0]
+    assert re_judged == {"int_bidder_pairs_scored": [late], "int_lot_network_scores": [late]}
+    build(network_db)
+    with psycopg.connect(network_db["url"]) as conn:
+        assert conn.execute(pair_rows).fetchone()[0] == night, "the night's pairs differ from a full refresh"

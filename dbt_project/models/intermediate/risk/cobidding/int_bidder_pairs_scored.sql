@@ -15,9 +15,14 @@
 -- calibrated (factor > 1), the Poisson tail of the scaled expectation. Province-wide: E = the
 -- sum of the pair's (calibrated) local expectations over the populations both had bid in
 -- (firms bid where they work), the p-value Poisson's upper tail.
--- Incremental (macros/changed_keys.sql): a lot's fingerprint is that of the whole history up to
--- its date (cumulative_fingerprints) and of the calibration it uses, so a night in date order
--- judges only its own lots, and a back-filled or re-delivered day re-judges every lot since;
+-- Joint wins (for rotation) count as of the lot's date too: a win from the day it was awarded
+-- (int_lot_bidders.won_on), not from its lot's date: awards arrive days after the bidding
+-- closed, and what was not yet awarded was not yet known.
+-- Incremental (macros/changed_keys.sql): a lot's fingerprint is that of the history up to its
+-- date (cumulative_fingerprints of the lots dated up to it and the wins awarded up to it), of
+-- the calibration it uses and of its own rows (its bidders, winner, prices), so a night in date
+-- order judges its own lots and the lots whose award it brings, and a back-filled or
+-- re-delivered day re-judges every lot since;
 -- a full refresh and any sequence of nights give the same table. Float sums are ordered
 -- (a sum's last bits depend on the order of its terms, which differs between a night's few
 -- lots and a full refresh).
@@ -54,24 +59,51 @@ calibrations as (
 
 ),
 
+-- the history as events on the day each became known: a bidder's lot on the lot's date, a win
+-- on the day it was awarded
+history_events as (
+
+    select
+        lot_date as event_date,
+        'lot' as event_kind,
+        tender_id,
+        bidder_id,
+        category,
+        prefecture_code
+    from lot_bidders
+    union all
+    select
+        won_on as event_date,
+        'win' as event_kind,
+        tender_id,
+        bidder_id,
+        category,
+        prefecture_code
+    from lot_bidders
+    where won_on is not null
+
+),
+
 days as (
 
     {{ cumulative_fingerprints(
-        'lot_bidders', 'lot_date',
-        ['tender_id', 'bidder_id', 'category', 'prefecture_code', 'lot_date', 'won', 'winner_id', 'bid_price'],
+        'history_events', 'event_date',
+        ['event_kind', 'tender_id', 'bidder_id', 'category', 'prefecture_code'],
         salt="'" ~ var('net_min_cobids', 2) ~ "/" ~ var('net_pair_max_p', 0.001) ~ "'"
     ) }}
 
 ),
 
--- a lot's result depends on the history up to its date and on the calibration it reads (the
--- lots' winners and prices too: int_lot_network_scores, judging the lot from these rows, reads
--- them and takes its fingerprint from here)
+-- a lot's result depends on the history up to its date, on the calibration it reads and on its
+-- own rows (whether each bidder won it; its winner and prices too: int_lot_network_scores,
+-- judging the lot from these rows, reads them and takes its fingerprint from here): their
+-- fingerprint in int_lot_bidders
 paired_lots as (
 
     select
         tender_id,
-        min(lot_date) as lot_date
+        min(lot_date) as lot_date,
+        min(input_fingerprint) as lot_fingerprint
     from lot_bidders
     where category is not null and prefecture_code is not null
     group by tender_id
@@ -92,9 +124,11 @@ fingerprints as (
 
     select
         lots.tender_id,
-        md5(days.input_fingerprint || '/' || coalesce(month_calibrations.input_fingerprint, '')) as input_fingerprint
+        md5(
+            days.input_fingerprint || '/' || coalesce(month_calibrations.input_fingerprint, '') || '/' || lots.lot_fingerprint
+        ) as input_fingerprint
     from paired_lots as lots
-    inner join days on lots.lot_date = days.lot_date
+    inner join days on lots.lot_date = days.event_date
     left join month_calibrations
         on (date_trunc('month', lots.lot_date) - interval '1 day')::date = month_calibrations.month_end
 
@@ -148,7 +182,8 @@ pair_histories as (
         x.category collate "C" as category,  -- noqa: RF01, RF02, RF03
         x.prefecture_code collate "C" as prefecture_code,  -- noqa: RF01, RF02, RF03
         x.won as a_won,
-        y.won as b_won
+        y.won as b_won,
+        coalesce(x.won_on, y.won_on) as won_on
     from (
         select distinct
             bidder_a,
@@ -162,7 +197,8 @@ pair_histories as (
                 history.lot_date,
                 history.category,
                 history.prefecture_code,
-                history.won
+                history.won,
+                history.won_on
             from {{ lot_bidders_table }} as history
             where
                 history.bidder_id = pairs.bidder_a
@@ -182,7 +218,8 @@ pair_histories as (
         x.category collate "C" as category,  -- noqa: RF01, RF02, RF03
         x.prefecture_code collate "C" as prefecture_code,  -- noqa: RF01, RF02, RF03
         x.won as a_won,
-        y.won as b_won
+        y.won as b_won,
+        coalesce(x.won_on, y.won_on) as won_on
     from lot_bidders as x
     inner join lot_bidders as y on x.tender_id = y.tender_id and x.bidder_id < y.bidder_id
     where x.category is not null and x.prefecture_code is not null
@@ -192,7 +229,7 @@ pair_histories as (
 
 -- each joint lot with the pair's counts up to its date (the day's other joint lots included):
 -- in its population and province-wide, the populations and prefectures met in by then, and the
--- pair's latest joint lots (up to 50, as evidence)
+-- pair's latest joint lots (up to 50, as evidence); the joint wins: pair_wins
 pair_counts as materialized (
 
     select
@@ -204,11 +241,7 @@ pair_counts as materialized (
         a_won,
         b_won,
         count(*) over local_history as observed,
-        count(*) filter (where a_won) over local_history as joint_wins_a,
-        count(*) filter (where b_won) over local_history as joint_wins_b,
         count(*) over province_history as province_observed,
-        count(*) filter (where a_won) over province_history as province_joint_wins_a,
-        count(*) filter (where b_won) over province_history as province_joint_wins_b,
         sum(first_in_population) over province_history as n_populations,
         sum(first_in_prefecture) over province_history as n_prefectures,
         array_agg(tender_id) over local_latest as joint_lot_ids,
@@ -242,6 +275,63 @@ pair_counts as materialized (
         province_latest as (
             partition by bidder_a, bidder_b order by lot_date, tender_id rows between 49 preceding and current row
         )
+
+),
+
+-- each joint lot with the joint lots each firm of the pair had won by its date (awarded up to
+-- it: the wins as events on their award day among the lots, counted up to the lot's date), in
+-- its population and province-wide
+pair_wins as (
+
+    select
+        bidder_a,
+        bidder_b,
+        tender_id,
+        joint_wins_a,
+        joint_wins_b,
+        province_joint_wins_a,
+        province_joint_wins_b
+    from (
+        select
+            bidder_a,
+            bidder_b,
+            tender_id,
+            is_win,
+            count(*) filter (where is_win and a_won) over local_history as joint_wins_a,
+            count(*) filter (where is_win and b_won) over local_history as joint_wins_b,
+            count(*) filter (where is_win and a_won) over province_history as province_joint_wins_a,
+            count(*) filter (where is_win and b_won) over province_history as province_joint_wins_b
+        from (
+            select
+                bidder_a,
+                bidder_b,
+                category,
+                prefecture_code,
+                tender_id,
+                lot_date as event_date,
+                false as is_win,
+                a_won,
+                b_won
+            from pair_histories
+            union all
+            select
+                bidder_a,
+                bidder_b,
+                category,
+                prefecture_code,
+                tender_id,
+                won_on as event_date,
+                true as is_win,
+                a_won,
+                b_won
+            from pair_histories
+            where won_on is not null
+        ) as events
+        window
+            local_history as (partition by bidder_a, bidder_b, category, prefecture_code order by event_date),
+            province_history as (partition by bidder_a, bidder_b order by event_date)
+    ) as counted
+    where not is_win
 
 ),
 
@@ -292,13 +382,13 @@ local_counts as (
         a.n_lots_bid as n_lots_a,
         b.n_lots_bid as n_lots_b,
         pair_counts.observed,
-        pair_counts.joint_wins_a,
-        pair_counts.joint_wins_b,
+        pair_wins.joint_wins_a,
+        pair_wins.joint_wins_b,
         pair_counts.a_won,
         pair_counts.b_won,
         pair_counts.province_observed,
-        pair_counts.province_joint_wins_a,
-        pair_counts.province_joint_wins_b,
+        pair_wins.province_joint_wins_a,
+        pair_wins.province_joint_wins_b,
         pair_counts.n_populations,
         pair_counts.n_prefectures,
         pair_counts.joint_lot_ids,
@@ -309,6 +399,10 @@ local_counts as (
         on lot_pairs.bidder_a = pair_counts.bidder_a
         and lot_pairs.bidder_b = pair_counts.bidder_b
         and lot_pairs.tender_id = pair_counts.tender_id
+    inner join pair_wins
+        on lot_pairs.bidder_a = pair_wins.bidder_a
+        and lot_pairs.bidder_b = pair_wins.bidder_b
+        and lot_pairs.tender_id = pair_wins.tender_id
     inner join firm_histories as a on lot_pairs.bidder_a = a.bidder_id and lot_pairs.tender_id = a.tender_id
     inner join firm_histories as b on lot_pairs.bidder_b = b.bidder_id and lot_pairs.tender_id = b.tender_id
     inner join population_days

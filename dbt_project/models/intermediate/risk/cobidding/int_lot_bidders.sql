@@ -1,5 +1,9 @@
 -- grain: one row per tender (lot) x bidder that bid in it: where the lot lies (its population,
--- category x prefecture), its date, and whether the bidder won. The co-bidding network judges
+-- category x prefecture), its date, whether the bidder won and from when the win was known
+-- (won_on: the award's local date, never before lot_date; lot_date where the award has no date;
+-- null for the other bidders). The network counts a joint win in the history only from that day
+-- on: awards arrive days after the bidding closed, and a win counted from its lot's date would
+-- change the history of every lot judged since, each night. The co-bidding network judges
 -- every lot as of its date from these rows (int_cobid_null_calibration, int_bidder_pairs_scored,
 -- int_lot_network_scores). lot_date = the day its bidding closed (the bid deadline, local date;
 -- without one, its last bid's date), the same for all its bidders: the lot is judged as of the day
@@ -8,12 +12,13 @@
 -- after that date, and every lot judged since was judged again each night.
 -- Incremental by what changed (macros/changed_keys.sql): a night rewrites the lots whose bids
 -- changed, fingerprinting only the lots int_bids_joined_to_lots recomputed since its last build. Indexed by (population, bidder, date) and (bidder): a night reads a firm's history by
--- index, not the market's.
+-- index, not the market's. The pre-hook adds won_on to a table built before it existed.
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_changed_keys',
     unique_key='tender_id',
     on_schema_change='fail',
+    pre_hook=["alter table if exists {{ this }} add column if not exists won_on date"],
     post_hook=[
         "{{ lasting_index(this, 'lot', 'tender_id, bidder_id', unique=true) }}",
         "{{ lasting_index(this, 'history', 'category, prefecture_code, bidder_id, lot_date') }}",
@@ -47,7 +52,7 @@ fingerprints as (
     {{ input_fingerprints(
         'candidate_bids', 'tender_id',
         ['bid_id', 'bidder_id', 'category', 'prefecture_code', 'bid_date', 'bid_deadline', 'is_winner',
-         'winner_id', 'bid_price', 'bidder_bid_seq']
+         'winner_id', 'bid_price', 'bidder_bid_seq', 'awarded_at']
     ) }}
 
 ),
@@ -66,7 +71,7 @@ changed_bids as (
 
 ),
 
-final as (
+bidders_in_lots as (
 
     select
         changed_bids.tender_id,
@@ -80,11 +85,30 @@ final as (
         min(changed_bids.bid_date) as bid_date,
         min(changed_bids.winner_id) as winner_id,
         bool_or(changed_bids.is_winner) as won,
+        min({{ local_date('changed_bids.awarded_at') }}) as award_date,
         min(changed_bids.bid_price) filter (where changed_bids.bidder_bid_seq = 1) as bid_price,
         min(changed.input_fingerprint) as input_fingerprint
     from changed_bids
     inner join changed on changed_bids.tender_id = changed.tender_id
     group by changed_bids.tender_id, changed_bids.bidder_id
+
+),
+
+final as (
+
+    select
+        tender_id,
+        bidder_id,
+        category,
+        prefecture_code,
+        lot_date,
+        bid_date,
+        winner_id,
+        won,
+        case when won then greatest(coalesce(award_date, lot_date), lot_date) end as won_on,
+        bid_price,
+        input_fingerprint
+    from bidders_in_lots
 
 )
 
