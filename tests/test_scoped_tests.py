@@ -32,6 +32,7 @@ pytestmark = pytest.mark.pipeline
 REPO = Path(__file__).resolve().parents[1]
 DAYS = [dt.date(2026, 9, 1) + dt.timedelta(days=i) for i in range(14)]
 NIGHT = ["--vars", "{data_tests_scope: night, data_tests_whole_weekday: null}"]
+LOOKED_UP = ["--vars", "{data_tests_scope: night, data_tests_whole_weekday: null, data_tests_lookup_max_share: 1}"]
 ONLY_THEIRS = ("--indirect-selection", "cautious")  # staging's own tests, not those of models reading it
 UNIQUE_BIDS = "unique_stg_trading_centre__bids_bid_id"
 NOT_NULL_TENDERS = "not_null_stg_trading_centre__tenders_tender_id"
@@ -144,6 +145,10 @@ def test_a_night_writing_a_faulty_row_fails_by_name_as_the_whole_set_does(night)
         code, scoped = staging_tests(night, *NIGHT)
         assert code != 0 and failing(scoped) == {UNIQUE_BIDS, NOT_NULL_TENDERS}
         assert scoped[UNIQUE_BIDS]["failures"] == 1  # the old key, found in the whole table
+        # the night's keys looked up by index one by one (a large night reads the table once)
+        code, looked_up = staging_tests(night, *LOOKED_UP)
+        assert "cross join lateral" in looked_up[UNIQUE_BIDS]["compiled_code"]
+        assert code != 0 and failing(looked_up) == failing(scoped) and looked_up[UNIQUE_BIDS]["failures"] == 1
         code, whole = staging_tests(night)
         assert code != 0 and failing(whole) == failing(scoped)
         code, rerun = staging_tests(night, *NIGHT)

@@ -34,6 +34,7 @@ pytestmark = pytest.mark.pipeline
 REPO = Path(__file__).resolve().parents[1]
 DAYS = [dt.date(2026, 9, 1) + dt.timedelta(days=i) for i in range(14)]
 NIGHT = ["--vars", "{data_tests_scope: night, data_tests_whole_weekday: null}"]
+LOOKED_UP = ["--vars", "{data_tests_scope: night, data_tests_whole_weekday: null, data_tests_lookup_max_share: 1}"]
 MODEL = "int_bids_joined_to_lots"
 ONLY_ITS = ("--indirect-selection", "cautious")  # the model's own tests
 NOT_NULL_SEQ = "not_null_int_bids_joined_to_lots_bidder_bid_seq"
@@ -148,6 +149,10 @@ def test_faults_in_the_nights_lots_fail_by_name_and_old_ones_are_the_whole_sets(
     try:
         code, night_tests = model_tests(night, *NIGHT)
         assert code != 0 and failing(night_tests) == {NOT_NULL_SEQ, UNIQUE_BID}
+        # the night's lots looked up by index one by one (a large night reads the table once)
+        code, looked_up = model_tests(night, *LOOKED_UP)
+        assert "cross join lateral" in looked_up[NOT_NULL_SEQ]["compiled_code"]
+        assert code != 0 and failing(looked_up) == failing(night_tests)
         code, whole = model_tests(night)
         assert failing(whole) == failing(night_tests)
     finally:
@@ -161,6 +166,8 @@ def test_faults_in_the_nights_lots_fail_by_name_and_old_ones_are_the_whole_sets(
     try:
         code, night_tests = model_tests(night, *NIGHT)
         assert code == 0, failing(night_tests)
+        code, looked_up = model_tests(night, *LOOKED_UP)
+        assert code == 0, failing(looked_up)
         code, whole = model_tests(night)
         assert code != 0 and failing(whole) == {NOT_NULL_SEQ}
     finally:

@@ -68,6 +68,8 @@
           or test_name not in data_tests_row_tests() + ['unique', 'unique_combination'] -%}
         {{- return(none) -}}
     {%- endif -%}
+    {%- set rows = '(select * from ' ~ relation ~ (' where ' ~ where if where else '') ~ ')' -%}
+    {%- set columns = [kwargs.get('column_name')] if test_name == 'unique' else (kwargs.get('columns') or []) -%}
     {%- if strategy == 'newest_version' -%}
         {%- set feeds = [] -%}
         {%- for dep in tested.depends_on.nodes if dep in graph.sources -%}
@@ -79,17 +81,31 @@
         {%- endif -%}
         {%- set night -%}night_rows.loaded_at > '{{ loaded_after }}'::timestamptz{%- endset -%}
     {%- else -%}
-        {%- set night = data_tests_night_changed_keys(tested) -%}
-        {%- if night is none -%}
+        {%- set key = tested.config.get('unique_key') -%}
+        {%- set night_keys = data_tests_night_changed_keys(tested) -%}
+        {%- if night_keys is none -%}
             {{- return(none) -}}
         {%- endif -%}
+        {#- a per-key model rewrites all rows of a key together: a duplicate of columns that include
+            the key lies within one key, so the night's keys' rows are enough -#}
+        {%- if test_name in data_tests_row_tests() or key in columns -%}
+            {%- set key_type = data_tests_lookup_types(relation, [key], night_keys, per_key=true) -%}
+            {%- if key_type is not none -%}
+                {%- set scoped -%}
+    (select night_rows.* from ({{ night_keys }}) as night_keys cross join lateral (
+        select * from {{ rows }} as night_rows where night_rows.{{ key }} = night_keys.key_value::{{ key_type[0] }} offset 0
+    ) as night_rows) dbt_subquery
+                {%- endset -%}
+            {%- else -%}
+                {%- set scoped -%}
+    (select night_rows.* from {{ rows }} as night_rows where night_rows.{{ key }}::text in ({{ night_keys }})) dbt_subquery
+                {%- endset -%}
+            {%- endif -%}
+            {{- return(scoped) -}}
+        {%- endif -%}
+        {%- set night -%}night_rows.{{ key }}::text in ({{ night_keys }}){%- endset -%}
     {%- endif -%}
-    {%- set rows = '(select * from ' ~ relation ~ (' where ' ~ where if where else '') ~ ')' -%}
-    {%- set columns = [kwargs.get('column_name')] if test_name == 'unique' else (kwargs.get('columns') or []) -%}
-    {#- a per-key model rewrites all rows of a key together: a duplicate of columns that include
-        the key lies within one key, so the night's keys' rows are enough -#}
-    {%- set within_key = strategy == 'replace_changed_keys' and tested.config.get('unique_key') in columns -%}
-    {%- if test_name in data_tests_row_tests() or within_key -%}
+    {%- if test_name in data_tests_row_tests() -%}
         {%- set scoped -%}
     (select night_rows.* from {{ rows }} as night_rows where {{ night }}) dbt_subquery
         {%- endset -%}
@@ -105,11 +121,29 @@
         {%- for column in columns -%}
             {%- do key.append('row(' ~ column ~ ')::text' if column in nullable else column) -%}
         {%- endfor -%}
-        {%- set scoped -%}
+        {#- looked up by index, key by key, where an index leads with these columns (a semi-join
+            would sort or hash the whole table: 14 s for a night's evaluations at scale 16) -#}
+        {%- set night_rows_sql = 'select 1 from ' ~ rows ~ ' as night_rows where ' ~ night -%}
+        {%- if nullable | select('in', columns) | list | length == 0
+              and data_tests_lookup_types(relation, columns, night_rows_sql) is not none -%}
+            {%- set matches = [] -%}
+            {%- for column in columns -%}
+                {%- do matches.append('all_rows.' ~ column ~ ' = night_keys.' ~ column) -%}
+            {%- endfor -%}
+            {%- set scoped -%}
+    (select all_rows.* from (
+        select distinct {{ columns | join(', ') }} from {{ rows }} as night_rows where {{ night }}
+    ) as night_keys cross join lateral (
+        select * from {{ rows }} as all_rows where {{ matches | join(' and ') }} offset 0
+    ) as all_rows) dbt_subquery
+            {%- endset -%}
+        {%- else -%}
+            {%- set scoped -%}
     (select all_rows.* from {{ rows }} as all_rows where ({{ key | join(', ') }}) in (
         select {{ key | join(', ') }} from {{ rows }} as night_rows where {{ night }}
     )) dbt_subquery
-        {%- endset -%}
+            {%- endset -%}
+        {%- endif -%}
     {%- endif -%}
     {{- return(scoped) -}}
 {%- endmacro %}
@@ -182,11 +216,81 @@
     {%- if found.rows | length == 0 -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set night -%}
-        night_rows.{{ key }}::text in (
-            select changes.key_value from ops.model_changes as changes
-            where changes.model = '{{ tested.alias }}' and changes.logged_at > '{{ found.rows[0][0] }}'::timestamptz
-        )
+    {%- set night_keys -%}
+        select distinct changes.key_value from ops.model_changes as changes
+        where changes.model = '{{ tested.alias }}' and changes.logged_at > '{{ found.rows[0][0] }}'::timestamptz
     {%- endset -%}
-    {{- return(night) -}}
+    {{- return(night_keys) -}}
+{%- endmacro %}
+
+{#- Whether a test should look the night's keys up one by one: the types of `columns` of
+    `relation` (in their order) when an index without a predicate leads with exactly these
+    columns (in any order) and the rows to fetch are few, at most var data_tests_lookup_max_share
+    (5 %) of the table (the night's
+    keys, `keys_sql`, times the rows per key: the key's statistics when `per_key`, else one row
+    each); none otherwise: no index, a table not yet analysed or not there, or a night that
+    touched much of it (a back-fill), which one scan of the table reads faster. -#}
+{% macro data_tests_lookup_types(relation, columns, keys_sql, per_key=false) -%}
+    {%- set names = "array['" ~ columns | join("', '") ~ "']::text[]" -%}
+    {%- set query -%}
+        with target as (
+            select to_regclass(format('%I.%I', '{{ relation.schema }}', '{{ relation.identifier }}')) as oid
+        ),
+
+        tested_table as (
+            select tables.reltuples
+            from pg_class as tables
+            inner join target on tables.oid = target.oid
+        ),
+
+        typed as (
+            select
+                count(*) as n_columns,
+                string_agg(format_type(a.atttypid, a.atttypmod), '|' order by array_position({{ names }}, a.attname::text))
+                    as types
+            from pg_attribute as a
+            inner join target on a.attrelid = target.oid
+            where
+                a.attname = any({{ names }})
+                and exists (
+                    select 1
+                    from pg_index as i
+                    where
+                        i.indrelid = a.attrelid
+                        and i.indpred is null
+                        and (
+                            select array_agg(b.attname::text order by b.attname::text)
+                            from pg_attribute as b
+                            where
+                                b.attrelid = i.indrelid
+                                and b.attnum = any((string_to_array(i.indkey::text, ' ')::int2[])[1:{{ columns | length }}])
+                        ) = (select array_agg(c order by c) from unnest({{ names }}) as c)
+                )
+        ),
+
+        rows_per_key as (
+            {%- if per_key %}
+            select case when stats.n_distinct > 0 then tested_table.reltuples / stats.n_distinct
+                    when stats.n_distinct < 0 then -1 / stats.n_distinct end as n_rows
+            from pg_stats as stats
+            cross join tested_table
+            where stats.schemaname = '{{ relation.schema }}' and stats.tablename = '{{ relation.identifier }}'
+                and stats.attname = '{{ columns[0] }}'
+            {%- else %}
+            select 1.0 as n_rows
+            {%- endif %}
+        )
+
+        select typed.types
+        from typed
+        cross join tested_table
+        where
+            typed.n_columns = {{ columns | length }}
+            and tested_table.reltuples > 0
+            and (select count(*) from ({{ keys_sql }}) as night_keys)
+                * coalesce((select rows_per_key.n_rows from rows_per_key limit 1), 1.0)
+                <= {{ var('data_tests_lookup_max_share', 0.05) }} * tested_table.reltuples
+    {%- endset -%}
+    {%- set found = run_query(query) -%}
+    {{- return(found.rows[0][0].split('|') if found.rows | length > 0 else none) -}}
 {%- endmacro %}
