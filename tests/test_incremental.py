@@ -68,6 +68,10 @@ PER_LOT_SIGNAL_TABLES = ("intermediate.int_signals_bid_collusion", "intermediate
 NETWORK_TABLES = ("intermediate.int_bidder_pairs_scored", "intermediate.int_lot_network_scores",
                   "intermediate.int_signals_experts", "intermediate.int_lot_bidders",
                   "intermediate.int_cobid_null_calibration")
+# the per-lot models reading staging tables: on a night, the lots whose staging rows were stamped
+# since their last build (macro changed_keys_since_last_staged), every lot after a re-delivery
+STAGED_PER_LOT_MODELS = ("int_bids_joined_to_lots", "int_lots_summarised", "int_expert_scores_judged",
+                         "int_lots_related_bidders_signals")
 ADDED_BID = "BID-DELIVERED-ONCE"  # in the first delivery of an altered day only
 ADDED_ON_EMPTY_DAY = "BID-ON-A-DAY-WITHOUT-BIDS"  # ditto, on a day whose real delivery has no bids
 
@@ -160,7 +164,8 @@ def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | N
     messages = {r["unique_id"].rsplit(".", 1)[1]: r["message"] for r in results}
     compiled = {r["unique_id"].rsplit(".", 1)[1]: r.get("compiled_code") or "" for r in results}
     return {"url": url, "sums": sums, "looks": looks, "runs": {m: messages[m] for m in INCREMENTAL_PER_LOT_MODELS},
-            "network_read_changes": "ops.model_changes" in compiled.get("int_lot_network_scores", "")}
+            "network_read_changes": "ops.model_changes" in compiled.get("int_lot_network_scores", ""),
+            "staged_reads": {m: "where loaded_at >" in compiled.get(m, "") for m in STAGED_PER_LOT_MODELS}}
 
 
 @pytest.fixture(scope="module")
@@ -214,3 +219,13 @@ def test_a_night_fingerprints_only_the_lots_the_pairs_model_recomputed(builds):
     all the same (above). A full refresh reads every row."""
     assert builds["A"]["network_read_changes"] and builds["B"]["network_read_changes"]
     assert not builds["C"]["network_read_changes"]
+
+
+def test_a_night_fingerprints_only_the_lots_its_staging_rows_name(builds):
+    """A's last build (a new day) fingerprinted, in the per-lot models reading staging, only the
+    lots whose staging rows were stamped since their last build; B's last build came after the
+    first day's re-delivery (what it dropped leaves no trace in staging) and compared every lot,
+    as C's full refresh did. Equal tables all the same (above)."""
+    assert all(builds["A"]["staged_reads"].values()), builds["A"]["staged_reads"]
+    assert not any(builds["B"]["staged_reads"].values()), builds["B"]["staged_reads"]
+    assert not any(builds["C"]["staged_reads"].values()), builds["C"]["staged_reads"]

@@ -58,6 +58,85 @@
     {{- return(keys) -}}
 {%- endmacro %}
 
+{#- The same for a per-key model reading STAGING tables (their rows carry the load's stamp,
+    loaded_at, indexed): on an incremental run, the keys (lots) whose staging input rows may have
+    changed since this model's last build of its current version, as SQL text of a select of one
+    column `key_value`; none (compare every key) where changed_keys_since_last_build gives none,
+    or when the batch ledger shows, since that build, a day of the inputs' feeds stamped again
+    whose rows had been loaded before (a re-delivery, a hand edit of raw stamped as
+    architecture.md asks): staging keeps no trace of the rows such a day lost or reverted to an
+    older version, nor of their lots. `staged`: one entry per way a staging table names lots:
+    (relation, column) when `column` is the lot key itself, (relation, column, lots, lots_column)
+    when the changed rows' `column` values are looked up in `lots_column` of relation `lots`
+    (which has the lot key): an entity's lots through the bids, a bid's lot before it moved
+    through this model's own rows. `parents`: per-key models read through their keys, as for
+    changed_keys_since_last_build. A new row, a changed one and a back-filled day's winner carry
+    a stamp after the build (less var staging_lookback, as staging reads the ledger). -#}
+{% macro changed_keys_since_last_staged(staged, parents=[]) -%}
+    {%- set parent_keys = changed_keys_since_last_build(parents) if parents else none -%}
+    {%- if not is_incremental() or not execute or (parents and parent_keys is none) -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set feeds = [] -%}
+    {%- for input in staged if input[0].identifier.split('__')[0][4:] not in feeds -%}
+        {%- do feeds.append(input[0].identifier.split('__')[0][4:]) -%}
+    {%- endfor -%}
+    {%- set lookback = "interval '" ~ var('staging_lookback', '0 seconds') ~ "'" -%}
+    {%- set query -%}
+        select last_build.built_at::text
+        from (
+            select built_at, version
+            from ops.model_builds
+            where model = '{{ this.identifier }}'
+            order by built_at desc
+            limit 1
+        ) as last_build
+        where
+            last_build.version = '{{ model_version() }}'
+            and not exists (
+                select 1 from raw.batches as batch
+                where
+                    batch.feed in ('{{ feeds | join("', '") }}')
+                    and batch.loaded_at > last_build.built_at - {{ lookback }}
+                    and exists (
+                        select 1 from raw.batch_events as event
+                        where
+                            event.feed = batch.feed and event.batch_date = batch.batch_date
+                            and event.event in ('loaded', 'reloaded') and event.at < batch.loaded_at
+                    )
+            )
+    {%- endset -%}
+    {%- set found = run_query(query) -%}
+    {%- if found.rows | length == 0 -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set stamped_after = "'" ~ found.rows[0][0] ~ "'::timestamptz - " ~ lookback -%}
+    {%- set key = config.get('unique_key') -%}
+    {%- set keys -%}
+        {%- for input in staged %}
+        {#- (no aliases: `dbt run --empty` renders a ref as an aliased subquery) #}
+        {%- if input | length == 2 %}
+        select {{ input[1] }}::text as key_value
+        from {{ input[0] }}
+        where loaded_at > {{ stamped_after }}
+        {%- else %}
+        select {{ key }}::text as key_value
+        from {{ input[2] }}
+        where {{ input[3] }} = any(array(
+            select {{ input[1] }} from {{ input[0] }} where loaded_at > {{ stamped_after }}
+        ))
+        {%- endif %}
+        {%- if not loop.last or parent_keys is not none %}
+        union
+        {%- endif %}
+        {%- endfor %}
+        {%- if parent_keys is not none %}
+        {{ parent_keys }}
+        {%- endif %}
+    {%- endset -%}
+    {{- return(keys) -}}
+{%- endmacro %}
+
 {#- Every model's post-hook (dbt_project.yml): a full build of a replace_changed_keys model
     logs that the whole table changed; anything else, nothing. -#}
 {% macro log_full_build() -%}

@@ -4,37 +4,60 @@
 -- var timezone, so a night recomputes only the lots whose input rows changed. A lot has rows
 -- exactly when it has a tender row and a bid with a bidder: only such lots get a fingerprint, so
 -- every changed lot gives rows and one that loses them comes back as a tombstone (no placeholder).
+-- A night fingerprints only the lots whose staging rows were stamped since this model's last
+-- build, and the lots its own rows of those bids were in (a bid moved to another lot); every lot
+-- after a re-delivered day (macro changed_keys_since_last_staged, macros/change_log.sql).
 {#- pre_hook: a table built before the model was incremental gains the column (null), so its
-    first incremental run recomputes every lot, as a full refresh would (no deploy step) -#}
+    first incremental run recomputes every lot, as a full refresh would (no deploy step); and the
+    staging bids get an index on tender_id, by which a night reads its lots' bids -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_changed_keys',
     unique_key='tender_id',
     on_schema_change='fail',
-    pre_hook=["alter table if exists {{ this }} add column if not exists input_fingerprint text"],
+    pre_hook=[
+        "alter table if exists {{ this }} add column if not exists input_fingerprint text",
+        "create index if not exists stg_trading_centre__bids_tender_idx on {{ ref('stg_trading_centre__bids').schema }}.stg_trading_centre__bids (tender_id)",
+    ],
     post_hook=[
         "{{ analyze_if_new(this) }}",
         "{{ lasting_index(this, 'tender', 'tender_id') }}",
         "{{ lasting_index(this, 'bidder', 'bidder_id') }}",
+        "{{ lasting_index(this, 'bid', 'bid_id') }}",
     ],
 ) }}
 
--- not materialized: each read whole for the fingerprints, and by the changed lots' keys below
+{%- set candidates = changed_keys_since_last_staged([
+    (ref('stg_trading_centre__bids'), 'tender_id'), (ref('stg_trading_centre__bids'), 'bid_id', this, 'bid_id'),
+    (ref('stg_trading_centre__tenders'), 'tender_id'), (ref('stg_trading_centre__awards'), 'tender_id'),
+]) %}
+
+-- not materialized: each read whole (on a night, for the lots that may have changed) for the
+-- fingerprints, and by the changed lots' keys below
 with bids as not materialized (
 
     select * from {{ ref('stg_trading_centre__bids') }}
+    {%- if candidates is not none %}
+    where tender_id = any(array({{ candidates }}))
+    {%- endif %}
 
 ),
 
 tenders as not materialized (
 
     select * from {{ ref('stg_trading_centre__tenders') }}
+    {%- if candidates is not none %}
+    where tender_id = any(array({{ candidates }}))
+    {%- endif %}
 
 ),
 
 awards as not materialized (
 
     select * from {{ ref('stg_trading_centre__awards') }}
+    {%- if candidates is not none %}
+    where tender_id = any(array({{ candidates }}))
+    {%- endif %}
 
 ),
 
@@ -96,7 +119,7 @@ fingerprints as (
 
 changed as (
 
-    {{ changed_keys('fingerprints', 'tender_id') }}
+    {{ changed_keys('fingerprints', 'tender_id', candidates) }}
 
 ),
 

@@ -7,7 +7,9 @@
 -- lot's spread. It depends only on the lot's own evaluation rows and vars ex_favour_min_spread and
 -- ex_favour_z, so it is incremental by what changed (macros/changed_keys.sql): a night recomputes
 -- only the lots whose evaluation rows changed; the persistence test over every expert-bidder
--- pair, which every new lot moves, stays in int_signals_experts.
+-- pair, which every new lot moves, stays in int_signals_experts. A night fingerprints only the
+-- lots whose evaluation rows were stamped since this model's last build; every lot after a
+-- re-delivered day (macro changed_keys_since_last_staged, macros/change_log.sql).
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_changed_keys',
@@ -17,9 +19,14 @@
     post_hook=["analyze {{ this }}"],
 ) }}
 
+{%- set candidates = changed_keys_since_last_staged([(ref('stg_trading_centre__evaluations'), 'tender_id')]) %}
+
 with evaluations as (
 
     select * from {{ ref('stg_trading_centre__evaluations') }}
+    {%- if candidates is not none %}
+    where tender_id = any(array({{ candidates }}))
+    {%- endif %}
 
 ),
 
@@ -50,7 +57,7 @@ fingerprints as (
 
 changed as (
 
-    {{ changed_keys('fingerprints', 'tender_id') }}
+    {{ changed_keys('fingerprints', 'tender_id', candidates) }}
 
 ),
 {%- if is_incremental() %}

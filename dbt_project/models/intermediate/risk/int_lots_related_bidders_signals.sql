@@ -9,7 +9,10 @@
 -- bidders (their first bid date) and on those bidders' register keys (legal representative,
 -- phone, controller), compared within the lot: the fingerprint is over those keyed rows, so a
 -- change in the register (a new legal representative, a link) recomputes the lots where the
--- entity bid, and a new lot's bids recompute that lot only.
+-- entity bid, and a new lot's bids recompute that lot only. A night fingerprints only the lots
+-- int_bids_joined_to_lots recomputed since this model's last build and those where an entity
+-- whose register rows were stamped since bid; every lot after a re-delivered day (macro
+-- changed_keys_since_last_staged, macros/change_log.sql).
 -- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
 -- take minutes on a province-year of bids)
 {{ config(
@@ -24,21 +27,35 @@
     ],
 ) }}
 
+{%- set candidates = changed_keys_since_last_staged([
+    (ref('stg_trading_centre__entities'), 'entity_id', ref('int_bids_joined_to_lots'), 'bidder_id'),
+    (ref('stg_trading_centre__entity_links'), 'entity_id', ref('int_bids_joined_to_lots'), 'bidder_id'),
+], parents=['int_bids_joined_to_lots']) %}
+
 with bids as (
 
     select * from {{ ref('int_bids_joined_to_lots') }}
+    {%- if candidates is not none %}
+    where tender_id = any(array({{ candidates }}))
+    {%- endif %}
 
 ),
 
 entities as (
 
     select * from {{ ref('stg_trading_centre__entities') }}
+    {%- if candidates is not none %}
+    where entity_id = any(array(select bids.bidder_id from bids))
+    {%- endif %}
 
 ),
 
 entity_links as (
 
     select * from {{ ref('stg_trading_centre__entity_links') }}
+    {%- if candidates is not none %}
+    where entity_id = any(array(select bids.bidder_id from bids))
+    {%- endif %}
 
 ),
 
@@ -130,7 +147,7 @@ fingerprints as (
 
 changed as (
 
-    {{ changed_keys('fingerprints', 'tender_id') }}
+    {{ changed_keys('fingerprints', 'tender_id', candidates) }}
 
 ),
 

@@ -1,7 +1,10 @@
 -- grain: one row per tender (lot), with its bids counted and its winning bid.
 -- Incremental by what changed (macros/changed_keys.sql): a lot's row depends only on its tender
 -- row, its award, its own bids and var timezone, so a night recomputes only the lots whose input
--- rows changed. Every lot with a tender row has a row: the keys are the tenders'.
+-- rows changed. Every lot with a tender row has a row: the keys are the tenders'. A night
+-- fingerprints only the lots whose staging rows were stamped since this model's last build or
+-- that int_bids_joined_to_lots recomputed since; every lot after a re-delivered day
+-- (macro changed_keys_since_last_staged, macros/change_log.sql).
 {#- pre_hook: a table built before the model was incremental gains the column (null), so its
     first incremental run recomputes every lot, as a full refresh would (no deploy step) -#}
 {{ config(
@@ -16,22 +19,37 @@
     ],
 ) }}
 
+{%- set candidates = changed_keys_since_last_staged(
+    [(ref('stg_trading_centre__tenders'), 'tender_id'), (ref('stg_trading_centre__awards'), 'tender_id')],
+    parents=['int_bids_joined_to_lots'],
+) %}
+
 with tenders as (
 
     select * from {{ ref('stg_trading_centre__tenders') }}
+    {%- if candidates is not none %}
+    where tender_id = any(array({{ candidates }}))
+    {%- endif %}
 
 ),
 
 awards as (
 
     select * from {{ ref('stg_trading_centre__awards') }}
+    {%- if candidates is not none %}
+    where tender_id = any(array({{ candidates }}))
+    {%- endif %}
 
 ),
 
--- not materialized: read whole for the fingerprints, and by the changed lots' keys below
+-- not materialized: read whole (on a night, for the lots that may have changed) for the
+-- fingerprints, and by the changed lots' keys below
 bids as not materialized (
 
     select * from {{ ref('int_bids_joined_to_lots') }}
+    {%- if candidates is not none %}
+    where tender_id = any(array({{ candidates }}))
+    {%- endif %}
 
 ),
 
@@ -86,7 +104,7 @@ fingerprints as (
 
 changed as (
 
-    {{ changed_keys('fingerprints', 'tender_id') }}
+    {{ changed_keys('fingerprints', 'tender_id', candidates) }}
 
 ),
 
