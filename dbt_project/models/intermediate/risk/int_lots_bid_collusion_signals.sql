@@ -10,7 +10,9 @@
 -- bids (the traces are compared within the lot) and on its price-pattern signals, which are
 -- computed for every lot (a filter of one row per lot) and are an input of the fingerprint: their
 -- chance calibration is the market's, so a lot whose pattern verdict or evidence moves is
--- recomputed, the others are not.
+-- recomputed, the others are not. A night fingerprints only the lots that may have changed: those
+-- int_bids_joined_to_lots recomputed since this model's last build (macros/change_log.sql), and
+-- those with a price-pattern signal now or in this table (the others had none and have none).
 -- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
 -- take minutes on a province-year of bids)
 {{ config(
@@ -25,10 +27,33 @@
     ],
 ) }}
 
--- not materialized: read whole for the fingerprints, and by the changed lots' keys below
+{%- set logged = changed_keys_since_last_build(['int_bids_joined_to_lots']) %}
+{%- set candidates = none %}
+{%- if logged is not none %}
+    {%- set candidates %}
+    {{ logged }}
+    union
+    select tender_id from {{ ref('int_lot_price_patterns') }} where is_identical_improbable or is_progression_improbable
+    union
+    select tender_id from {{ this }} where rule_id in ('a40_identical_price', 'a40_price_progression')
+    {%- endset %}
+{%- endif %}
+
+-- not materialized: read (on a night, the candidate lots' bids) for the fingerprints, and by the
+-- changed lots' keys below
 with bids as not materialized (
 
     select * from {{ ref('int_bids_joined_to_lots') }}
+
+),
+
+candidate_bids as (
+
+    select *
+    from bids
+    {%- if candidates is not none %}
+    where tender_id in ({{ candidates }})
+    {%- endif %}
 
 ),
 
@@ -100,7 +125,7 @@ lot_inputs as (
             bid_id, bidder_id, bid_date, file_maker_code, ca_cert_serial, client_ip, client_mac,
             bond_account, project_manager_id_no
         )::text as input_row
-    from bids
+    from candidate_bids
 
     union all
 
@@ -120,7 +145,7 @@ fingerprints as (
 
 changed as (
 
-    {{ changed_keys('fingerprints', 'tender_id') }}
+    {{ changed_keys('fingerprints', 'tender_id', candidates) }}
 
 ),
 
