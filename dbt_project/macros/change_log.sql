@@ -112,9 +112,12 @@
     {%- endif -%}
     {%- set stamped_after = "'" ~ found.rows[0][0] ~ "'::timestamptz - " ~ lookback -%}
     {%- set key = config.get('unique_key') -%}
+    {#- one array, unnested: the planner takes it for a few keys and reads the model's own rows of
+        them by index (as a union of index scans it guessed thousands, and scanned the table); no
+        aliases: `dbt run --empty` renders a ref as an aliased subquery -#}
     {%- set keys -%}
+        select unnest(array(
         {%- for input in staged %}
-        {#- (no aliases: `dbt run --empty` renders a ref as an aliased subquery) #}
         {%- if input | length == 2 %}
         select {{ input[1] }}::text as key_value
         from {{ input[0] }}
@@ -133,6 +136,7 @@
         {%- if parent_keys is not none %}
         {{ parent_keys }}
         {%- endif %}
+        )) as key_value
     {%- endset -%}
     {{- return(keys) -}}
 {%- endmacro %}
