@@ -63,6 +63,15 @@
     window history as (order by {{ date_column }})
 {%- endmacro %}
 
+{#- A per-key model's input cut to the keys that may have changed: `candidates`, SQL of a select
+    of one column (macros/change_log.sql), or none (every key: no filter). One array, so that the
+    planner reads a night's few keys by index instead of joining the whole input to them. -#}
+{% macro where_candidates(candidates, key='tender_id') -%}
+    {%- if candidates is not none %}
+    where {{ key }} = any(array({{ candidates }}))
+    {%- endif %}
+{%- endmacro %}
+
 {#- The keys to recompute, with their new fingerprint (null: the key's inputs are gone). On a
     full refresh, every key. `candidates` (SQL of a select of one column, the keys that may have
     changed: macro changed_keys_since_last_build): only those are compared, the fingerprints
@@ -76,7 +85,13 @@
     where not exists (
         select 1
         from {{ this }} as kept
-        where kept.{{ key }} = current_keys.{{ key }} and kept.input_fingerprint = current_keys.input_fingerprint
+        where
+            kept.{{ key }} = current_keys.{{ key }} and kept.input_fingerprint = current_keys.input_fingerprint
+            {#- the kept rows of the candidates only, by index (with nested loops off, the
+                planner would hash the whole table to compare a night's few keys) #}
+            {%- if candidates is not none %}
+            and kept.{{ key }} = any(array({{ candidates }}))
+            {%- endif %}
     )
     union all
     select
@@ -86,7 +101,7 @@
     where
         not exists (select 1 from {{ fingerprints }} as current_keys where current_keys.{{ key }} = kept.{{ key }})
         {%- if candidates is not none %}
-        and kept.{{ key }} in ({{ candidates }})
+        and kept.{{ key }} = any(array({{ candidates }}))
         {%- endif %}
     {%- else %}
     select

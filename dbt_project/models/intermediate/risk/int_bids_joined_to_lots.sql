@@ -37,27 +37,21 @@
 with bids as not materialized (
 
     select * from {{ ref('stg_trading_centre__bids') }}
-    {%- if candidates is not none %}
-    where tender_id = any(array({{ candidates }}))
-    {%- endif %}
+    {{ where_candidates(candidates) }}
 
 ),
 
 tenders as not materialized (
 
     select * from {{ ref('stg_trading_centre__tenders') }}
-    {%- if candidates is not none %}
-    where tender_id = any(array({{ candidates }}))
-    {%- endif %}
+    {{ where_candidates(candidates) }}
 
 ),
 
 awards as not materialized (
 
     select * from {{ ref('stg_trading_centre__awards') }}
-    {%- if candidates is not none %}
-    where tender_id = any(array({{ candidates }}))
-    {%- endif %}
+    {{ where_candidates(candidates) }}
 
 ),
 

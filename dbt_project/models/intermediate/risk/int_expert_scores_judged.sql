@@ -24,9 +24,7 @@
 with evaluations as (
 
     select * from {{ ref('stg_trading_centre__evaluations') }}
-    {%- if candidates is not none %}
-    where tender_id = any(array({{ candidates }}))
-    {%- endif %}
+    {{ where_candidates(candidates) }}
 
 ),
 

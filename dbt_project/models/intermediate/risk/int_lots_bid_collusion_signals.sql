@@ -51,9 +51,7 @@ candidate_bids as (
 
     select *
     from bids
-    {%- if candidates is not none %}
-    where tender_id in ({{ candidates }})
-    {%- endif %}
+    {{ where_candidates(candidates) }}
 
 ),
 

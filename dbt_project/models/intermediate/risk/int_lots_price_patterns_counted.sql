@@ -35,9 +35,7 @@ bids as (
 
     select *
     from all_bids
-    {%- if candidates is not none %}
-    where tender_id in ({{ candidates }})
-    {%- endif %}
+    {{ where_candidates(candidates) }}
 
 ),
 

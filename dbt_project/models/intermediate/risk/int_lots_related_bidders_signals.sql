@@ -35,9 +35,7 @@
 with bids as (
 
     select * from {{ ref('int_bids_joined_to_lots') }}
-    {%- if candidates is not none %}
-    where tender_id = any(array({{ candidates }}))
-    {%- endif %}
+    {{ where_candidates(candidates) }}
 
 ),
 

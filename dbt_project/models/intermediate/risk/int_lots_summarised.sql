@@ -27,18 +27,14 @@
 with tenders as (
 
     select * from {{ ref('stg_trading_centre__tenders') }}
-    {%- if candidates is not none %}
-    where tender_id = any(array({{ candidates }}))
-    {%- endif %}
+    {{ where_candidates(candidates) }}
 
 ),
 
 awards as (
 
     select * from {{ ref('stg_trading_centre__awards') }}
-    {%- if candidates is not none %}
-    where tender_id = any(array({{ candidates }}))
-    {%- endif %}
+    {{ where_candidates(candidates) }}
 
 ),
 
@@ -47,9 +43,7 @@ awards as (
 bids as not materialized (
 
     select * from {{ ref('int_bids_joined_to_lots') }}
-    {%- if candidates is not none %}
-    where tender_id = any(array({{ candidates }}))
-    {%- endif %}
+    {{ where_candidates(candidates) }}
 
 ),
 

@@ -43,9 +43,7 @@ candidate_pairs as (
         tender_id,
         input_fingerprint
     from pairs
-    {%- if candidates is not none %}
-    where tender_id in ({{ candidates }})
-    {%- endif %}
+    {{ where_candidates(candidates) }}
 
 ),
 
