@@ -30,6 +30,28 @@
         {{- return(none) -}}
     {%- endif -%}
     {%- set names = "'" ~ parents | join("', '") ~ "'" -%}
+    {%- set parent_refreshed -%}
+        exists (
+            select 1 from ops.model_builds as parent
+            where parent.model in ({{ names }}) and parent.whole and parent.built_at > last_build.built_at
+        )
+    {%- endset -%}
+    {%- set built_at = last_build_of_this_version(parent_refreshed) -%}
+    {%- if built_at is none -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set keys -%}
+        select changes.key_value
+        from ops.model_changes as changes
+        where changes.model in ({{ names }}) and changes.logged_at > '{{ built_at }}'::timestamptz
+    {%- endset -%}
+    {{- return(keys) -}}
+{%- endmacro %}
+
+{#- The instant (text) of this model's last build, when it was of the model's current version
+    (macro model_version: code and vars) and `unless` (SQL, a condition on
+    last_build.built_at) does not hold; none otherwise (no build yet, changed code or vars). -#}
+{% macro last_build_of_this_version(unless) -%}
     {%- set query -%}
         select last_build.built_at::text
         from (
@@ -39,23 +61,10 @@
             order by built_at desc
             limit 1
         ) as last_build
-        where
-            last_build.version = '{{ model_version() }}'
-            and not exists (
-                select 1 from ops.model_builds as parent
-                where parent.model in ({{ names }}) and parent.whole and parent.built_at > last_build.built_at
-            )
+        where last_build.version = '{{ model_version() }}' and not {{ unless }}
     {%- endset -%}
     {%- set found = run_query(query) -%}
-    {%- if found.rows | length == 0 -%}
-        {{- return(none) -}}
-    {%- endif -%}
-    {%- set keys -%}
-        select changes.key_value
-        from ops.model_changes as changes
-        where changes.model in ({{ names }}) and changes.logged_at > '{{ found.rows[0][0] }}'::timestamptz
-    {%- endset -%}
-    {{- return(keys) -}}
+    {{- return(found.rows[0][0] if found.rows | length > 0 else none) -}}
 {%- endmacro %}
 
 {#- The same for a per-key model reading STAGING tables (their rows carry the load's stamp,
@@ -82,35 +91,25 @@
         {%- do feeds.append(input[0].identifier.split('__')[0][4:]) -%}
     {%- endfor -%}
     {%- set lookback = "interval '" ~ var('staging_lookback', '0 seconds') ~ "'" -%}
-    {%- set query -%}
-        select last_build.built_at::text
-        from (
-            select built_at, version
-            from ops.model_builds
-            where model = '{{ this.identifier }}'
-            order by built_at desc
-            limit 1
-        ) as last_build
-        where
-            last_build.version = '{{ model_version() }}'
-            and not exists (
-                select 1 from raw.batches as batch
-                where
-                    batch.feed in ('{{ feeds | join("', '") }}')
-                    and batch.loaded_at > last_build.built_at - {{ lookback }}
-                    and exists (
-                        select 1 from raw.batch_events as event
-                        where
-                            event.feed = batch.feed and event.batch_date = batch.batch_date
-                            and event.event in ('loaded', 'reloaded') and event.at < batch.loaded_at
-                    )
-            )
+    {%- set redelivered -%}
+        exists (
+            select 1 from raw.batches as batch
+            where
+                batch.feed in ('{{ feeds | join("', '") }}')
+                and batch.loaded_at > last_build.built_at - {{ lookback }}
+                and exists (
+                    select 1 from raw.batch_events as event
+                    where
+                        event.feed = batch.feed and event.batch_date = batch.batch_date
+                        and event.event in ('loaded', 'reloaded') and event.at < batch.loaded_at
+                )
+        )
     {%- endset -%}
-    {%- set found = run_query(query) -%}
-    {%- if found.rows | length == 0 -%}
+    {%- set built_at = last_build_of_this_version(redelivered) -%}
+    {%- if built_at is none -%}
         {{- return(none) -}}
     {%- endif -%}
-    {%- set stamped_after = "'" ~ found.rows[0][0] ~ "'::timestamptz - " ~ lookback -%}
+    {%- set stamped_after = "'" ~ built_at ~ "'::timestamptz - " ~ lookback -%}
     {%- set key = config.get('unique_key') -%}
     {#- one array, unnested: the planner takes it for a few keys and reads the model's own rows of
         them by index (as a union of index scans it guessed thousands, and scanned the table); no
