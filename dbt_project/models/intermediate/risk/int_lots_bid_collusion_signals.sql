@@ -30,13 +30,13 @@
 {%- set logged = changed_keys_since_last_build(['int_bids_joined_to_lots']) %}
 {%- set candidates = none %}
 {%- if logged is not none %}
-    {%- set candidates %}
-    {{ logged }}
-    union
-    select tender_id from {{ ref('int_lot_price_patterns') }} where is_identical_improbable or is_progression_improbable
-    union
-    select tender_id from {{ this }} where rule_id in ('a40_identical_price', 'a40_price_progression')
-    {%- endset %}
+{%- set candidates -%}
+{{ logged }}
+union
+select tender_id from {{ ref('int_lot_price_patterns') }} where is_identical_improbable or is_progression_improbable
+union
+select tender_id from {{ this }} where rule_id in ('a40_identical_price', 'a40_price_progression')
+{%- endset %}
 {%- endif %}
 
 -- not materialized: read (on a night, the candidate lots' bids) for the fingerprints, and by the
