@@ -43,6 +43,9 @@ signals as (
     select
         {{ signal_column_names() | join(',\n        ') }}
     from {{ ref(m) }}
+    {%- if m == 'int_signals_procurement' %}
+    where rule_id is not null  -- its placeholder rows keep the fingerprints of lots without a flag
+    {%- endif %}
     {%- if not loop.last %}
 
     union all
