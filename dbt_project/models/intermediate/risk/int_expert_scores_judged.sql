@@ -9,14 +9,20 @@
 -- only the lots whose evaluation rows changed; the persistence test over every expert-bidder
 -- pair, which every new lot moves, stays in int_signals_experts. A night fingerprints only the
 -- lots whose evaluation rows were stamped since this model's last build; every lot after a
--- re-delivered day (macro changed_keys_since_last_staged, macros/change_log.sql).
+-- re-delivered day (macro changed_keys_since_last_staged, macros/change_log.sql). Indexed by lot
+-- (a night compares its lots' kept fingerprints) and by expert x bidder (the experts' counts,
+-- int_expert_bidder_pairs_counted, and the favoured pairs' scores are read by them).
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_changed_keys',
     unique_key='tender_id',
     on_schema_change='fail',
     pre_hook=["set local enable_nestloop = off", "set local work_mem = '256MB'"],
-    post_hook=["analyze {{ this }}"],
+    post_hook=[
+        "{{ analyze_if_new(this) }}",
+        "{{ lasting_index(this, 'tender', 'tender_id') }}",
+        "{{ lasting_index(this, 'pair', 'expert_id, bidder_id') }}",
+    ],
 ) }}
 
 {%- set candidates = changed_keys_since_last_staged([(ref('stg_trading_centre__evaluations'), 'tender_id')]) %}

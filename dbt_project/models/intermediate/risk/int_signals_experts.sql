@@ -5,13 +5,7 @@
     pre_hook=["set local enable_nestloop = off", "set local work_mem = '256MB'"],
 ) }}
 
-with evaluations as (
-
-    select * from {{ ref('stg_trading_centre__evaluations') }}
-
-),
-
-experts as (
+with experts as (
 
     select * from {{ ref('stg_trading_centre__experts') }}
 
@@ -35,14 +29,23 @@ judged as (
 
 ),
 
+-- the lots' panels, with the day each expert first scored (incremental: a night groups only
+-- the lots whose evaluations changed)
 panels as (
 
     select
         tender_id,
         expert_id,
-        min({{ local_date('evaluated_at') }}) as evaluated_on
-    from evaluations
-    group by tender_id, expert_id
+        evaluated_on
+    from {{ ref('int_expert_panels') }}
+
+),
+
+-- the expert-bidder pairs' lots and high-outlier lots, and each expert's totals (bidder_id
+-- null) (incremental by expert)
+favour_counts as (
+
+    select * from {{ ref('int_expert_bidder_pairs_counted') }}
 
 ),
 
@@ -76,47 +79,30 @@ employed as (
 --    scored that bidder, more often than chance: p = P(X >= k), X ~ Binomial(n, p0) with p0
 --    the share of high outliers among all scores (the data's own null, whatever its tails);
 --    Benjamini-Hochberg at var ex_favour_fdr over every pair that met at least
---    var ex_favour_min_lots times (the pairs tested).
-robust_z as (
-
-    select
-        tender_id,
-        expert_id,
-        bidder_id,
-        evaluated_on,
-        score,
-        others_mean,
-        excess,
-        spread,
-        z,
-        is_outlier
-    from judged
-    where expert_id is not null  -- not the placeholder of a lot without a judged score
-
-),
-
--- (materialised: the pairs' tests cross-join this one row, and inlined it was recomputed over
--- every score of the year for each pair tested, most of this model's time)
+--    var ex_favour_min_lots times (the pairs tested). The counts per pair are kept by expert in
+--    int_expert_bidder_pairs_counted; only the favoured pairs' scores are read here.
+-- (materialised: the pairs' tests cross-join this one row, and inlined it was recomputed for
+-- each pair tested)
 null_rate as materialized (
 
-    -- share of high outliers among all scores; a floor keeps p0 > 0 on a tiny clean history
-    select greatest(avg(is_outlier::int)::float8, 1e-4) as p0
-    from robust_z
+    -- share of high outliers among all scores (sum / sum of the experts' totals: the same
+    -- numeric division as the average of every score's 0/1); a floor keeps p0 > 0 on a tiny
+    -- clean history
+    select greatest((sum(k_lots)::numeric / nullif(sum(n_lots), 0))::float8, 1e-4) as p0
+    from favour_counts
+    where bidder_id is null
 
 ),
 
--- (a score is unique per lot x expert x bidder in staging: counting rows counts lots, hashed,
--- where count(distinct) sorted every score of the year)
-favour_pairs as (
+favour_pairs as materialized (
 
     select
         expert_id,
         bidder_id,
-        count(*) as n_lots,
-        count(*) filter (where is_outlier) as k_lots
-    from robust_z
-    group by expert_id, bidder_id
-    having count(*) >= {{ var('ex_favour_min_lots', 2) }}
+        n_lots,
+        k_lots
+    from favour_counts
+    where bidder_id is not null and n_lots >= {{ var('ex_favour_min_lots', 2) }}
 
 ),
 
@@ -129,7 +115,9 @@ favour_ln_factorials as (
 
 ),
 
--- binomial upper tail P(X >= k_lots), computed for the pairs that can reach the minimum
+-- binomial upper tail P(X >= k_lots), computed for the pairs that can reach the minimum.
+-- (This model's float sums add their terms in a fixed order: in the order the rows come in, the
+-- last bits would differ between a night's incremental inputs and a full refresh's.)
 favour_tests as (
 
     select
@@ -140,7 +128,7 @@ favour_tests as (
         least(1.0, sum(exp(
             n_fact.ln_fact - j_fact.ln_fact - nj_fact.ln_fact
             + j_fact.k * ln(null_rate.p0) + (pairs.n_lots - j_fact.k) * ln(1 - null_rate.p0)
-        ))) as p_value
+        ) order by j_fact.k)) as p_value
     from favour_pairs as pairs
     cross join null_rate
     inner join favour_ln_factorials as n_fact on pairs.n_lots = n_fact.k
@@ -175,22 +163,40 @@ favour_significant as (
 
 ),
 
+passing as materialized (
+
+    select *
+    from favour_significant
+    where p_rank <= max_rank_passing
+
+),
+
+-- the passing pairs' outlier scores, read by the judged table's expert x bidder index (the
+-- experts as an array: with nested loops off a join would hash every score of the history)
 favoured as (
 
     select
-        robust_z.*,
-        favour_significant.n_lots,
-        favour_significant.k_lots,
-        favour_significant.p_value,
-        favour_significant.n_tested,
-        least(1.0, favour_significant.p_value * favour_significant.n_tested / favour_significant.p_rank) as q_value
-    from robust_z
-    inner join favour_significant
-        on robust_z.expert_id = favour_significant.expert_id
-        and robust_z.bidder_id = favour_significant.bidder_id
+        judged.tender_id,
+        judged.expert_id,
+        judged.bidder_id,
+        judged.evaluated_on,
+        judged.score,
+        judged.others_mean,
+        judged.excess,
+        judged.spread,
+        judged.z,
+        passing.n_lots,
+        passing.k_lots,
+        passing.p_value,
+        passing.n_tested,
+        least(1.0, passing.p_value * passing.n_tested / passing.p_rank) as q_value
+    from judged
+    inner join passing
+        on judged.expert_id = passing.expert_id
+        and judged.bidder_id = passing.bidder_id
     where
-        robust_z.is_outlier
-        and favour_significant.p_rank <= favour_significant.max_rank_passing
+        judged.is_outlier
+        and judged.expert_id = any(array(select passing_experts.expert_id from passing as passing_experts))
 
 ),
 
@@ -316,7 +322,10 @@ pair_expected as (
         pair_groups.expert_id,
         pair_groups.winner_id,
         pair_groups.observed,
-        sum(winner_wins.n_wins::float8 * pair_groups.n_panels / group_sizes.n_lots) as expected
+        sum(
+            winner_wins.n_wins::float8 * pair_groups.n_panels / group_sizes.n_lots
+            order by pair_groups.category, pair_groups.prefecture_code
+        ) as expected
     from pair_groups
     inner join winner_wins
         on pair_groups.winner_id = winner_wins.winner_id
@@ -342,7 +351,7 @@ ln_factorials as (
 -- reached var ex_affinity_min_lots). Counting only the pairs that did reach it would select the
 -- tests by their outcome and under-correct: at scale 1 that let chance pairs with 4 shared lots
 -- (E ~ 0.1-0.3) through.
-pairs_tested as (
+pairs_tested as materialized (
 
     select count(*) as n_tested
     from (
@@ -363,9 +372,9 @@ pair_tests as (
         min(e.expected) as expected,
         case
             when min(e.observed) > 2 * min(e.expected) + 5
-                then sum(exp(-e.expected + f.k * ln(e.expected) - f.ln_fact)) filter (where f.k >= e.observed)
+                then sum(exp(-e.expected + f.k * ln(e.expected) - f.ln_fact) order by f.k) filter (where f.k >= e.observed)
             else greatest(0, 1 - coalesce(
-                    sum(exp(-e.expected + f.k * ln(e.expected) - f.ln_fact)) filter (where f.k < e.observed), 0
+                    sum(exp(-e.expected + f.k * ln(e.expected) - f.ln_fact) order by f.k) filter (where f.k < e.observed), 0
                 ))
         end as p_value,
         (select pairs_tested.n_tested from pairs_tested) as n_tested
