@@ -33,7 +33,9 @@
 {%- set candidates = none %}
 {%- if lots is not none %}
 {%- set candidates -%}
-select expert_id from {{ ref('stg_trading_centre__evaluations') }} where tender_id = any(array({{ lots }}))
+select expert_id
+from {{ ref('stg_trading_centre__evaluations') }}
+where tender_id = any(array({{ lots }}))
 {%- endset %}
 {%- endif %}
 
@@ -46,17 +48,22 @@ with judged as not materialized (
         bidder_id,
         is_outlier
     from {{ ref('int_expert_scores_judged') }}
-    where
-        expert_id is not null  -- not the placeholder of a lot without a judged score
-        {%- if candidates is not none %}
-        and expert_id = any(array({{ candidates }}))
-        {%- endif %}
+    {{ where_candidates(candidates, 'expert_id') }}
+
+),
+
+-- not the placeholder rows of lots without a judged score
+scores as not materialized (
+
+    select *
+    from judged
+    where expert_id is not null
 
 ),
 
 fingerprints as (
 
-    {{ input_fingerprints('judged', 'expert_id', ['tender_id', 'bidder_id', 'is_outlier'], salt=salt) }}
+    {{ input_fingerprints('scores', 'expert_id', ['tender_id', 'bidder_id', 'is_outlier'], salt=salt) }}
 
 ),
 
@@ -67,10 +74,10 @@ changed as (
 ),
 
 -- the changed experts' scores (on a full refresh every expert has changed: all scores)
-changed_judged as (
+changed_scores as (
 
     select *
-    from judged
+    from scores
     {%- if is_incremental() %}
     where expert_id = any(array(select changed.expert_id from changed))
     {%- endif %}
@@ -86,7 +93,7 @@ counted as (
         bidder_id,
         count(*) as n_lots,
         count(*) filter (where is_outlier) as k_lots
-    from changed_judged
+    from changed_scores
     group by grouping sets ((expert_id, bidder_id), (expert_id))
     having grouping(bidder_id) = 1 or count(*) >= {{ var('ex_favour_min_lots', 2) }}
 
