@@ -43,9 +43,7 @@ signals as (
     select
         {{ signal_column_names() | join(',\n        ') }}
     from {{ ref(m) }}
-    {%- if m == 'int_signals_procurement' %}
-    where rule_id is not null  -- its placeholder rows keep the fingerprints of lots without a flag
-    {%- endif %}
+    where rule_id is not null  -- an incremental signal table's placeholder row keeps a lot without a flag
     {%- if not loop.last %}
 
     union all
