@@ -12,13 +12,17 @@
     on_schema_change='fail',
     pre_hook="set local enable_mergejoin = off",
     post_hook=[
+        "{{ analyze_if_new(this) }}",
         "{{ lasting_index(this, 'key', 'entity_id') }}",
         "{{ lasting_index(this, 'batch_date', 'batch_date') }}",
         "{{ lasting_index(this, 'loaded_at', 'loaded_at') }}",
     ],
 ) }}
 -- (the planner takes `touched` for big and would sort all of raw to merge-join the few keys;
--- the indexes serve a night: its keys' kept rows, the delivered days' rows, the watermark)
+-- the indexes serve a night: its keys' kept rows, the delivered days' rows, the watermark; a
+-- first build or a full refresh analyzes the new table at once: the models after it read it
+-- within seconds, before autovacuum does, and planned on no statistics a year's build of a
+-- disclosure table or the project links ran for 25 minutes at scale 16)
 
 with source as not materialized (
 
