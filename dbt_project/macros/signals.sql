@@ -35,6 +35,23 @@
 {%- endmacro %}
 
 
+{#- The rows an incremental per-lot signal model (replace_changed_keys, macros/changed_keys.sql)
+    writes: every lot of `changed` with its rows of `signals` (a CTE of signals_union), or one
+    placeholder row (rule_id null) for a lot with none, so that its input_fingerprint is kept and
+    the lot is not recomputed every night; a tombstone's (fingerprint null) is dropped by the
+    strategy. tender_id is the changed lot's, the other signal columns the signal's, then
+    input_fingerprint. Defined once: the models that write it must write the same columns. -#}
+{% macro signals_by_changed_lot(changed, signals) -%}
+    select
+        {%- for name in signal_column_names() %}
+        {{ changed if name == 'tender_id' else signals }}.{{ name }},
+        {%- endfor %}
+        {{ changed }}.input_fingerprint
+    from {{ changed }}
+    left join {{ signals }} on {{ changed }}.tender_id = {{ signals }}.tender_id
+{%- endmacro %}
+
+
 {#- One select per rule (or per CTE holding several rules), joined by union all. Each part is a
     dict: `from` (a CTE or a join) and any column of signal_columns() as a SQL expression; the
     defaults describe a signal about one lot:

@@ -559,20 +559,7 @@ signals as (
 -- every changed lot: its signals, or one placeholder row (a tombstone's is dropped)
 final as (
 
-    select
-        signals.rule_id,
-        signals.subject_type,
-        signals.subject_id,
-        changed.tender_id,
-        signals.entity_ids,
-        signals.expert_ids,
-        signals.signal_date,
-        signals.score,
-        signals.evidence,
-        signals.department_code,
-        changed.input_fingerprint
-    from changed
-    left join signals on changed.tender_id = signals.tender_id
+    {{ signals_by_changed_lot('changed', 'signals') }}
 
 )
 
