@@ -117,6 +117,27 @@ changed as (
 
 ),
 
+-- staging read by the changed lots' keys alone, not through the candidates' CTEs above: there
+-- each lot's lookup of its tender row and award (nested loops) also tested the whole candidate
+-- array, sorted again for every lookup (6 of the 11 s of a scale-16 night's 2,161 lots)
+staged_bids as not materialized (
+
+    select * from {{ ref('stg_trading_centre__bids') }}
+
+),
+
+staged_tenders as not materialized (
+
+    select * from {{ ref('stg_trading_centre__tenders') }}
+
+),
+
+staged_awards as not materialized (
+
+    select * from {{ ref('stg_trading_centre__awards') }}
+
+),
+
 joined as (
 
     select
@@ -164,10 +185,12 @@ joined as (
             partition by bids.tender_id, bids.bidder_id
             order by bids.submitted_at desc nulls last, bids.bid_id desc
         ) as bidder_bid_seq
-    from bids
-    inner join tenders on bids.tender_id = tenders.tender_id
-    left join awards on bids.tender_id = awards.tender_id
-    where bids.bidder_id is not null and bids.tender_id in (select changed.tender_id from changed)
+    from staged_bids as bids
+    inner join staged_tenders as tenders on bids.tender_id = tenders.tender_id
+    left join staged_awards as awards on bids.tender_id = awards.tender_id
+    where
+        bids.bidder_id is not null
+        and bids.tender_id = any(array(select changed_lots.tender_id from changed as changed_lots))
 
 ),
 
