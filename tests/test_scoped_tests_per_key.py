@@ -176,6 +176,20 @@ def test_faults_in_the_nights_lots_fail_by_name_and_old_ones_are_the_whole_sets(
 
 
 def test_after_a_full_refresh_the_night_tests_whole(night):
+    """A full refresh after the last passed night: the next night's tests read the whole table.
+    A passed night that made the full refresh itself (its gate before the refresh, as the DAG
+    orders them, its ledger row after) tested it whole, so the night after it is scoped again."""
+    from ggzy import pipeline
+
     ok(ggzy(night["env"], "dbt", "run", "-s", MODEL, "--full-refresh"))
     code, night_tests = model_tests(night, *NIGHT)
     assert code == 0 and [name for name, r in night_tests.items() if scoped(r)] == []
+
+    run_id = "scheduled__refresh_night"
+    pipeline.quality_gate(night["url"], DAYS[-1], run_id)
+    ok(ggzy(night["env"], "dbt", "run", "-s", MODEL, "--full-refresh"))
+    code, night_tests = model_tests(night, *NIGHT)
+    assert code == 0 and [name for name, r in night_tests.items() if scoped(r)] == []
+    pipeline.record_run(night["url"], run_id, DAYS[-1], {"dbt_build": "success"}, None, {})
+    code, night_tests = model_tests(night, *NIGHT)
+    assert code == 0 and {NOT_NULL_SEQ, UNIQUE_BID} <= {name for name, r in night_tests.items() if scoped(r)}
