@@ -1,23 +1,29 @@
 """The procurement red flags (int_signals_procurement, pf_*) by what changed (issue #18).
 
-The model is incremental by lot (macros/changed_keys.sql): a night compares only the lots its
-per-lot parents logged (int_lots_summarised, int_bids_joined_to_lots; macros/change_log.sql),
-the split candidates whose window reaches a logged lot's group and the lots flagged
-pf_split_lots with a logged lot among their related lots; every lot when what all lots share
-(minimum periods, thresholds seed, the calendar) changed. What a data engineer relies on, on one
-database of the session's server (scale 0.05, eight days), after every night of a sequence:
+Both models are incremental by lot (macros/changed_keys.sql). The split purchases
+(pf_split_lots) are judged in int_lots_split_purchase_signals: a night compares only the lots
+int_lots_summarised logged (macros/change_log.sql), the split candidates whose window reaches a
+logged lot's group and the lots flagged with a logged lot among their related lots; every lot
+when the thresholds seed changed. int_signals_procurement takes those signals as they are: a
+night compares only the lots its per-lot parents logged (int_lots_summarised,
+int_bids_joined_to_lots, int_lots_split_purchase_signals); every lot when what all lots share
+(minimum periods, the calendar) changed. What a data engineer relies on, on one database of the
+session's server (scale 0.05, eight days), after every night of a sequence:
 
-- the flags in the table are those a full refresh of the model computes from the same inputs
-  (its SQL compiled with --full-refresh, run beside the table), and every lot of
-  int_lots_summarised has rows (its flags or a placeholder), no other lot has any;
+- the flags in each table are those a full refresh of its model computes from the same inputs
+  (its SQL compiled with --full-refresh, run beside the table: the procurement model's reads
+  the split table, itself compared with its full refresh), every lot of int_lots_summarised has
+  rows in int_signals_procurement (its flags or a placeholder), no other lot has any, and the
+  split table has rows for the lots a full refresh gives rows (the candidates);
 - real nights (a new day, a re-delivered day with a changed bid, two days at once) compare
-  the logged lots only;
+  the logged lots only, in both models;
 - a lot added to an owner's group of lots each below the threshold re-judges the group's other
   lots (the three together pass it: all three flagged, though only the new one was logged), a
   lot removed from it un-flags the others; the split lots are written into int_lots_summarised
-  and logged as its strategy does, and the model alone is run;
-- a change of the thresholds seed or of the calendar, which no lot's log shows, makes the
-  night compare every lot.
+  and logged as its strategy does, and the two models alone are run;
+- a change of the thresholds seed, which no lot's log shows, makes the split model compare
+  every lot (and the procurement model the lots it logged), a change of the calendar the
+  procurement model.
 
 tests/test_incremental.py builds this model once per database (its last build), so its mart
 checksums do not show the nights above.
@@ -40,7 +46,8 @@ pytestmark = pytest.mark.pipeline
 REPO = Path(__file__).resolve().parents[1]
 DAYS = [dt.date(2026, 9, 1) + dt.timedelta(days=i) for i in range(8)]
 MODEL = "int_signals_procurement"
-COMPILED = Path("compiled", "ggzy", "models", "intermediate", "risk", f"{MODEL}.sql")
+SPLIT_MODEL = "int_lots_split_purchase_signals"
+MODELS = (MODEL, SPLIT_MODEL)
 SIGNAL_COLUMNS = ("rule_id, subject_type, subject_id, tender_id, entity_ids, expert_ids, signal_date, score, "
                   "evidence::text, department_code")
 NO_TESTS = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
@@ -63,24 +70,35 @@ class Warehouse:
         with psycopg.connect(self.url) as conn:
             conn.execute(sql, params)
 
-    def flags(self, sql: str | None = None) -> list[tuple]:
-        """The flags in the table, or those of `sql` (the model's select)."""
-        rows = f"({sql}) as full_refresh" if sql else f"intermediate.{MODEL}"
+    def flags(self, model: str, sql: str | None = None) -> list[tuple]:
+        """The flags in the model's table, or those of `sql` (the model's select)."""
+        rows = f"({sql}) as full_refresh" if sql else f"intermediate.{model}"
         with psycopg.connect(self.url) as conn:
             conn.execute("set enable_nestloop = off")
             return conn.execute(f"select {SIGNAL_COLUMNS} from {rows} where rule_id is not null "
                                 "order by rule_id, subject_id").fetchall()
 
-    def night(self, name: str, *, model_only: bool = False) -> None:
-        """A night's build of the model (with its parents, or the model alone), then what it
-        left: whether it compared only candidate lots (its compiled SQL reads them from the
-        change log), its flags, those a full refresh computes from the same inputs (the model
-        compiled with --full-refresh, run beside the table), the lots without rows and the rows
-        of no lot."""
-        ggzy(self.env, "dbt", "build", "-s", MODEL if model_only else f"+{MODEL}", *NO_TESTS)
-        compiled = (self.root / "target" / COMPILED).read_text(encoding="utf-8")
-        ggzy(self.env, "dbt", "compile", "-s", MODEL, "--full-refresh")
-        full = (self.root / "target" / COMPILED).read_text(encoding="utf-8")
+    def lots(self, model: str, sql: str | None = None) -> list[str]:
+        """The lots with rows (flags or a placeholder) in the model's table, or in `sql`."""
+        rows = f"({sql}) as full_refresh" if sql else f"intermediate.{model}"
+        with psycopg.connect(self.url) as conn:
+            conn.execute("set enable_nestloop = off")
+            return [r[0] for r in conn.execute(f"select distinct tender_id from {rows} order by 1").fetchall()]
+
+    def compiled(self) -> dict[str, str]:
+        return {m: (self.root / "target" / "compiled" / "ggzy" / "models" / "intermediate" / "risk" / f"{m}.sql")
+                .read_text(encoding="utf-8") for m in MODELS}
+
+    def night(self, name: str, *, models_only: bool = False) -> None:
+        """A night's build of both models (with their parents, or the two alone), then what it
+        left: whether each compared only candidate lots (its compiled SQL reads them from the
+        change log), their flags, those a full refresh computes from the same inputs (each model
+        compiled with --full-refresh, run beside the tables), the lots without rows and the rows
+        of no lot in int_signals_procurement, the split table's lots and a full refresh's."""
+        ggzy(self.env, "dbt", "build", "-s", *(MODELS if models_only else (f"+{MODEL}",)), *NO_TESTS)
+        compiled = self.compiled()
+        ggzy(self.env, "dbt", "compile", "-s", *MODELS, "--full-refresh")
+        full = self.compiled()
         with psycopg.connect(self.url) as conn:
             missing, extra = conn.execute(f"""
                 select
@@ -89,10 +107,13 @@ class Warehouse:
                     (select count(*) from intermediate.{MODEL} as s
                      where not exists (select 1 from intermediate.int_lots_summarised as l where l.tender_id = s.tender_id))
             """).fetchone()
-        flags = self.flags()
+        flags = self.flags(MODEL)
         self.steps[name] = {
-            "candidates_only": "candidate_keys as materialized" in compiled, "flags": flags,
-            "full_refresh": self.flags(full), "lots_without_rows": missing, "rows_of_no_lot": extra,
+            "candidates_only": {m: "ops.model_changes" in compiled[m] for m in MODELS},
+            "flags": {m: self.flags(m) for m in MODELS},
+            "full_refresh": {m: self.flags(m, full[m]) for m in MODELS},
+            "lots_without_rows": missing, "rows_of_no_lot": extra,
+            "split_lots": self.lots(SPLIT_MODEL), "split_lots_full_refresh": self.lots(SPLIT_MODEL, full[SPLIT_MODEL]),
             "split": {row[2] for row in flags if row[0] == "pf_split_lots" and row[2].startswith("TEST-SPLIT")},
         }
 
@@ -145,49 +166,57 @@ def nights(warehouse_url, tmp_path_factory) -> dict[str, dict]:
     # a group of one owner: A and B (3.0 M, under the 4 M threshold), then C (4.5 M), then B gone
     wh.add_split_lot("TEST-SPLIT-A", "2026-09-02", 1_500_000)
     wh.add_split_lot("TEST-SPLIT-B", "2026-09-04", 1_500_000)
-    wh.night("group of two", model_only=True)
+    wh.night("group of two", models_only=True)
     wh.add_split_lot("TEST-SPLIT-C", "2026-09-06", 1_500_000)
-    wh.night("third lot", model_only=True)
+    wh.night("third lot", models_only=True)
     wh.execute("delete from intermediate.int_lots_summarised where tender_id = 'TEST-SPLIT-B'")
     wh.log_lot("TEST-SPLIT-B")
-    wh.night("second lot gone", model_only=True)
-    wh.night("nothing logged", model_only=True)
+    wh.night("second lot gone", models_only=True)
+    wh.night("nothing logged", models_only=True)
     # what no lot's log shows: the construction threshold in force lowered under A + C, a
     # weekday of the history made a holiday
     wh.execute("update reference.mandatory_tender_thresholds set threshold_yuan = 2900000 "
                "where category = 'construction' and valid_to is null")
-    wh.night("threshold lowered", model_only=True)
-    wh.night("after the threshold", model_only=True)
+    wh.night("threshold lowered", models_only=True)
+    wh.night("after the threshold", models_only=True)
     wh.execute("update intermediate.int_workdays set is_workday = not is_workday where date_day = %s", (DAYS[2],))
-    wh.night("calendar changed", model_only=True)
+    wh.night("calendar changed", models_only=True)
     return wh.steps
 
 
 def test_every_night_equals_a_full_refresh(nights):
-    assert nights["first build"]["flags"], "no procurement flag at all: the comparison would show nothing"
-    assert nights["two days"]["flags"] != nights["first build"]["flags"]
+    assert nights["first build"]["flags"][MODEL], "no procurement flag at all: the comparison would show nothing"
+    assert nights["first build"]["split_lots"], "no split candidate at all: the comparison would show nothing"
+    assert nights["two days"]["flags"][MODEL] != nights["first build"]["flags"][MODEL]
     for name, step in nights.items():
         assert step["flags"] == step["full_refresh"], name
+        assert step["split_lots"] == step["split_lots_full_refresh"], name
         assert (step["lots_without_rows"], step["rows_of_no_lot"]) == (0, 0), name
+    # the procurement table's split flags are the split table's
+    for name, step in nights.items():
+        assert ([f for f in step["flags"][MODEL] if f[0] == "pf_split_lots"] == step["flags"][SPLIT_MODEL]), name
 
 
 def test_real_nights_compare_the_logged_lots(nights):
-    assert not nights["first build"]["candidates_only"]
-    assert all(nights[n]["candidates_only"] for n in ("new day", "altered delivery", "re-delivery", "two days"))
+    assert not any(nights["first build"]["candidates_only"].values())
+    assert all(all(nights[n]["candidates_only"].values())
+               for n in ("new day", "altered delivery", "re-delivery", "two days"))
 
 
 def test_a_lot_added_to_a_group_rejudges_the_others(nights):
     """Only C was logged the night it came; A and B were flagged with it (compared with the
     full refresh above). B gone: A and C are under the threshold again."""
-    assert all(nights[n]["candidates_only"] for n in ("group of two", "third lot", "second lot gone"))
+    assert all(all(nights[n]["candidates_only"].values()) for n in ("group of two", "third lot", "second lot gone"))
     assert nights["group of two"]["split"] == set()
     assert nights["third lot"]["split"] == {"TEST-SPLIT-A", "TEST-SPLIT-B", "TEST-SPLIT-C"}
     assert nights["second lot gone"]["split"] == set()
 
 
 def test_a_change_no_lot_logs_compares_every_lot(nights):
-    assert nights["nothing logged"]["candidates_only"]
-    assert not nights["threshold lowered"]["candidates_only"]
+    """The thresholds seed: the split model compares every lot and logs those it recomputed, the
+    procurement model compares those; the calendar: the procurement model compares every lot."""
+    assert all(nights["nothing logged"]["candidates_only"].values())
+    assert nights["threshold lowered"]["candidates_only"] == {MODEL: True, SPLIT_MODEL: False}
     assert nights["threshold lowered"]["split"] == {"TEST-SPLIT-A", "TEST-SPLIT-C"}
-    assert nights["after the threshold"]["candidates_only"]
-    assert not nights["calendar changed"]["candidates_only"]
+    assert all(nights["after the threshold"]["candidates_only"].values())
+    assert nights["calendar changed"]["candidates_only"] == {MODEL: False, SPLIT_MODEL: True}

@@ -2,27 +2,25 @@
 -- placeholder row (rule_id null) for a lot with none: its fingerprint must be kept somewhere, or
 -- the lot would be recomputed every night. Readers take `where rule_id is not null`.
 -- Incremental by what changed (macros/changed_keys.sql): a lot's flags depend on its own row of
--- int_lots_summarised, its latest bids, the minimum periods, the thresholds and the workday
--- calendar, and (pf_split_lots) on the other lots of its owner under the same threshold row
--- within its window. A lot's fingerprint is "context/lot": context, the md5 of what every lot
--- shares (int_bid_period_minimums, seed mandatory_tender_thresholds, the calendar's days that are
--- not the Monday-Friday rule and its first day, the lots dated past its end); lot, the md5 of its
--- row and latest bids (the columns read), var award_near_control_pct and, for a split candidate,
--- the fingerprints of its owner x category x threshold row groups of each year its window
--- reaches. A night compares only the lots int_lots_summarised or int_bids_joined_to_lots logged
--- since this model's last build (macros/change_log.sql), the split candidates whose window
--- reaches a logged lot's group, and the lots flagged pf_split_lots with a logged lot among their
--- related lots (a lot that left a group lowers only its flagged mates' totals); every lot when a
--- parent has no usable log or the context differs from the one the table's fingerprints carry
--- (every row carries the same: a new context replaces every lot).
+-- int_lots_summarised, its latest bids, the minimum periods and the workday calendar, and
+-- (pf_split_lots, judged against the other lots of its owner) on its signal in
+-- int_lots_split_purchase_signals, which this model takes as it is. A lot's fingerprint is
+-- "context/lot": context, the md5 of what every lot shares (int_bid_period_minimums, the
+-- calendar's days that are not the Monday-Friday rule and its first day, the lots dated past its
+-- end); lot, the md5 of its row, latest bids and split signal (the columns read) and var
+-- award_near_control_pct. A night compares only the lots int_lots_summarised,
+-- int_bids_joined_to_lots or int_lots_split_purchase_signals logged since this model's last
+-- build (macros/change_log.sql; the split model logs the group mates it re-judged); every lot
+-- when a parent has no usable log or the context differs from the one the table's fingerprints
+-- carry (every row carries the same: a new context replaces every lot).
 -- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
 -- take minutes on a province-year of bids)
 {%- set salt = "'" ~ var('award_near_control_pct') ~ "'" %}
 {#- pre_hook: a table built before the model was incremental gains the column (null), so its
     first incremental run recomputes every lot, as a full refresh would (no deploy step); the lots
-    are looked up by owner (a night's groups) and by their last date (the lots past the
-    calendar's end) on int_lots_summarised, which keeps its table between nights (as
-    int_bids_joined_to_lots indexes the staging bids it reads by lot) -#}
+    past the calendar's end are looked up by their last date on int_lots_summarised, which keeps
+    its table between nights (as int_bids_joined_to_lots indexes the staging bids it reads by
+    lot) -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_changed_keys',
@@ -32,13 +30,11 @@
     pre_hook=[
         "alter table if exists {{ this }} add column if not exists input_fingerprint text",
         "set local enable_nestloop = off",
-        "create index if not exists int_lots_summarised_tenderer_idx on {{ ref('int_lots_summarised').schema }}.int_lots_summarised (tenderer_id)",
         "create index if not exists int_lots_summarised_last_date_idx on {{ ref('int_lots_summarised').schema }}.int_lots_summarised (greatest(announced_on, deadline_on))",
     ],
     post_hook=[
         "{{ analyze_if_new(this) }}",
         "{{ lasting_index(this, 'tender', 'tender_id') }}",
-        "{{ lasting_index(this, 'split', 'tender_id', where=\"rule_id = 'pf_split_lots'\") }}",
     ],
 ) }}
 
@@ -57,12 +53,6 @@ select md5(concat_ws(
         from {{ ref('int_bid_period_minimums') }}
     ),
     (
-        select count(*) || ':' || coalesce(sum(hashtextextended(
-            row(category, valid_from, valid_to, threshold_yuan, tender_methods, window_days, same_year)::text, 0
-        )), 0)
-        from {{ ref('mandatory_tender_thresholds') }}
-    ),
-    (
         select min(date_day) || ':' || coalesce(sum(hashtextextended(row(date_day, is_workday)::text, 0))
             filter (where is_workday <> (iso_day_of_week < 6)), 0)
         from {{ ref('int_workdays') }}
@@ -75,7 +65,9 @@ select md5(concat_ws(
 ))
 {%- endset %}
 
-{%- set logged = changed_keys_since_last_build(['int_lots_summarised', 'int_bids_joined_to_lots']) %}
+{%- set logged = changed_keys_since_last_build(
+    ['int_lots_summarised', 'int_bids_joined_to_lots', 'int_lots_split_purchase_signals']
+) %}
 {%- if logged is not none %}
 {%- set same_context = run_query(
     "select (" ~ context_sql ~ ") = (select split_part(kept.input_fingerprint, '/', 1) from "
@@ -87,10 +79,7 @@ select md5(concat_ws(
 {%- endif %}
 {%- set candidates = 'select candidate_keys.key_value from candidate_keys' if logged is not none else none %}
 
--- not materialized: read (on a night, for the lots that may have changed) by key or by owner;
--- a table is cut to a night's keys by `= any(array(...))` (an index scan), a CTE by `in (select
--- ...)` (hashed: any() searched the array of a night's keys once per row of the owners' lots,
--- 0.3 s twice at scale 4)
+-- not materialized: read (on a night, for the lots that may have changed) by key
 with lots as not materialized (
 
     select * from {{ ref('int_lots_summarised') }}
@@ -103,15 +92,15 @@ bids as not materialized (
 
 ),
 
-minimums as (
+split_purchases as not materialized (
 
-    select * from {{ ref('int_bid_period_minimums') }}
+    select * from {{ ref('int_lots_split_purchase_signals') }}
 
 ),
 
-thresholds as (
+minimums as (
 
-    select * from {{ ref('mandatory_tender_thresholds') }}
+    select * from {{ ref('int_bid_period_minimums') }}
 
 ),
 
@@ -130,113 +119,11 @@ latest_bids as not materialized (
 ),
 {%- if logged is not none %}
 
--- a night: the lots the parents logged since this model's last build
-logged_keys as materialized (
-
-    select unnest(array({{ logged }})) as key_value
-
-),
-
--- the lots flagged pf_split_lots with a logged lot among their related lots: that lot may have
--- left their group (a lot not flagged stays so when a lot leaves its group)
-split_mates as materialized (
-
-    select distinct kept.tender_id
-    from {{ this }} as kept
-    cross join lateral jsonb_array_elements(kept.evidence -> 'related_lots') as related (lot)
-    where
-        kept.rule_id = 'pf_split_lots'
-        and related.lot ->> 'tender_id' in (select logged_keys.key_value from logged_keys)
-
-),
-
--- their owners: the lots of the night's groups are theirs
-owners as materialized (
-
-    select distinct lots.tenderer_id
-    from lots
-    where
-        lots.tender_id = any(array(
-            select logged_keys.key_value from logged_keys
-            union
-            select split_mates.tender_id from split_mates
-        ))
-        and lots.tenderer_id is not null
-
-),
-{%- endif %}
-
--- the lots whose split groups are read: on a night, the owners' lots
-group_lots as (
-
-    select * from lots
-    {%- if logged is not none %}
-    where tenderer_id = any(array(select owners.tenderer_id from owners))
-    {%- endif %}
-
-),
-
--- split purchases (规避招标, 化整为零): lots of one purchaser (招标人) for the same kind of work
--- or goods, each below the amount that requires a public tender, none put to that tender,
--- announced within the window of the threshold's seed row (and in one year where the row
--- says so), together at or above it. The same kind: the same project (一项一码; 必须招标的工
--- 程项目规定第五条: what one project could tender together) or the same industry; a lot of an
--- unknown kind (industry 'other', no project code) only joins lots of its own project.
--- A lot's group of a year: its owner's candidates of that year under its category and threshold
--- row; its window reaches the years from group_year_from to group_year_to.
-split_candidates as (
-
-    select
-        group_lots.tender_id,
-        group_lots.tenderer_id,
-        group_lots.category,
-        group_lots.industry,
-        {{ normalize_project_code('group_lots.project_code') }} as project_code,
-        group_lots.procurement_method,
-        group_lots.announced_on,
-        coalesce(group_lots.control_price, group_lots.award_price) as amount,
-        thresholds.threshold_yuan,
-        thresholds.valid_from as threshold_valid_from,
-        thresholds.window_days,
-        thresholds.same_year,
-        extract(year from group_lots.announced_on)::integer as group_year,
-        extract(
-            year from group_lots.announced_on - case when thresholds.same_year then 0 else thresholds.window_days end
-        )::integer as group_year_from,
-        extract(
-            year from group_lots.announced_on + case when thresholds.same_year then 0 else thresholds.window_days end
-        )::integer as group_year_to
-    from group_lots
-    inner join thresholds
-        on group_lots.category = thresholds.category
-        and group_lots.announced_on >= thresholds.valid_from
-        and (thresholds.valid_to is null or group_lots.announced_on < thresholds.valid_to)
-    where
-        group_lots.tenderer_id is not null
-        and coalesce(group_lots.control_price, group_lots.award_price) > 0
-        and coalesce(group_lots.control_price, group_lots.award_price) < thresholds.threshold_yuan
-        and group_lots.procurement_method is not null
-        and not group_lots.procurement_method = any(string_to_array(thresholds.tender_methods, ';'))
-
-),
-{%- if logged is not none %}
-
--- the lots a night compares: the logged lots, the flagged mates of those, and the candidates
--- whose window reaches a logged candidate's group (their fingerprints read that group's)
+-- a night: the lots the parents logged since this model's last build (the split model logs the
+-- lots whose signal it recomputed: the group mates of a lot it was given among them)
 candidate_keys as materialized (
 
-    select logged_keys.key_value from logged_keys
-    union
-    select split_mates.tender_id from split_mates
-    union
-    select mates.tender_id
-    from split_candidates as mates
-    inner join split_candidates as logged_lots
-        on mates.tenderer_id = logged_lots.tenderer_id
-        and mates.category = logged_lots.category
-        and mates.threshold_valid_from = logged_lots.threshold_valid_from
-        and logged_lots.group_year between mates.group_year_from and mates.group_year_to
-    where logged_lots.tender_id in (select logged_keys.key_value from logged_keys)
+    select unnest(array({{ logged }})) as key_value
 
 ),
 {%- endif %}
@@ -255,19 +142,23 @@ candidate_bids as (
 
 ),
 
--- the fingerprint of each group of a year (the columns the split rule reads of its lots)
-group_fingerprints as (
+candidate_splits as (
 
-    {{ input_fingerprints(
-        'split_candidates',
-        'tenderer_id, category, threshold_valid_from, group_year',
-        ['tender_id', 'industry', 'project_code', 'procurement_method', 'announced_on', 'amount'],
-    ) }}
+    select * from split_purchases
+    {{ where_candidates(candidates) }}
 
 ),
 
--- a lot's input rows: its row and its latest bids (the columns read below) and, for a split
--- candidate, the fingerprints of the groups its window reaches
+-- the lots' split purchases (pf_split_lots), as int_lots_split_purchase_signals judged them
+-- against the other lots of their owners (its placeholder rows left out)
+split_signals as (
+
+    select * from candidate_splits
+    where rule_id is not null
+
+),
+
+-- a lot's input rows: its row, its latest bids and its split signal (the columns read below)
 lot_inputs as (
 
     select
@@ -292,18 +183,12 @@ lot_inputs as (
     union all
 
     select
-        lot.tender_id,
-        'group' as input_kind,
-        row(group_fps.group_year, group_fps.input_fingerprint)::text as input_row
-    from split_candidates as lot
-    inner join group_fingerprints as group_fps
-        on lot.tenderer_id = group_fps.tenderer_id
-        and lot.category = group_fps.category
-        and lot.threshold_valid_from = group_fps.threshold_valid_from
-        and group_fps.group_year between lot.group_year_from and lot.group_year_to
-    {%- if logged is not none %}
-    where lot.tender_id in (select candidate_keys.key_value from candidate_keys)
-    {%- endif %}
+        tender_id,
+        'split' as input_kind,
+        row(
+            rule_id, subject_type, subject_id, entity_ids, expert_ids, signal_date, score, evidence, department_code
+        )::text as input_row
+    from split_signals
 
 ),
 
@@ -504,41 +389,12 @@ late_winner as (
 
 ),
 
--- the judged lots' split purchases, against every candidate of their owners
+-- the judged lots' split purchases, as computed there
 split_lots as (
 
-    select
-        a.tender_id,
-        min(a.announced_on) as signal_date,
-        array[min(a.tenderer_id)] as entity_ids,
-        jsonb_build_object(
-            'tenderer_id', min(a.tenderer_id),
-            'amount', min(a.amount),
-            'procurement_method', min(a.procurement_method),
-            'related_lots', jsonb_agg(jsonb_build_object(
-                'tender_id', b.tender_id, 'amount', b.amount, 'announced_on', b.announced_on,
-                'procurement_method', b.procurement_method, 'project_code', b.project_code
-            ) order by b.announced_on, b.tender_id),
-            'total', min(a.amount) + sum(b.amount),
-            'threshold', min(a.threshold_yuan),
-            'threshold_valid_from', min(a.threshold_valid_from),
-            'window_days', min(a.window_days)
-        ) as evidence
-    from split_candidates as a
-    inner join split_candidates as b
-        on a.tenderer_id = b.tenderer_id
-        and a.category = b.category
-        and a.threshold_valid_from = b.threshold_valid_from
-        and a.tender_id <> b.tender_id
-        and abs(a.announced_on - b.announced_on) <= a.window_days
-        and (not a.same_year or extract(year from a.announced_on) = extract(year from b.announced_on))
-        and (
-            a.project_code = b.project_code
-            or (a.industry = b.industry and a.industry <> 'other')
-        )
-    where a.tender_id in (select changed.tender_id from changed)
-    group by a.tender_id
-    having min(a.amount) + sum(b.amount) >= min(a.threshold_yuan)
+    select split_signals.*
+    from split_signals
+    where split_signals.tender_id in (select changed.tender_id from changed)
 
 ),
 
@@ -551,7 +407,10 @@ signals as (
         {'rule_id': "'pf_short_bid_period'", 'from': 'short_period'},
         {'rule_id': "'pf_award_near_control'", 'from': 'near_control'},
         {'rule_id': "'pf_late_winning_bid'", 'from': 'late_winner'},
-        {'rule_id': "'pf_split_lots'", 'from': 'split_lots'},
+        {
+            'from': 'split_lots', 'subject_type': 'subject_type', 'subject_id': 'subject_id',
+            'expert_ids': 'expert_ids', 'score': 'score', 'department_code': 'department_code',
+        },
     ]) }}
 
 ),
