@@ -48,6 +48,24 @@
     {{- return(keys) -}}
 {%- endmacro %}
 
+{#- changed_keys_since_last_build for a model whose fingerprints read "context/key", the context
+    being what every key shares (`context_sql`: SQL of one md5, e.g. of a seed): none (compare
+    every key) also when the kept fingerprints carry another context than the one it gives now,
+    or none (an empty table). -#}
+{% macro changed_keys_since_last_build_in_context(parents, context_sql) -%}
+    {%- set logged = changed_keys_since_last_build(parents) -%}
+    {%- if logged is not none -%}
+        {%- set same_context = run_query(
+            "select (" ~ context_sql ~ ") = (select split_part(kept.input_fingerprint, '/', 1) from "
+            ~ this ~ " as kept limit 1)"
+        ) -%}
+        {%- if not same_context.rows[0][0] -%}
+            {{- return(none) -}}
+        {%- endif -%}
+    {%- endif -%}
+    {{- return(logged) -}}
+{%- endmacro %}
+
 {#- The instant (text) of this model's last build, when it was of the model's current version
     (macro model_version: code and vars) and `unless` (SQL, a condition on
     last_build.built_at) does not hold; none otherwise (no build yet, changed code or vars). -#}

@@ -43,16 +43,7 @@ select md5((
 ))
 {%- endset %}
 
-{%- set logged = changed_keys_since_last_build(['int_lots_summarised']) %}
-{%- if logged is not none %}
-{%- set same_context = run_query(
-    "select (" ~ context_sql ~ ") = (select split_part(kept.input_fingerprint, '/', 1) from "
-    ~ this ~ " as kept limit 1)"
-) %}
-{%- if not same_context.rows[0][0] %}
-{%- set logged = none %}
-{%- endif %}
-{%- endif %}
+{%- set logged = changed_keys_since_last_build_in_context(['int_lots_summarised'], context_sql) %}
 {%- set candidates = 'select candidate_keys.key_value from candidate_keys' if logged is not none else none %}
 
 -- not materialized: read (on a night) by key and by owner; a table is cut to a night's keys by

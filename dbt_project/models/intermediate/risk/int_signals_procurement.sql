@@ -65,18 +65,9 @@ select md5(concat_ws(
 ))
 {%- endset %}
 
-{%- set logged = changed_keys_since_last_build(
-    ['int_lots_summarised', 'int_bids_joined_to_lots', 'int_lots_split_purchase_signals']
+{%- set logged = changed_keys_since_last_build_in_context(
+    ['int_lots_summarised', 'int_bids_joined_to_lots', 'int_lots_split_purchase_signals'], context_sql
 ) %}
-{%- if logged is not none %}
-{%- set same_context = run_query(
-    "select (" ~ context_sql ~ ") = (select split_part(kept.input_fingerprint, '/', 1) from "
-    ~ this ~ " as kept limit 1)"
-) %}
-{%- if not same_context.rows[0][0] %}
-{%- set logged = none %}
-{%- endif %}
-{%- endif %}
 {%- set candidates = 'select candidate_keys.key_value from candidate_keys' if logged is not none else none %}
 
 -- not materialized: read (on a night, for the lots that may have changed) by key
