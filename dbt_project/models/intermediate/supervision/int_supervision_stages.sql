@@ -139,7 +139,10 @@ dated as (
 
 ),
 
-measured as (
+-- not inlined: final reads due_date and workdays_used six times, and each reference would
+-- look the calendar up again (scale 16: the view's 85,846 alerts read int_workdays 8 times
+-- per row, 1.4 s of every read and of every test on this view and fct_alert_handling)
+measured as materialized (
 
     select
         dated.*,
