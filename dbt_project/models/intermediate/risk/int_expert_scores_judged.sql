@@ -11,7 +11,10 @@
 -- lots whose evaluation rows were stamped since this model's last build; every lot after a
 -- re-delivered day (macro changed_keys_since_last_staged, macros/change_log.sql). Indexed by lot
 -- (a night compares its lots' kept fingerprints) and by expert x bidder (the experts' counts,
--- int_expert_bidder_pairs_counted, and the favoured pairs' scores are read by them).
+-- int_expert_bidder_pairs_counted, and the favoured pairs' scores are read by them), the index
+-- carrying lot and outlier flag: the counts read a night's experts' scores from the index alone
+-- (at scale 16, 1.2 M scores of 5,476 experts: 0.6 s instead of 3-4 s scattered over the table).
+-- It replaces the narrower index int_expert_scores_judged_pair_idx, dropped where it is left.
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_changed_keys',
@@ -21,7 +24,8 @@
     post_hook=[
         "{{ analyze_if_new(this) }}",
         "{{ lasting_index(this, 'tender', 'tender_id') }}",
-        "{{ lasting_index(this, 'pair', 'expert_id, bidder_id') }}",
+        "{{ lasting_index(this, 'pair_lots', 'expert_id, bidder_id, tender_id, is_outlier') }}",
+        "drop index if exists {{ this.schema }}.{{ this.identifier }}_pair_idx",
     ],
 ) }}
 
