@@ -218,6 +218,34 @@ def test_the_next_night_keeps_what_did_not_change(history):
     assert _state(previous) == before  # the previous night's folder is untouched
 
 
+def test_files_recorded_with_the_older_ordered_digests_are_kept(history):
+    """Publications before the digests without a sort recorded the md5 of each partition's
+    rows in export order: a publication based on one keeps its files all the same (the first
+    night after the change does not rewrite the whole history)."""
+    from ggzy import disclosure
+    from ggzy.disclosure import changes, tables
+
+    url, root, _ = history
+    folder = root / NEXT_NIGHT.isoformat()
+    before, manifest = _state(folder), (folder / "manifest.json").read_bytes()
+    with psycopg.connect(url, autocommit=True) as conn:
+        ordered = {}
+        for spec in tables.table_specs(conn):
+            for partition, (_, md5) in tables.partition_digests(conn, spec, ordered=True).items():
+                for name in changes.Part(spec, partition, 0, "").names:
+                    ordered[name] = f"{changes.layout_digest(spec)}:{md5}"
+        (pid, files), = conn.execute("select publication_id, files from ops.publications where export_dir = %s "
+                                     "and published order by published_at desc, publication_id desc limit 1",
+                                     (str(folder),)).fetchall()
+        assert set(ordered) == {f["name"] for f in files}
+        assert all(ordered[f["name"]] != f["digest"] for f in files)  # another kind of digest
+        conn.execute("update ops.publications set files = %s::jsonb where publication_id = %s",
+                     (json.dumps([{**f, "digest": ordered[f["name"]]} for f in files], ensure_ascii=False), pid))
+    again = disclosure.publish(NEXT_NIGHT, url=url, export_root=root)
+    assert again.published and not again.recorded and "nothing changed" in again.reason
+    assert _state(folder) == before and (folder / "manifest.json").read_bytes() == manifest
+
+
 def test_force_rewrites_and_rescans_everything(history):
     from ggzy import disclosure
 

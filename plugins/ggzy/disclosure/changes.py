@@ -1,7 +1,7 @@
 """What a publication writes and what it keeps.
 
 Each file of a publication holds one partition of one table (tables.py). Its digest is
-the md5 of the partition's rows in export order, computed in SQL, prefixed with a digest
+a digest of the partition's rows computed in SQL (tables.partition_digests), prefixed with a digest
 of the table's layout (title, headers, types, partition column) and the writer's
 FORMAT_VERSION: equal digests mean an equal file. A partition whose digest equals the
 one recorded for the same file in the base publication (the newest earlier publication
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import psycopg
 
-from ggzy.disclosure.tables import TableSpec, partition_digests
+from ggzy.disclosure.tables import DIGEST_MARK, TableSpec, partition_digests
 from ggzy.disclosure.writer import FORMAT_VERSION
 
 SUFFIXES = (".csv", ".xlsx")
@@ -37,6 +37,9 @@ class Part:
     partition: str | None  # YYYY-MM, "undated", or None for an unpartitioned table
     rows: int
     digest: str
+    # the digest as publications before tables.DIGEST_MARK recorded it, when the base holds such
+    # records of the table: the first night after the change keeps its files all the same
+    ordered_digest: str | None = None
 
     @property
     def names(self) -> list[str]:
@@ -60,15 +63,25 @@ def layout_digest(spec: TableSpec) -> str:
     return hashlib.sha256(json.dumps(layout, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
-def current_parts(conn: psycopg.Connection, specs: Sequence[TableSpec]) -> list[Part]:
+def current_parts(conn: psycopg.Connection, specs: Sequence[TableSpec], base: Base | None = None) -> list[Part]:
     parts = []
     for spec in specs:
         layout = layout_digest(spec)
         digests = partition_digests(conn, spec)
+        ordered = partition_digests(conn, spec, ordered=True) if _recorded_ordered(base, spec) else {}
         for partition in sorted(digests, key=lambda p: (p is not None, p or "")):
-            rows, md5 = digests[partition]
-            parts.append(Part(spec, partition, rows, f"{layout}:{md5}"))
+            rows, digest = digests[partition]
+            older = ordered.get(partition)
+            parts.append(Part(spec, partition, rows, f"{layout}:{digest}",
+                              f"{layout}:{older[1]}" if older else None))
     return parts
+
+
+def _recorded_ordered(base: Base | None, spec: TableSpec) -> bool:
+    """Does the base record a file of the table with a digest of the older, ordered kind?"""
+    mark = f":{DIGEST_MARK}:"
+    return base is not None and any(
+        f.get("table") == spec.relation and f.get("digest") and mark not in f["digest"] for f in base.files.values())
 
 
 def base_publication(conn: psycopg.Connection, root: Path, own: Path | None = None) -> Base | None:
@@ -96,7 +109,7 @@ def _kept(base: Base | None, part: Part) -> list[dict] | None:
     found = []
     for name in part.names:
         entry = base.files.get(name)
-        if entry is None or entry.get("digest") != part.digest:
+        if entry is None or entry.get("digest") not in {part.digest, part.ordered_digest} - {None}:
             return None
         try:
             if (base.folder / name).stat().st_size != entry["bytes"]:

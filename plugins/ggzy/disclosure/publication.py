@@ -164,8 +164,8 @@ def publish(batch_date: dt.date, *, force: bool = False, url: str | None = None,
         if mismatch:
             return unchanged("and the tables now describe another date") if already and not force else refuse(mismatch)
 
-        parts = changes.current_parts(conn, specs)
         base = own or changes.base_publication(conn, root)
+        parts = changes.current_parts(conn, specs, base)
         keep, write = changes.plan(parts, base, force)
         names = {n for part in parts for n in part.names}
         removed = sorted(set(base.files) - names) if base else []
@@ -184,10 +184,11 @@ def publish(batch_date: dt.date, *, force: bool = False, url: str | None = None,
         tmp.mkdir()
         try:
             files: dict[str, dict] = {}
-            for _part, entries in keep:
+            for part, entries in keep:
                 for entry in entries:
                     changes.link(base.folder / entry["name"], tmp / entry["name"])
-                    files[entry["name"]] = {**entry, "unchanged": True,
+                    # the digest of tonight's kind, for the next night to compare with
+                    files[entry["name"]] = {**entry, "digest": part.digest, "unchanged": True,
                                             "changed_on": entry.get("changed_on", base.batch_date.isoformat())}
             written = _write(conn, write, tmp) if write else {}
             findings = [f for p in written.values() for f in scan_file(p, scanner)]
