@@ -3,7 +3,10 @@
 {# The universe of market entities: the trading centre's register is incomplete (bidders
    from other provinces, owners known only to the approval platform, companies known only
    to Credit China or tax), so dim_entity covers every USCC any feed mentions, and the
-   other marts can hold a relationship to it. #}
+   other marts can hold a relationship to it.
+   Each feed's ids are made distinct before the union (a hash per feed, the bids' 2.2 M rows
+   to their bidders): sorting the 3.6 M mentions for string_agg(distinct) spilled to disk
+   (scale 16: 15 s). #}
 
 with entities as (
 
@@ -13,37 +16,40 @@ with entities as (
 
 tenders as (
 
-    select * from {{ ref('stg_trading_centre__tenders') }}
+    select distinct
+        tenderer_id,
+        agency_id
+    from {{ ref('stg_trading_centre__tenders') }}
 
 ),
 
 bids as (
 
-    select bidder_id from {{ ref('stg_trading_centre__bids') }}
+    select distinct bidder_id from {{ ref('stg_trading_centre__bids') }}
 
 ),
 
 awards as (
 
-    select winner_id from {{ ref('stg_trading_centre__awards') }}
+    select distinct winner_id from {{ ref('stg_trading_centre__awards') }}
 
 ),
 
 contracts as (
 
-    select winner_id from {{ ref('stg_trading_centre__contracts') }}
+    select distinct winner_id from {{ ref('stg_trading_centre__contracts') }}
 
 ),
 
 projects as (
 
-    select owner_id from {{ ref('stg_approval__projects') }}
+    select distinct owner_id from {{ ref('stg_approval__projects') }}
 
 ),
 
 credit_records as (
 
-    select entity_id from {{ ref('stg_credit_china__records') }}
+    select distinct entity_id from {{ ref('stg_credit_china__records') }}
 
 ),
 

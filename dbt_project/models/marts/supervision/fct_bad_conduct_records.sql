@@ -127,23 +127,36 @@ dated as (
 
 ),
 
+-- the first Credit China revocation of the subject's records on or after the decision, per
+-- record (record_id is unique: a case or an office decision). Joined, not looked up per
+-- record: final reads it five times, and each read scanned all Credit China records again
+-- (scale 16: 1,978 records x 5 x 4,480 rows, 8 s)
+credit_china_repairs as (
+
+    select
+        dated.record_id,
+        min(cr.revoked_on) as credit_china_repaired_on
+    from dated
+    inner join credit_records as cr
+        on
+        dated.subject_id = cr.entity_id
+        and dated.decided_on <= cr.revoked_on
+        and dated.notice_as_of >= cr.revoked_on
+    group by dated.record_id
+
+),
+
 repaired as (
 
     select
         dated.*,
         (dated.decided_on + dated.publish_months * interval '1 month')::date as publish_until,
-        (
-            select min(cr.revoked_on)
-            from credit_records as cr
-            where
-                cr.entity_id = dated.subject_id
-                and cr.revoked_on >= dated.decided_on
-                and cr.revoked_on <= dated.notice_as_of
-        ) as credit_china_repaired_on,
+        credit_china_repairs.credit_china_repaired_on,
         repairs.repaired_on as office_repaired_on,
         repairs.approved_by as repair_approved_by,
         repairs.recorded_by as repair_recorded_by
     from dated
+    left join credit_china_repairs on dated.record_id = credit_china_repairs.record_id
     left join repairs
         on
         dated.record_id = repairs.record_id
