@@ -79,8 +79,9 @@ def quality_gate(url: str, batch_date: dt.date, run_id: str) -> dict[str, Any]:
 
 
 def sync_alerts(url: str, run_id: str) -> dict[str, Any]:
-    """Upsert alerts from the risk marts, then mark those seen in this run with whether the
-    data under them passed the quality gate (a failed gate does not stop the signals)."""
+    """Upsert alerts from the risk marts, then mark those seen in this run (the active ones and
+    those it cleared) with whether the data under them passed the quality gate (a failed gate
+    does not stop the signals)."""
     from ggzy.alerts import sync_alerts as _sync
 
     out = _jsonable(_sync(url, run_id))
@@ -90,7 +91,11 @@ def sync_alerts(url: str, run_id: str) -> dict[str, Any]:
                                 where g.batch_date = (select max(batch_date) from raw.batches where status = 'loaded')
                                 order by checked_at desc limit 1), false)"""
         ).fetchone()[0]
-        conn.execute("update ops.alerts set data_verified = %s where last_run_id = %s", (verified, run_id))
+        # the alerts this run saw: every active one (a sync leaves the unchanged ones unwritten)
+        # and those it cleared; only those whose mark differs are written, not every alert
+        conn.execute("""update ops.alerts set data_verified = %(v)s
+                        where (is_active or last_run_id = %(run)s) and data_verified is distinct from %(v)s""",
+                     {"v": verified, "run": run_id})
     out["data_verified"] = verified
     return out
 

@@ -120,6 +120,8 @@ def test_sync_raises_once_and_reruns_create_no_duplicates(risk_warehouse):
     again = sync_alerts(url, "test-run-2")
     assert first["raised"] + first["updated"] + first["unchanged"] == n_signals
     assert again == {"raised": 0, "updated": 0, "unchanged": n_signals, "cleared": 0}
+    # the rerun wrote no alert (each still names the last sync that wrote it)
+    assert q(url, "select count(*) from ops.alerts where last_run_id = 'test-run-2'") == [(0,)]
     (n_alerts, n_keys), = q(url, "select count(*), count(distinct (rule_id, subject_type, subject_id)) from ops.alerts")
     assert n_alerts == n_keys == n_signals
     (n_raised,), = q(url, "select count(*) from ops.alert_events where event = 'raised'")
