@@ -7,7 +7,9 @@ int_lots_summarised, int_lots_price_screened, int_lots_price_patterns_counted,
 int_expert_scores_judged, int_lots_bid_collusion_signals, int_lots_related_bidders_signals,
 int_lots_split_purchase_signals) and the
 lots' links to their projects (int_tenders_linked_to_projects, whose inputs include the candidate
-projects) recompute only the lots whose input rows changed (macros/changed_keys.sql); the co-bidding network
+projects) recompute only the lots whose input rows changed (macros/changed_keys.sql); the lots'
+closed-loop trace (int_tenders_traced_undated) and departments (int_tenders_assigned_to_departments)
+rewrite only the rows that differ from the kept ones (their fingerprint is the row); the co-bidding network
 (int_lot_bidders, int_cobid_null_calibration, int_bidder_pairs_scored, int_lot_network_scores)
 judges each lot as of its date and recomputes the lots (and month ends) whose history up to their
 date changed (macro cumulative_fingerprints). Whatever order the batches arrive in, the result must be the one a
@@ -57,12 +59,14 @@ PER_LOT_TABLES = ("intermediate.int_lots_price_screened", "intermediate.int_lot_
                   "intermediate.int_expert_scores_judged", "intermediate.int_bids_joined_to_lots",
                   "intermediate.int_lots_summarised", "intermediate.int_lots_bid_collusion_signals",
                   "intermediate.int_lots_related_bidders_signals", "intermediate.int_tenders_linked_to_projects",
-                  "intermediate.int_lots_split_purchase_signals")
+                  "intermediate.int_lots_split_purchase_signals", "intermediate.int_tenders_traced_undated",
+                  "intermediate.int_tenders_assigned_to_departments")
 INCREMENTAL_PER_LOT_MODELS = ("int_lots_price_screened", "int_lots_price_patterns_counted", "int_expert_scores_judged",
                               "int_bids_joined_to_lots", "int_lots_summarised", "int_lots_bid_collusion_signals",
                               "int_lots_related_bidders_signals", "int_lot_bidders", "int_cobid_null_calibration",
                               "int_bidder_pairs_scored", "int_lot_network_scores", "int_tenders_linked_to_projects",
-                              "int_lots_split_purchase_signals")
+                              "int_lots_split_purchase_signals", "int_tenders_traced_undated",
+                              "int_tenders_assigned_to_departments")
 # the signals of the per-lot signal models (their rows without placeholders): few or none at this scale
 PER_LOT_SIGNAL_TABLES = ("intermediate.int_signals_bid_collusion", "intermediate.int_signals_related_bidders")
 # the co-bidding network, judged as of each lot's date and incremental by lot (a back-filled day
@@ -153,7 +157,7 @@ def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | N
             ggzy(env, "dbt", "build", "-s", "path:models/staging", "+int_lot_price_screens", "+int_lot_price_patterns",
                  "+int_expert_scores_judged", "+int_lots_summarised", "+int_signals_bid_collusion",
                  "+int_signals_related_bidders", "+int_lot_network_scores", "+int_tenders_linked_to_projects",
-                 "+int_lots_split_purchase_signals",
+                 "+int_lots_split_purchase_signals", "+int_tenders_traced_undated",
                  "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
         elif what in ("build", "full refresh"):  # seeds and models, as the night (its tests aside)
             ggzy(env, "dbt", "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",

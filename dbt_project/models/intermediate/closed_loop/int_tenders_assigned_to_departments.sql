@@ -1,4 +1,26 @@
 -- grain: one row per tender_id
+-- Incremental by what changed (macros/changed_keys.sql), the fingerprint being the row itself: a
+-- night computes every lot's row (a scan of the tenders joined to two seeds) and writes only the
+-- rows that differ from the kept ones, and removes those of lots gone; a change of a seed changes
+-- the rows it touches. Rewritten whole, the 321,110 rows of scale 16 took 12.3 s of the night
+-- (issue #18).
+{#- pre_hook: a table built before the model was incremental gains the column (null), so its
+    first incremental run rewrites every lot, as a full refresh would (no deploy step); nested
+    loops off: every lot's fingerprint is compared with the kept one, a hash join -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_changed_keys',
+    unique_key='tender_id',
+    on_schema_change='fail',
+    pre_hook=[
+        "alter table if exists {{ this }} add column if not exists input_fingerprint text",
+        "set local enable_nestloop = off",
+    ],
+    post_hook=[
+        "{{ analyze_if_new(this) }}",
+        "{{ lasting_index(this, 'tender', 'tender_id', unique=true) }}",
+    ],
+) }}
 
 {# Who is answerable for a lot: the supervising department from the responsibility list
     (监管权力和责任清单, category x industry -> kind) in the lot's prefecture, and the
@@ -9,6 +31,14 @@
 with tenders as (
 
     select * from {{ ref('stg_trading_centre__tenders') }}
+
+),
+
+-- the lots as keys alone (for the lots gone): read apart from `tenders`, which a second reader
+-- would have materialized whole
+tender_keys as (
+
+    select tender_id from {{ ref('stg_trading_centre__tenders') }}
 
 ),
 
@@ -36,7 +66,7 @@ located as (
 
 ),
 
-final as (
+assigned as (
 
     select
         located.tender_id,
@@ -62,6 +92,68 @@ final as (
     left join departments as provincial_centre
         on provincial_centre.region_code = '530000'
         and provincial_centre.kind = 'trading-centre'
+
+),
+
+-- the row's fingerprint: its 64-bit hash (by value) and the model's code
+fingerprinted as (
+
+    select
+        *,
+        md5(hash_record_extended(assigned, 0)::text || '/{{ model_code_checksum() }}') as input_fingerprint
+    from assigned
+
+),
+
+-- the lots whose row is new or differs from the kept one (every lot on a full refresh)
+changed as (
+
+    select *
+    from fingerprinted
+    {%- if is_incremental() %}
+    where not exists (
+            select 1
+            from {{ this }} as kept
+            where kept.tender_id = fingerprinted.tender_id and kept.input_fingerprint = fingerprinted.input_fingerprint
+        )
+    {%- endif %}
+
+),
+
+-- the kept lots gone (every row is a tender's)
+gone as (
+
+    {%- if is_incremental() %}
+    select kept.tender_id
+    from {{ this }} as kept
+    where not exists (
+            select 1
+            from tender_keys
+            where tender_keys.tender_id = kept.tender_id
+        )
+    {%- else %}
+    select tender_id
+    from tender_keys
+    where false
+    {%- endif %}
+
+),
+
+final as (
+
+    -- a lot gone is a tombstone (its key alone): the strategy removes its row
+    select
+        coalesce(changed.tender_id, gone.tender_id) as tender_id,
+        changed.region_code,
+        changed.prefecture_code,
+        changed.supervising_department_kind,
+        changed.supervising_department_code,
+        changed.trading_centre_code,
+        changed.supervision_legal_basis,
+        changed.input_fingerprint
+    from changed
+    full join gone
+        on changed.tender_id = gone.tender_id
 
 )
 
