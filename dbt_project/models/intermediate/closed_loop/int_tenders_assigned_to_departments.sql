@@ -54,6 +54,16 @@ departments as (
 
 ),
 
+-- the province's trading centre, for the lots of a prefecture without one: found once (joined to
+-- every lot without a key, it was a nested loop over the departments, 3 of the 4 s at scale 16)
+provincial_centre as (
+
+    select code
+    from departments
+    where region_code = '530000' and kind = 'trading-centre'
+
+),
+
 located as (
 
     select
@@ -74,7 +84,7 @@ assigned as (
         located.prefecture_code,
         responsibility_list.department_kind as supervising_department_kind,
         coalesce(local_supervisor.code, provincial_supervisor.code) as supervising_department_code,
-        coalesce(local_centre.code, provincial_centre.code) as trading_centre_code,
+        coalesce(local_centre.code, (select provincial_centre.code from provincial_centre)) as trading_centre_code,
         responsibility_list.legal_basis as supervision_legal_basis
     from located
     left join responsibility_list
@@ -89,9 +99,6 @@ assigned as (
     left join departments as local_centre
         on located.prefecture_code = local_centre.region_code
         and local_centre.kind = 'trading-centre'
-    left join departments as provincial_centre
-        on provincial_centre.region_code = '530000'
-        and provincial_centre.kind = 'trading-centre'
 
 ),
 
