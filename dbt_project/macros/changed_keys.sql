@@ -112,13 +112,15 @@
 {%- endmacro %}
 
 {#- The strategy: replace the rows of the keys returned, drop the tombstones, and log the keys
-    (macros/change_log.sql). -#}
+    (macros/change_log.sql). The rows to delete are looked up by key in the table's key index (an
+    array of the distinct keys), whatever the planner settings of the model's pre-hooks: a join of
+    the table to the new rows, under a model's `enable_nestloop = off`, hashed the whole table
+    (scale 16: int_expert_scores_judged's delete 10.5 s, looked up 0.09 s). -#}
 {% macro get_incremental_replace_changed_keys_sql(arg_dict) -%}
     {%- set key = arg_dict["unique_key"] -%}
     {%- set columns = get_quoted_csv(arg_dict["dest_columns"] | map(attribute="name")) -%}
     delete from {{ arg_dict["target_relation"] }} as t
-    using {{ arg_dict["temp_relation"] }} as s
-    where t.{{ key }} = s.{{ key }};
+    where t.{{ key }} = any(array(select distinct s.{{ key }} from {{ arg_dict["temp_relation"] }} as s));
 
     insert into {{ arg_dict["target_relation"] }} ({{ columns }})
     select {{ columns }}
