@@ -2,8 +2,10 @@
 -- screens of a lot with 3 or more (null below) and screen_score, how far they lie in the tail
 -- of competitive lots of labelled markets (seed screen_reference; formulas in _risk__models.yml,
 -- the method in docs/evaluation.md). Incremental by what changed (macros/changed_keys.sql): a
--- night recomputes only the lots whose valid bids, or the reference, changed; the percentiles
--- within populations, which every new lot moves, are int_lot_price_screens's.
+-- night recomputes only the lots whose valid bids, or the reference, changed, fingerprinting
+-- only the lots int_bids_joined_to_lots recomputed since this model's last build (every lot
+-- when the reference changed: the context of every fingerprint); the percentiles within
+-- populations, which every new lot moves, are int_lot_price_screens's.
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_changed_keys',
@@ -20,9 +22,35 @@
     SKEW point opposite ways in different markets, RD is flat: left out, shown as evidence) -#}
 {%- set scored_screens = ['cv', 'ks', 'kurt'] -%}
 
+{#- What every lot's result shares: the reference, as one md5 (a sum of 64-bit row hashes). -#}
+{%- set context_sql -%}
+select md5((
+    select count(*) || ':' || coalesce(sum(hashtextextended(row(screen, n_bucket, quantile, value)::text, 0)), 0)
+    from {{ ref('screen_reference') }}
+))
+{%- endset %}
+
+{%- set candidates = changed_keys_since_last_build_in_context(['int_bids_joined_to_lots'], context_sql) %}
+
 with bids as (
 
     select * from {{ ref('int_bids_joined_to_lots') }}
+
+),
+
+context as (
+
+    {{ context_sql }} as fingerprint
+
+),
+
+-- the bids of the lots that may have changed (on a night, those int_bids_joined_to_lots
+-- recomputed since this model's last build: macros/change_log.sql)
+candidate_bids as (
+
+    select *
+    from bids
+    {{ where_candidates(candidates) }}
 
 ),
 
@@ -35,7 +63,7 @@ valid_bids as (
         prefecture_code,
         lot_year,
         bid_price
-    from bids
+    from candidate_bids
     where is_valid and bidder_bid_seq = 1 and bid_price > 0
 
 ),
@@ -54,26 +82,27 @@ reference as (
 
 ),
 
--- a lot's result depends on its valid bids and on the reference: both are its input
-reference_fingerprint as (
+-- a lot's result depends on its valid bids and on the reference: both are its input (the
+-- reference as the context every fingerprint starts with)
+lot_fingerprints as (
 
-    select md5(string_agg(row(screen, n_bucket, q, ref_value)::text, '|' order by screen, n_bucket, q)) as fingerprint
-    from reference
+    {{ input_fingerprints('valid_bids', 'tender_id', ['bid_id', 'bid_price', 'category', 'prefecture_code', 'lot_year']) }}
 
 ),
 
 fingerprints as (
 
-    {{ input_fingerprints(
-        'valid_bids', 'tender_id', ['bid_id', 'bid_price', 'category', 'prefecture_code', 'lot_year'],
-        salt='(select fingerprint from reference_fingerprint)'
-    ) }}
+    select
+        lot_fingerprints.tender_id,
+        context.fingerprint || '/' || lot_fingerprints.input_fingerprint as input_fingerprint
+    from lot_fingerprints
+    cross join context
 
 ),
 
 changed as (
 
-    {{ changed_keys('fingerprints', 'tender_id') }}
+    {{ changed_keys('fingerprints', 'tender_id', candidates) }}
 
 ),
 
