@@ -84,19 +84,12 @@ reference as (
 
 -- a lot's result depends on its valid bids and on the reference: both are its input (the
 -- reference as the context every fingerprint starts with)
-lot_fingerprints as (
-
-    {{ input_fingerprints('valid_bids', 'tender_id', ['bid_id', 'bid_price', 'category', 'prefecture_code', 'lot_year']) }}
-
-),
-
 fingerprints as (
 
-    select
-        lot_fingerprints.tender_id,
-        context.fingerprint || '/' || lot_fingerprints.input_fingerprint as input_fingerprint
-    from lot_fingerprints
-    cross join context
+    {{ input_fingerprints(
+        'valid_bids', 'tender_id', ['bid_id', 'bid_price', 'category', 'prefecture_code', 'lot_year'],
+        context='select context.fingerprint from context'
+    ) }}
 
 ),
 

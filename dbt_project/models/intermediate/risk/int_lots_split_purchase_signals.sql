@@ -253,20 +253,12 @@ lot_inputs as (
 
 ),
 
-lot_fingerprints as (
-
-    {{ input_fingerprints('lot_inputs', 'tender_id', ['input_kind', 'input_row']) }}
-
-),
-
 -- each fingerprint prefixed with the context
 fingerprints as (
 
-    select
-        lot_fingerprints.tender_id,
-        context.fingerprint || '/' || lot_fingerprints.input_fingerprint as input_fingerprint
-    from lot_fingerprints
-    cross join context
+    {{ input_fingerprints(
+        'lot_inputs', 'tender_id', ['input_kind', 'input_row'], context='select context.fingerprint from context'
+    ) }}
 
 ),
 

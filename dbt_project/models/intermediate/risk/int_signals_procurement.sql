@@ -183,21 +183,21 @@ lot_inputs as (
 
 ),
 
+-- each fingerprint prefixed with the context
 lot_fingerprints as (
 
-    {{ input_fingerprints('lot_inputs', 'tender_id', ['input_kind', 'input_row'], salt=salt) }}
+    {{ input_fingerprints(
+        'lot_inputs', 'tender_id', ['input_kind', 'input_row'], salt=salt, context='select context.fingerprint from context'
+    ) }}
 
 ),
 
--- the lots (those with a row), each fingerprint prefixed with the context
+-- the lots (those with a row)
 fingerprints as (
 
-    select
-        lot_fingerprints.tender_id,
-        context.fingerprint || '/' || lot_fingerprints.input_fingerprint as input_fingerprint
+    select *
     from lot_fingerprints
-    cross join context
-    where lot_fingerprints.tender_id in (select candidate_lots.tender_id from candidate_lots)
+    where tender_id in (select candidate_lots.tender_id from candidate_lots)
 
 ),
 
