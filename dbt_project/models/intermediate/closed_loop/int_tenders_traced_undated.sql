@@ -1,7 +1,7 @@
 -- grain: one row per tender (tender lot, 标段): the closed-loop trace of int_tenders_traced_through_closed_loop
 -- without what depends on the analysis date (as_of_date, cl_stage_overdue and the flag totals,
 -- added by that view), so that a row changes only when the lot's chain changes.
--- Incremental by what changed (macros/changed_keys.sql), the fingerprint being the row itself:
+-- Incremental by what changed (macros/rows_changed.sql), the fingerprint being the row itself:
 -- a lot's row reads its tender, award, contracts, milestones, bids, department, link and
 -- project, and every lot of its project (project_lot_count), across seven feeds and five
 -- models, two of them rebuilt whole; rather than track them all (and the re-deliveries that
@@ -33,6 +33,8 @@ with tenders as (
 
 ),
 
+{%- if is_incremental() %}
+
 -- the lots as keys alone (for the lots gone): read apart from `tenders`, which a second reader
 -- would have materialized whole
 tender_keys as (
@@ -40,6 +42,7 @@ tender_keys as (
     select tender_id from {{ ref('stg_trading_centre__tenders') }}
 
 ),
+{%- endif %}
 
 awards as (
 
@@ -224,124 +227,13 @@ flagged as (
 
 ),
 
--- the row's fingerprint: its 64-bit hash (by value: the row's text, md5 or hashtextextended,
--- cost 7-9 s at scale 16, this 2 s; a number written with another scale alone, 1.0 for 1.00, is
--- the same value) and the model's code
-fingerprinted as (
-
-    select
-        *,
-        md5(hash_record_extended(flagged, 0)::text || '/{{ model_code_checksum() }}') as input_fingerprint
-    from flagged
-
-),
-
--- the lots whose row is new or differs from the kept one (every lot on a full refresh); read once,
--- in one pass: with a second reader (macro changed_keys reads the fingerprints twice) the rows
--- were written to disk (156 MB at scale 16) before the few changed were joined back
-changed as (
-
-    select *
-    from fingerprinted
-    {%- if is_incremental() %}
-    where not exists (
-            select 1
-            from {{ this }} as kept
-            where kept.tender_id = fingerprinted.tender_id and kept.input_fingerprint = fingerprinted.input_fingerprint
-        )
-    {%- endif %}
-
-),
-
--- the kept lots gone (every row is a tender's: a lot without a tender row any more has none)
-gone as (
-
-    {%- if is_incremental() %}
-    select kept.tender_id
-    from {{ this }} as kept
-    where not exists (
-            select 1
-            from tender_keys
-            where tender_keys.tender_id = kept.tender_id
-        )
-    {%- else %}
-    select tender_id
-    from tender_keys
-    where false
-    {%- endif %}
-
-),
-
+-- the rows that differ from the kept ones, and the tombstones of the lots gone (the row is the
+-- fingerprint: macros/rows_changed.sql)
 final as (
 
-    -- a lot gone is a tombstone (its key alone): the strategy removes its row
-    select
-        coalesce(changed.tender_id, gone.tender_id) as tender_id,
-        changed.tender_name,
-        changed.category,
-        changed.industry,
-        changed.procurement_method,
-        changed.region_code,
-        changed.prefecture_code,
-        changed.tenderer_id,
-        changed.agency_id,
-        changed.tender_status,
-        changed.supervising_department_code,
-        changed.approval_required,
-        changed.project_code_raw,
-        changed.project_code,
-        changed.link_method,
-        changed.unlinked_reason,
-        changed.link_score,
-        changed.project_name,
-        changed.project_owner_id,
-        changed.approval_type,
-        changed.approval_doc_no,
-        changed.approved_at,
-        changed.approved_investment,
-        changed.budget_amount,
-        changed.funding_source,
-        changed.control_price,
-        changed.announced_at,
-        changed.bid_deadline,
-        changed.opened_at,
-        changed.bidder_count,
-        changed.valid_bidder_count,
-        changed.winner_id,
-        changed.award_price,
-        changed.awarded_at,
-        changed.award_date,
-        changed.publicity_start,
-        changed.publicity_end,
-        changed.contract_count,
-        changed.contract_amount,
-        changed.contract_signed_at,
-        changed.contract_due_on,
-        changed.construction_start_on,
-        changed.completion_on,
-        changed.acceptance_on,
-        changed.final_settlement_on,
-        changed.final_settlement_amount,
-        changed.uses_project_level_milestones,
-        changed.construction_start_applies_to_lot,
-        changed.final_settlement_applies_to_lot,
-        changed.project_lot_count,
-        changed.award_discount_rate,
-        changed.contract_award_ratio,
-        changed.settlement_contract_ratio,
-        changed.award_budget_ratio,
-        changed.award_to_contract_days,
-        changed.cl_no_approval,
-        changed.cl_award_above_control,
-        changed.cl_contract_deviation,
-        changed.cl_start_before_award,
-        changed.cl_settlement_overrun,
-        changed.cl_broken_link,
-        changed.input_fingerprint
-    from changed
-    full join gone
-        on changed.tender_id = gone.tender_id
+    {{ rows_changed('flagged', 'tender_keys', 'tender_id') }}
 
 )
 
-select * from final
+-- (the columns of `rows`, with the fingerprint: the linter cannot count them through the macro)
+select * from final  -- noqa: AM04
