@@ -6,9 +6,17 @@
 -- and every lot evaluated and awarded separately is under key supervision (评定分离,
 -- Xuan'en 二（五）: party_type tender, evaluation_separated). Tracking alerts on new lots:
 -- marts.fct_watch_signals.
+-- The inputs name the columns they give: a CTE read twice is materialised whole (#18).
 with signals as (
 
-    select * from {{ ref('fct_risk_signals') }}
+    select
+        signal_id,
+        rule_id,
+        tender_id,
+        signal_date,
+        entity_ids,
+        expert_ids
+    from {{ ref('fct_risk_signals') }}
 
 ),
 
@@ -26,14 +34,23 @@ entities as (
 
 office_list as (
 
-    select * from {{ source('supervision', 'watch_list') }}
+    select
+        party_type,
+        party_id,
+        reason,
+        watch_from,
+        added_by
+    from {{ source('supervision', 'watch_list') }}
     where is_active
 
 ),
 
 tenders as (
 
-    select * from {{ ref('stg_trading_centre__tenders') }}
+    select
+        tender_id,
+        evaluation_separated
+    from {{ ref('stg_trading_centre__tenders') }}
 
 ),
 

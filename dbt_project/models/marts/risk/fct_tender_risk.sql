@@ -7,58 +7,106 @@
 -- whose alert was dismissed contributes nothing (macros/alert_outcomes.sql). explanation lists
 -- each contribution, largest first (fired = whether it is a signal); rule_ids and n_signals
 -- count the signals only. Lots with a participant on the key-watch list are tagged for tracking.
+{#- work_mem: the lots' contributions (750 k rows at scale 16) sort in memory instead of on disk #}
 {{ config(
+    pre_hook=["set local work_mem = '256MB'"],
     post_hook=[
         "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
         "analyze {{ this }}",
     ],
 ) }}
 
+-- The inputs name the columns they give: a CTE read twice is materialised, and with select *
+-- the network scores' wide rows (327 MB at scale 16) and the signals' evidence were written to
+-- disk and read back (#18).
 with lots as (
 
-    select * from {{ ref('int_lots_summarised') }}
+    select
+        tender_id,
+        project_code,
+        category,
+        industry,
+        region_code,
+        prefecture_code,
+        tenderer_id,
+        agency_id,
+        procurement_method,
+        lot_date,
+        n_bidders,
+        n_valid_bids,
+        winner_id,
+        award_price
+    from {{ ref('int_lots_summarised') }}
 
 ),
 
 signals as (
 
-    select * from {{ ref('fct_risk_signals') }}
+    select
+        signal_id,
+        tender_id,
+        rule_id,
+        rule_name_zh,
+        severity,
+        effective_weight,
+        score
+    from {{ ref('fct_risk_signals') }}
 
 ),
 
 alerts as (
 
-    select * from {{ source('alerts', 'alerts') }}
+    select
+        alert_id,
+        status
+    from {{ source('alerts', 'alerts') }}
 
 ),
 
 watch_list as (
 
-    select * from {{ ref('fct_key_watch_list') }}
+    select
+        party_type,
+        party_id
+    from {{ ref('fct_key_watch_list') }}
 
 ),
 
 bids as (
 
-    select * from {{ ref('int_bids_joined_to_lots') }}
+    select
+        tender_id,
+        bidder_id
+    from {{ ref('int_bids_joined_to_lots') }}
 
 ),
 
 price_screens as (
 
-    select * from {{ ref('int_lot_price_screens') }}
+    select
+        tender_id,
+        screen_score
+    from {{ ref('int_lot_price_screens') }}
 
 ),
 
 network as (
 
-    select * from {{ ref('int_lot_network_scores') }}
+    select
+        tender_id,
+        network_strength,
+        rotation_score,
+        cobid_score
+    from {{ ref('int_lot_network_scores') }}
 
 ),
 
 assignments as (
 
-    select * from {{ ref('int_tenders_assigned_to_departments') }}
+    select
+        tender_id,
+        supervising_department_code
+    from {{ ref('int_tenders_assigned_to_departments') }}
 
 ),
 
@@ -68,22 +116,35 @@ rules as (
 
 ),
 
+-- each lot with its screens' scores, joined once for the evidence and the final row
+screened as (
+
+    select
+        lots.*,
+        price_screens.screen_score,
+        network.network_strength,
+        network.rotation_score,
+        network.cobid_score
+    from lots
+    left join price_screens on lots.tender_id = price_screens.tender_id
+    left join network on lots.tender_id = network.tender_id
+
+),
+
 -- the screens' continuous strength per lot, 0..1 (the scores their signals carry)
 screen_evidence as (
 
     select
-        lots.tender_id,
+        screened.tender_id,
         e.rule_id,
         e.score
-    from lots
-    left join price_screens on lots.tender_id = price_screens.tender_id
-    left join network on lots.tender_id = network.tender_id
+    from screened
     cross join
         lateral (
             values
-            ('ps_price_screen', price_screens.screen_score),
-            ('net_cobid_ring', network.network_strength),
-            ('net_rotation', network.rotation_score)
+            ('ps_price_screen', screened.screen_score),
+            ('net_cobid_ring', screened.network_strength),
+            ('net_rotation', screened.rotation_score)
         ) as e (rule_id, score)
     where e.score > 0
 
@@ -209,19 +270,19 @@ watched as (
 final as (
 
     select
-        lots.tender_id,
-        lots.project_code,
-        lots.category,
-        lots.industry,
-        lots.region_code,
-        lots.prefecture_code,
-        lots.tenderer_id,
-        lots.procurement_method,
-        lots.lot_date,
-        lots.n_bidders,
-        lots.n_valid_bids,
-        lots.winner_id,
-        lots.award_price,
+        screened.tender_id,
+        screened.project_code,
+        screened.category,
+        screened.industry,
+        screened.region_code,
+        screened.prefecture_code,
+        screened.tenderer_id,
+        screened.procurement_method,
+        screened.lot_date,
+        screened.n_bidders,
+        screened.n_valid_bids,
+        screened.winner_id,
+        screened.award_price,
         assignments.supervising_department_code as department_code,
         coalesce(explained.n_signals, 0) as n_signals,
         coalesce(explained.n_high_severity, 0) as n_high_severity,
@@ -238,18 +299,16 @@ final as (
         coalesce(explained.rule_ids, array[]::text[]) as rule_ids,
         coalesce(explained.explanation, '[]'::jsonb) as explanation,
         explained.explanation_text,
-        round(price_screens.screen_score::numeric, 4) as price_screen_score,
-        round(network.cobid_score::numeric, 4) as cobid_score,
-        round(network.rotation_score::numeric, 4) as rotation_score,
+        round(screened.screen_score::numeric, 4) as price_screen_score,
+        round(screened.cobid_score::numeric, 4) as cobid_score,
+        round(screened.rotation_score::numeric, 4) as rotation_score,
         watched.tender_id is not null as has_watched_participant,
         coalesce(watched.watched_entity_ids, array[]::text[]) as watched_entity_ids,
         {{ as_of_date() }} as as_of_date
-    from lots
-    left join explained on lots.tender_id = explained.tender_id
-    left join price_screens on lots.tender_id = price_screens.tender_id
-    left join network on lots.tender_id = network.tender_id
-    left join watched on lots.tender_id = watched.tender_id
-    left join assignments on lots.tender_id = assignments.tender_id
+    from screened
+    left join explained on screened.tender_id = explained.tender_id
+    left join watched on screened.tender_id = watched.tender_id
+    left join assignments on screened.tender_id = assignments.tender_id
 
 )
 

@@ -5,51 +5,89 @@
 -- level and the credit level.
 -- Risk: from the risk marts (fct_tender_risk per lot, fct_entity_risk per entity; an
 -- entity without any signal there has risk level 'none').
+-- The inputs name the columns they give: a CTE read twice is materialised whole (#18).
 with entities as (
 
-    select * from {{ ref('stg_trading_centre__entities') }}
+    select
+        entity_id,
+        entity_name,
+        entity_role,
+        region_code
+    from {{ ref('stg_trading_centre__entities') }}
 
 ),
 
 tenders as (
 
-    select * from {{ ref('stg_trading_centre__tenders') }}
+    select
+        tender_id,
+        tender_name,
+        category,
+        industry,
+        region_code,
+        tenderer_id,
+        agency_id
+    from {{ ref('stg_trading_centre__tenders') }}
 
 ),
 
 bids as (
 
-    select * from {{ ref('stg_trading_centre__bids') }}
+    select
+        tender_id,
+        bidder_id
+    from {{ ref('stg_trading_centre__bids') }}
 
 ),
 
 awards as (
 
-    select * from {{ ref('stg_trading_centre__awards') }}
+    select
+        tender_id,
+        winner_id
+    from {{ ref('stg_trading_centre__awards') }}
 
 ),
 
 tender_risk as (
 
-    select * from {{ ref('fct_tender_risk') }}
+    select
+        tender_id,
+        risk_score,
+        risk_level
+    from {{ ref('fct_tender_risk') }}
 
 ),
 
 entity_risk as (
 
-    select * from {{ ref('fct_entity_risk') }}
+    select
+        entity_id,
+        risk_score,
+        risk_level
+    from {{ ref('fct_entity_risk') }}
 
 ),
 
 credit_records as (
 
-    select * from {{ ref('stg_credit_china__records') }}
+    select
+        entity_id,
+        list_type,
+        effective_from,
+        effective_until,
+        revoked_on
+    from {{ ref('stg_credit_china__records') }}
 
 ),
 
 taxpayers as (
 
-    select * from {{ ref('stg_tax__taxpayers') }}
+    select
+        entity_id,
+        credit_rating,
+        taxpayer_status
+    from {{ ref('stg_tax__taxpayers') }}
 
 ),
 
