@@ -3,17 +3,28 @@
 -- added by that view), so that a row changes only when the lot's chain changes.
 -- Incremental by what changed (macros/rows_changed.sql), the fingerprint being the row itself:
 -- a lot's row reads its tender, award, contracts, milestones, bids, department, link and
--- project, and every lot of its project (project_lot_count), across seven feeds and five
--- models, two of them rebuilt whole; rather than track them all (and the re-deliveries that
--- leave no trace in staging), a night computes every row (about 5 s at scale 16) and writes
--- only the rows that differ from the kept ones, and removes those of lots gone. The write was
--- most of the night's 18.9 s (issue #18). Any order of nights gives the full refresh's table.
-{#- nested loops off: every lot's fingerprint is compared with the kept one, a hash join -#}
+-- project, and every lot of its project (project_lot_count). A night computes the rows of the
+-- candidate lots only and writes those that differ from the kept ones (and removes those of lots
+-- gone): the lots whose tender or award rows were stamped since the last build, those linked to
+-- a project whose row was, those the link, lot and department models logged since (macro
+-- changed_keys_since_last_staged, macros/change_log.sql: every lot after a re-delivered day, or
+-- a parent or this model rebuilt whole); those whose contracts or milestones (two parents rebuilt
+-- whole every night) no longer give their kept columns, found by comparing them; and every lot
+-- of the projects these lots are or were linked to (the count of a project's lots). Computing
+-- every lot's row to compare them was the night's 18.9 s at scale 16 (issue #18). Any order of
+-- nights gives the full refresh's table.
+{#- fingerprint_salt: the vars the rows read (their change makes a build of another version,
+    which computes every lot); nested loops off: a night joins a few thousand lots read by index
+    to the parents read whole by hash (every lot's fingerprint compared with the kept one when
+    there are no candidates) -#}
+{%- set salt = "'" ~ var('approval_required_categories') | join(',') ~ "/" ~ var('contract_due_days') ~ "/"
+    ~ var('contract_deviation_pct') ~ "/" ~ var('settlement_overrun_pct') ~ "/" ~ var('timezone') ~ "'" %}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_changed_keys',
     unique_key='tender_id',
     on_schema_change='fail',
+    fingerprint_salt=salt,
     pre_hook=["set local enable_nestloop = off"],
     post_hook=[
         "{{ analyze_if_new(this) }}",
@@ -21,32 +32,108 @@
     ],
 ) }}
 
+{%- set staged = changed_keys_since_last_staged(
+    [
+        (ref('stg_trading_centre__tenders'), 'tender_id'),
+        (ref('stg_trading_centre__awards'), 'tender_id'),
+        (ref('stg_approval__projects'), 'project_code', ref('int_tenders_linked_to_projects'), 'project_code'),
+    ],
+    parents=['int_tenders_linked_to_projects', 'int_lots_summarised', 'int_tenders_assigned_to_departments'],
+) %}
+{%- set candidates = 'select key_value from candidate_keys' if staged is not none else none %}
+
 {# The closed loop (闭环监管) of a lot across the systems: approval -> tender -> award
    -> contract -> construction start -> completion -> acceptance -> final settlement,
    and budget -> control -> award -> contract -> settlement price, tied by the project
    code (一项一码). Each cl_* flag is named by its rule id in seeds/risk_rules.csv;
    thresholds are project vars (dbt_project.yml). #}
 
-with tenders as (
+-- the parents rebuilt whole every night, read whole (joined by hash)
+with contracts as not materialized (
 
-    select * from {{ ref('stg_trading_centre__tenders') }}
+    select * from {{ ref('int_contracts_aggregated_to_tenders') }}
 
 ),
 
-{%- if is_incremental() %}
+milestones as not materialized (
 
--- the lots as keys alone (for the lots gone): read apart from `tenders`, which a second reader
--- would have materialized whole
-tender_keys as (
+    select * from {{ ref('int_milestones_pivoted_to_tenders') }}
 
-    select tender_id from {{ ref('stg_trading_centre__tenders') }}
+),
+
+all_links as not materialized (
+
+    select * from {{ ref('int_tenders_linked_to_projects') }}
+
+),
+{%- if candidates is not none %}
+
+-- the lots stamped or logged since the last build, and those whose contracts or milestones no
+-- longer give their kept columns (a contract moved to another lot leaves no stamp on the first;
+-- a project-level milestone follows the links): one pass over the kept rows
+changed_lots as materialized (
+
+    {{ staged }}
+
+    union
+
+    select kept.tender_id::text as key_value
+    from {{ this }} as kept
+    left join contracts
+        on kept.tender_id = contracts.tender_id
+    left join milestones
+        on kept.tender_id = milestones.tender_id
+    where
+        (kept.contract_count, kept.contract_amount, kept.contract_signed_at)
+        is distinct from (coalesce(contracts.contract_count, 0), contracts.contract_amount, contracts.first_signed_at)
+        or (
+            kept.construction_start_on, kept.completion_on, kept.acceptance_on, kept.final_settlement_on,
+            kept.final_settlement_amount, kept.uses_project_level_milestones,
+            kept.construction_start_applies_to_lot, kept.final_settlement_applies_to_lot
+        ) is distinct from (
+            milestones.construction_start_on, milestones.completion_on, milestones.acceptance_on,
+            milestones.final_settlement_on, milestones.final_settlement_amount,
+            coalesce(milestones.uses_project_level_milestones, false),
+            coalesce(not coalesce(milestones.construction_start_is_project_level, false) or kept.project_lot_count = 1, true),
+            coalesce(not coalesce(milestones.final_settlement_is_project_level, false) or kept.project_lot_count = 1, true)
+        )
+
+),
+
+-- and every lot of the projects those lots are linked to or were (a lot linked or unlinked
+-- changes its project's count of lots): the candidates' project_lots are then counted whole
+candidate_keys as materialized (
+
+    select key_value from changed_lots
+
+    union
+
+    select all_links.tender_id::text as key_value
+    from all_links
+    where all_links.project_code in (
+        select linked.project_code
+        from all_links as linked
+        where linked.tender_id = any({{ candidates_array('select key_value from changed_lots') }})
+        union
+        select kept.project_code
+        from {{ this }} as kept
+        where kept.tender_id = any({{ candidates_array('select key_value from changed_lots') }})
+    )
 
 ),
 {%- endif %}
 
+tenders as (
+
+    select * from {{ ref('stg_trading_centre__tenders') }}
+    {{ where_candidates(candidates) }}
+
+),
+
 awards as (
 
     select * from {{ ref('stg_trading_centre__awards') }}
+    {{ where_candidates(candidates) }}
 
 ),
 
@@ -58,19 +145,8 @@ projects as (
 
 links as (
 
-    select * from {{ ref('int_tenders_linked_to_projects') }}
-
-),
-
-contracts as (
-
-    select * from {{ ref('int_contracts_aggregated_to_tenders') }}
-
-),
-
-milestones as (
-
-    select * from {{ ref('int_milestones_pivoted_to_tenders') }}
+    select * from all_links
+    {{ where_candidates(candidates) }}
 
 ),
 
@@ -78,6 +154,7 @@ milestones as (
 lots as (
 
     select * from {{ ref('int_lots_summarised') }}
+    {{ where_candidates(candidates) }}
 
 ),
 
@@ -95,6 +172,7 @@ project_lots as (
 assignments as (
 
     select * from {{ ref('int_tenders_assigned_to_departments') }}
+    {{ where_candidates(candidates) }}
 
 ),
 
@@ -231,7 +309,7 @@ flagged as (
 -- fingerprint: macros/rows_changed.sql)
 final as (
 
-    {{ rows_changed('flagged', 'tender_keys', 'tender_id') }}
+    {{ rows_changed('flagged', ref('stg_trading_centre__tenders'), 'tender_id', candidates) }}
 
 )
 
