@@ -29,8 +29,8 @@ tenders as (
 
 ),
 
--- not materialized: read twice, for a few expert-lot pairs (by index) and grouped by lot; a
--- materialized copy of all 14 M rows (scale 16) cost 7 of this model's 13.6 s
+-- not materialized: read for a few expert-lot pairs (by index); a materialized copy of all
+-- 14 M rows (scale 16) cost 7 of this model's 13.6 s
 evaluations as not materialized (
 
     select * from {{ ref('stg_trading_centre__evaluations') }}
@@ -237,14 +237,11 @@ guest_notices as (
 -- evaluated: the last evaluation) and for at least 3 days; days counted as the 民法典 does
 -- (第201条: the first day not counted), so a report on Mon is due by Thu, and a publicity
 -- from Mon to Thu lasts 3 days
+-- (int_tender_report_dates: kept per lot and recomputed for the lots a night's evaluations
+-- name, not grouped from every evaluation of the history each night)
 report_dates as (
 
-    select
-        tender_id,
-        max(evaluated_at) as reported_at
-    from evaluations
-    where evaluated_at is not null
-    group by tender_id
+    select * from {{ ref('int_tender_report_dates') }}
 
 ),
 
