@@ -1,7 +1,7 @@
 -- The alert stages of reference.supervision_stage_limits are the three that fct_alert_handling
 -- documents (its stage column). fct_alert_handling's stages are those of this seed whose
--- object_type is alert (int_supervision_stages joins the seed by object_type, and its stage is
--- tested to be one of the seed's), so checking the seed's six rows replaces the accepted_values
+-- object_type is alert (int_supervision_stages joins the seed by object_type, so each stage is
+-- one of the seed's), so checking the seed's six rows replaces the accepted_values
 -- test that recomputed the whole view every night (scale 16: 3.7 s).
 with limits as (
 
