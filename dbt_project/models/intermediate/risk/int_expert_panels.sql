@@ -6,7 +6,8 @@
 -- whose evaluation rows were stamped since this model's last build, every lot after a
 -- re-delivered day (macro changed_keys_since_last_staged, macros/change_log.sql). At scale 16 the panels of every
 -- evaluation of the history (14 M rows) were grouped again each night, 8 s of the expert
--- rules' 43.
+-- rules' 43. Indexed by lot, and by expert: the experts' winner counts
+-- (int_expert_winner_pairs_counted) and the affinity rule read a few experts' panels.
 {%- set salt = "'" ~ var('timezone') ~ "'" %}
 {{ config(
     materialized='incremental',
@@ -17,6 +18,7 @@
     post_hook=[
         "{{ analyze_if_new(this) }}",
         "{{ lasting_index(this, 'tender', 'tender_id') }}",
+        "{{ lasting_index(this, 'expert', 'expert_id') }}",
     ],
 ) }}
 

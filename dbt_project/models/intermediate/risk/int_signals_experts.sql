@@ -1,23 +1,12 @@
 -- grain: one row per rule x tender (lot), for the evaluation-expert rules (ex_*)
--- (nested loops off: the planner underestimates the self-joins of bids within a lot and would
--- take minutes on a province-year of bids; memory for the sorts of a year of expert scores)
+-- (nested loops off, the setting its plans were measured with at scale 16: the arrays of a few
+-- experts it reads by index are estimated at a handful of rows; memory for the sorts of a year
+-- of expert scores)
 {{ config(
     pre_hook=["set local enable_nestloop = off", "set local work_mem = '256MB'"],
 ) }}
 
-with experts as (
-
-    select * from {{ ref('stg_trading_centre__experts') }}
-
-),
-
-bids as (
-
-    select * from {{ ref('int_bids_joined_to_lots') }}
-
-),
-
-lots as (
+with lots as (
 
     select * from {{ ref('int_lots_summarised') }}
 
@@ -30,8 +19,9 @@ judged as (
 ),
 
 -- the lots' panels, with the day each expert first scored (incremental: a night groups only
--- the lots whose evaluations changed)
-panels as (
+-- the lots whose evaluations changed); not materialised: the affinity reads a few experts'
+-- panels by index
+panels as not materialized (
 
     select
         tender_id,
@@ -50,21 +40,27 @@ favour_counts as not materialized (
 
 ),
 
--- 回避: an expert whose employer bid for the lot
+-- the expert-winner pairs that met often enough to be tested, and each expert's number of
+-- winners met (winner_id null) (incremental by expert; small: read whole)
+affinity_counts as not materialized (
+
+    select * from {{ ref('int_expert_winner_pairs_counted') }}
+
+),
+
+-- 回避: an expert whose employer bid for the lot (found per lot in int_lots_employed_experts,
+-- incremental: a night compares only the lots whose panel, bids or experts' employers changed)
 employed as (
 
     select
-        panels.tender_id,
-        min(panels.evaluated_on) as signal_date,
-        array_agg(distinct experts.employer_id) as entity_ids,
-        array_agg(distinct panels.expert_id) as expert_ids,
-        jsonb_agg(distinct jsonb_build_object('expert_id', panels.expert_id, 'employer_id', experts.employer_id)) as items
-    from panels
-    inner join experts on panels.expert_id = experts.expert_id
-    inner join bids
-        on panels.tender_id = bids.tender_id
-        and experts.employer_id = bids.bidder_id
-    group by panels.tender_id
+        tender_id,
+        min(evaluated_on) as signal_date,
+        array_agg(distinct employer_id) as entity_ids,
+        array_agg(distinct expert_id) as expert_ids,
+        jsonb_agg(distinct jsonb_build_object('expert_id', expert_id, 'employer_id', employer_id)) as items
+    from {{ ref('int_lots_employed_experts') }}
+    where expert_id is not null
+    group by tender_id
 
 ),
 
@@ -237,6 +233,8 @@ favour_signals as (
 -- E = sum over g of wins of the bidder in g x panels of the expert in g / awarded lots in g,
 -- and p = P(X >= observed) for X ~ Poisson(E); with many expert-winner pairs tested, a pair
 -- counts when p x (pairs tested) < var ex_affinity_alpha (Bonferroni over every pair that met).
+-- The pairs and their number are counted by expert in int_expert_winner_pairs_counted; only the
+-- panels of the experts of a pair to test are read here.
 lot_groups as (
 
     select
@@ -250,7 +248,10 @@ lot_groups as (
 
 ),
 
-expert_lots as (
+-- the panels' lots of the experts of a pair to test (a few thousand of the 65,000 at scale 16),
+-- read by int_expert_panels' expert index (an array: with nested loops off a join would hash
+-- every panel); materialised: read for the expected counts and the signals
+expert_lots as materialized (
 
     select
         panels.expert_id,
@@ -261,6 +262,12 @@ expert_lots as (
         lot_groups.awarded_on
     from panels
     inner join lot_groups on panels.tender_id = lot_groups.tender_id
+    where
+        panels.expert_id = any(array(
+            select distinct affinity_counts.expert_id
+            from affinity_counts
+            where affinity_counts.winner_id is not null
+        ))
 
 ),
 
@@ -299,27 +306,14 @@ expert_panels as (
 
 ),
 
--- every expert-winner pair that met, in one pass over the panels' lots (counted again for the
--- tests below, it cost 3 s at scale 16: 1.5 M pairs)
-expert_winners as materialized (
-
-    select
-        expert_id,
-        winner_id,
-        count(*) as observed
-    from expert_lots
-    group by expert_id, winner_id
-
-),
-
 pair_counts as (
 
     select
         expert_id,
         winner_id,
         observed
-    from expert_winners
-    where observed >= {{ var('ex_affinity_min_lots', 4) }}
+    from affinity_counts
+    where winner_id is not null
 
 ),
 
@@ -377,8 +371,9 @@ ln_factorials as (
 -- (E ~ 0.1-0.3) through.
 pairs_tested as materialized (
 
-    select count(*) as n_tested
-    from expert_winners
+    select coalesce(sum(observed), 0)::bigint as n_tested
+    from affinity_counts
+    where winner_id is null
 
 ),
 
@@ -416,7 +411,7 @@ affinity_signals as (
             'expert_id', expert_lots.expert_id, 'winner_id', expert_lots.winner_id,
             'observed', pair_tests.observed, 'expected', round(pair_tests.expected::numeric, 4),
             'p_value', pair_tests.p_value, 'pairs_tested', pair_tests.n_tested
-        )) as items
+        ) order by expert_lots.expert_id, expert_lots.winner_id) as items
     from expert_lots
     inner join pair_tests
         on expert_lots.expert_id = pair_tests.expert_id
