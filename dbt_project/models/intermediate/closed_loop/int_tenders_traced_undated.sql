@@ -137,16 +137,20 @@ awards as (
 
 ),
 
-projects as (
-
-    select * from {{ ref('stg_approval__projects') }}
-
-),
-
 links as (
 
     select * from all_links
     {{ where_candidates(candidates) }}
+
+),
+
+-- on a night, the candidates' projects alone, by index (read whole and hashed, 137,582 at scale 16)
+projects as (
+
+    select * from {{ ref('stg_approval__projects') }}
+    {%- if candidates is not none %}
+    {{ where_candidates('select links.project_code from links', key='project_code') }}
+    {%- endif %}
 
 ),
 
