@@ -10,10 +10,11 @@ lots' links to their projects (int_tenders_linked_to_projects, whose inputs incl
 projects) recompute only the lots whose input rows changed (macros/changed_keys.sql); the lots'
 closed-loop trace (int_tenders_traced_undated) and departments (int_tenders_assigned_to_departments)
 rewrite only the rows that differ from the kept ones (their fingerprint is the row); the co-bidding network
-(int_lot_bidders, int_cobid_null_calibration, int_bidder_pairs_scored, int_lot_network_scores)
-judges each lot as of its date and recomputes the lots (and month ends) whose history up to their
-date changed (macro cumulative_fingerprints). Whatever order the batches arrive in, the result must be the one a
-full refresh computes from all of raw. Three databases on the session's server, one generated
+(int_lot_bidders, int_cobid_history_by_lot, int_cobid_history_by_day, int_cobid_null_calibration,
+int_bidder_pairs_scored, int_lot_network_scores) judges each lot as of its date and recomputes the
+lots (and month ends) whose history up to their date changed (int_cobid_history_by_day).
+Whatever order the batches arrive in, the result must be the one a full refresh computes from
+all of raw. Three databases on the session's server, one generated
 landing zone (scale 0.05, eight days), `ggzy` commands as a night runs them (load the day, then
 dbt; incremental unless --full-refresh):
 
@@ -63,7 +64,8 @@ PER_LOT_TABLES = ("intermediate.int_lots_price_screened", "intermediate.int_lot_
                   "intermediate.int_tenders_assigned_to_departments")
 INCREMENTAL_PER_LOT_MODELS = ("int_lots_price_screened", "int_lots_price_patterns_counted", "int_expert_scores_judged",
                               "int_bids_joined_to_lots", "int_lots_summarised", "int_lots_bid_collusion_signals",
-                              "int_lots_related_bidders_signals", "int_lot_bidders", "int_cobid_null_calibration",
+                              "int_lots_related_bidders_signals", "int_lot_bidders", "int_cobid_history_by_lot",
+                              "int_cobid_history_by_day", "int_cobid_null_calibration",
                               "int_bidder_pairs_scored", "int_lot_network_scores", "int_tenders_linked_to_projects",
                               "int_lots_split_purchase_signals", "int_tenders_traced_undated",
                               "int_tenders_assigned_to_departments")
@@ -74,11 +76,13 @@ PER_LOT_SIGNAL_TABLES = ("intermediate.int_signals_bid_collusion", "intermediate
 # night from incremental inputs: a drift of theirs would show in it first
 NETWORK_TABLES = ("intermediate.int_bidder_pairs_scored", "intermediate.int_lot_network_scores",
                   "intermediate.int_signals_experts", "intermediate.int_lot_bidders",
-                  "intermediate.int_cobid_null_calibration")
+                  "intermediate.int_cobid_null_calibration", "intermediate.int_cobid_history_by_lot",
+                  "intermediate.int_cobid_history_by_day")
 # the per-lot models reading staging tables: on a night, the lots whose staging rows were stamped
 # since their last build (macro changed_keys_since_last_staged), every lot after a re-delivery
 STAGED_PER_LOT_MODELS = ("int_bids_joined_to_lots", "int_lots_summarised", "int_expert_scores_judged",
-                         "int_lots_related_bidders_signals")
+                         "int_lots_related_bidders_signals", "int_tenders_traced_undated",
+                         "int_tenders_assigned_to_departments")
 ADDED_BID = "BID-DELIVERED-ONCE"  # in the first delivery of an altered day only
 ADDED_ON_EMPTY_DAY = "BID-ON-A-DAY-WITHOUT-BIDS"  # ditto, on a day whose real delivery has no bids
 
@@ -173,6 +177,7 @@ def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | N
     compiled = {r["unique_id"].rsplit(".", 1)[1]: r.get("compiled_code") or "" for r in results}
     return {"url": url, "sums": sums, "looks": looks, "runs": {m: messages[m] for m in INCREMENTAL_PER_LOT_MODELS},
             "network_read_changes": "ops.model_changes" in compiled.get("int_lot_network_scores", ""),
+            "pairs_read_changes": "ops.model_changes" in compiled.get("int_bidder_pairs_scored", ""),
             "staged_reads": {m: "where loaded_at >" in compiled.get(m, "") for m in STAGED_PER_LOT_MODELS}}
 
 
@@ -227,6 +232,16 @@ def test_a_night_fingerprints_only_the_lots_the_pairs_model_recomputed(builds):
     all the same (above). A full refresh reads every row."""
     assert builds["A"]["network_read_changes"] and builds["B"]["network_read_changes"]
     assert not builds["C"]["network_read_changes"]
+
+
+def test_a_night_judges_only_the_lots_whose_history_or_rows_changed(builds):
+    """int_bidder_pairs_scored fingerprinted, in A's and B's last build, only the lots the change
+    log names (the lots int_lot_bidders recomputed, the lots dated on a day whose history
+    int_cobid_history_by_day recomputed, the month after a recalibrated month end), not every
+    lot of the history; equal tables all the same (above), B's after back-filled days, which
+    change the history of every day since. A full refresh judges every lot."""
+    assert builds["A"]["pairs_read_changes"] and builds["B"]["pairs_read_changes"]
+    assert not builds["C"]["pairs_read_changes"]
 
 
 def test_a_night_fingerprints_only_the_lots_its_staging_rows_name(builds):

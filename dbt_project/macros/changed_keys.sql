@@ -44,28 +44,6 @@
     {{- (model.checksum.checksum if model is mapping and model.checksum is defined and model.checksum is mapping else '') -}}
 {%- endmacro %}
 
-{#- Fingerprints of a history, for models that judge each key as of its date (the co-bidding
-    network): one row per date of `rows` with the fingerprint of all rows dated up to and
-    including it (cumulative count and sum of the row hashes, `salt`, the model's code). A row
-    added, changed or removed on day d changes the fingerprint of d and of every later date, and
-    of no earlier one: a night in date order changes only its own days'; a back-filled day, every
-    day since. -#}
-{% macro cumulative_fingerprints(rows, date_column, columns, salt="''") -%}
-    select
-        {{ date_column }},
-        md5((sum(n_rows) over history)::text || '/' || (sum(row_hashes) over history)::text
-            || '/' || {{ salt }} || '/{{ model_code_checksum() }}') as input_fingerprint
-    from (
-        select
-            {{ date_column }},
-            count(*) as n_rows,
-            sum(hashtextextended(row({{ columns | join(', ') }})::text, 0)) as row_hashes
-        from {{ rows }}
-        group by {{ date_column }}
-    ) as days
-    window history as (order by {{ date_column }})
-{%- endmacro %}
-
 {#- A per-key model's input cut to the keys that may have changed: `candidates`, SQL of a select
     of one column (macros/change_log.sql), or none (every key: no filter). One array, so that the
     planner reads a night's few keys by index instead of joining the whole input to them. -#}

@@ -30,7 +30,8 @@ REPO = Path(__file__).resolve().parents[2]
 GGZY = str(Path(sys.executable).with_name("ggzy"))
 # builds models with dbt: a pipeline test (make test-fast leaves it out)
 pytestmark = pytest.mark.pipeline
-MODELS = ("int_lot_bidders", "int_cobid_null_calibration", "int_bidder_pairs_scored", "int_lot_network_scores")
+MODELS = ("int_lot_bidders", "int_cobid_history_by_lot", "int_cobid_history_by_day", "int_cobid_null_calibration",
+          "int_bidder_pairs_scored", "int_lot_network_scores")
 HIDDEN_MARKETS, FIRMS_PER_MARKET, LOTS_PER_MARKET = 8, 10, 20
 RING_LOTS, SPREAD_PREFECTURES, FILLER_LOTS = 14, 10, 19
 JANUARY, FEBRUARY = dt.date(2026, 1, 5), dt.date(2026, 2, 2)

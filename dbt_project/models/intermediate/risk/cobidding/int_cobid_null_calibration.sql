@@ -14,9 +14,10 @@
 -- cannot tell its rings from its null (calibration 1, is_judged false). The pair at the boundary
 -- (its joint lots and expectation) is kept: a lot later in the month grows it with its market
 -- and judges with the factor that keeps that pair at the boundary (int_bidder_pairs_scored).
--- Incremental by month end (macros/changed_keys.sql, cumulative_fingerprints): a month end is
--- recomputed when any lot dated up to it changed, so a back-filled day recomputes every month
--- end since, and a night in date order none but a newly closed month.
+-- Incremental by month end (macros/changed_keys.sql): a month end is recomputed when any lot
+-- dated up to it changed (its fingerprint is int_cobid_history_by_day's of its last day with
+-- lots), so a back-filled day recomputes every month end since, and a night in date order none
+-- but a newly closed month.
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_changed_keys',
@@ -24,8 +25,8 @@
     on_schema_change='fail',
     pre_hook=["set local enable_nestloop = off", "set local work_mem = '256MB'"],
     post_hook=[
+        "{{ analyze_if_new(this) }}",
         "{{ lasting_index(this, 'population', 'category, prefecture_code, month_end', unique=true) }}",
-        "analyze {{ this }}",
     ],
 ) }}
 
@@ -36,23 +37,29 @@ with recursive lot_bidders as (
 
 ),
 
+-- the days with lots in a population, each with the fingerprint of the lots dated up to it
+-- (int_cobid_history_by_day: summed per lot as they change, nothing of the history hashed again)
 days as (
 
-    {{ cumulative_fingerprints(
-        'lot_bidders', 'lot_date', ['tender_id', 'bidder_id', 'category', 'prefecture_code', 'lot_date'],
-        salt="'" ~ var('net_pair_max_p', 0.001) ~ "/" ~ var('net_max_recurrent_share', 0.005) ~ "/"
-            ~ var('net_calibration_min_pairs', 10) ~ "'"
-    ) }}
+    select
+        event_date as lot_date,
+        lots_fingerprint
+    from {{ ref('int_cobid_history_by_day') }}
+    where n_lot_rows > 0
 
 ),
 
 -- every month end from the first lot's on to the last complete month before the newest lot,
--- with the fingerprint of the history up to it (of its last day with lots)
+-- with the fingerprint of the history up to it (of its last day with lots), the vars and this
+-- model's code
 fingerprints as (
 
     select distinct on (month_ends.month_end)
         month_ends.month_end,
-        history_days.input_fingerprint
+        md5(
+            history_days.lots_fingerprint || '/{{ var('net_pair_max_p', 0.001) }}/{{ var('net_max_recurrent_share', 0.005) }}/'
+            || '{{ var('net_calibration_min_pairs', 10) }}/{{ model_code_checksum() }}'
+        ) as input_fingerprint
     from (
         select distinct (date_trunc('month', lot_date) - interval '1 day')::date as month_end
         from days

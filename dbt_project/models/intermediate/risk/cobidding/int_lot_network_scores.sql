@@ -17,8 +17,8 @@
     on_schema_change='fail',
     fingerprint_salt=salt,
     post_hook=[
+        "{{ analyze_if_new(this) }}",
         "{{ lasting_index(this, 'tender', 'tender_id', unique=true) }}",
-        "analyze {{ this }}",
     ],
 ) }}
 
