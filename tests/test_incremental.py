@@ -5,8 +5,9 @@ incremental run recomputes only the keys the batches loaded since the last run t
 (macros/incremental_newest_version.sql). The per-lot models (int_bids_joined_to_lots,
 int_lots_summarised, int_lots_price_screened, int_lots_price_patterns_counted,
 int_expert_scores_judged, int_lots_bid_collusion_signals, int_lots_related_bidders_signals,
-int_lots_split_purchase_signals) and the
-lots' links to their projects (int_tenders_linked_to_projects, whose inputs include the candidate
+int_lots_split_purchase_signals, int_expert_panels, int_lots_employed_experts,
+int_tender_report_dates), the experts' counts (int_expert_bidder_pairs_counted,
+int_expert_winner_pairs_counted, keyed by expert) and the lots' links to their projects (int_tenders_linked_to_projects, whose inputs include the candidate
 projects) recompute only the lots whose input rows changed (macros/changed_keys.sql); the lots'
 closed-loop trace (int_tenders_traced_undated) and departments (int_tenders_assigned_to_departments)
 rewrite only the rows that differ from the kept ones (their fingerprint is the row); the co-bidding network
@@ -62,13 +63,20 @@ PER_LOT_TABLES = ("intermediate.int_lots_price_screened", "intermediate.int_lot_
                   "intermediate.int_lots_related_bidders_signals", "intermediate.int_tenders_linked_to_projects",
                   "intermediate.int_lots_split_purchase_signals", "intermediate.int_tenders_traced_undated",
                   "intermediate.int_tenders_assigned_to_departments")
+# the per-key tables of the experts and the report dates: few rows or none at this scale (no
+# expert meets a winner four times in eight days), compared all the same
+SPARSE_PER_KEY_TABLES = ("intermediate.int_expert_panels", "intermediate.int_lots_employed_experts",
+                         "intermediate.int_expert_winner_pairs_counted", "intermediate.int_expert_bidder_pairs_counted",
+                         "intermediate.int_tender_report_dates")
 INCREMENTAL_PER_LOT_MODELS = ("int_lots_price_screened", "int_lots_price_patterns_counted", "int_expert_scores_judged",
                               "int_bids_joined_to_lots", "int_lots_summarised", "int_lots_bid_collusion_signals",
                               "int_lots_related_bidders_signals", "int_lot_bidders", "int_cobid_history_by_lot",
                               "int_cobid_history_by_day", "int_cobid_null_calibration",
                               "int_bidder_pairs_scored", "int_lot_network_scores", "int_tenders_linked_to_projects",
                               "int_lots_split_purchase_signals", "int_tenders_traced_undated",
-                              "int_tenders_assigned_to_departments")
+                              "int_tenders_assigned_to_departments", "int_expert_panels", "int_lots_employed_experts",
+                              "int_expert_winner_pairs_counted", "int_expert_bidder_pairs_counted",
+                              "int_tender_report_dates")
 # the signals of the per-lot signal models (their rows without placeholders): few or none at this scale
 PER_LOT_SIGNAL_TABLES = ("intermediate.int_signals_bid_collusion", "intermediate.int_signals_related_bidders")
 # the co-bidding network, judged as of each lot's date and incremental by lot (a back-filled day
@@ -161,7 +169,8 @@ def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | N
             ggzy(env, "dbt", "build", "-s", "path:models/staging", "+int_lot_price_screens", "+int_lot_price_patterns",
                  "+int_expert_scores_judged", "+int_lots_summarised", "+int_signals_bid_collusion",
                  "+int_signals_related_bidders", "+int_lot_network_scores", "+int_tenders_linked_to_projects",
-                 "+int_lots_split_purchase_signals", "+int_tenders_traced_undated",
+                 "+int_lots_split_purchase_signals", "+int_tenders_traced_undated", "+int_lots_employed_experts",
+                 "+int_expert_winner_pairs_counted", "+int_expert_bidder_pairs_counted", "+int_tender_report_dates",
                  "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
         elif what in ("build", "full refresh"):  # seeds and models, as the night (its tests aside)
             ggzy(env, "dbt", "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
@@ -171,7 +180,8 @@ def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | N
                 looks.append(conn.execute("select count(*) from staging.stg_trading_centre__bids where bid_id in (%s, %s)",
                                           (ADDED_BID, ADDED_ON_EMPTY_DAY)).fetchone()[0])
     sums = {t: v for t, v in checksums(url, schemas=(*SCHEMAS, "intermediate")).items()
-            if not t.startswith("intermediate.") or t in PER_LOT_TABLES + PER_LOT_SIGNAL_TABLES + NETWORK_TABLES}
+            if not t.startswith("intermediate.")
+            or t in PER_LOT_TABLES + PER_LOT_SIGNAL_TABLES + NETWORK_TABLES + SPARSE_PER_KEY_TABLES}
     results = json.loads((landing["root"] / f"target-{name}" / "run_results.json").read_text())["results"]
     messages = {r["unique_id"].rsplit(".", 1)[1]: r["message"] for r in results}
     compiled = {r["unique_id"].rsplit(".", 1)[1]: r.get("compiled_code") or "" for r in results}

@@ -36,9 +36,7 @@ select md5((
 {%- endset %}
 
 {%- set candidates = changed_keys_since_last_staged([(ref('stg_trading_centre__tenders'), 'tender_id')]) %}
-{%- if candidates is not none and changed_context(context_sql) %}
-    {%- set candidates = none %}
-{%- endif %}
+{%- set candidates = none if candidates is not none and changed_context(context_sql) else candidates %}
 
 {# Who is answerable for a lot: the supervising department from the responsibility list
     (监管权力和责任清单, category x industry -> kind) in the lot's prefecture, and the

@@ -110,15 +110,16 @@ candidate_keys as materialized (
 
     select all_links.tender_id::text as key_value
     from all_links
-    where all_links.project_code in (
-        select linked.project_code
-        from all_links as linked
-        where linked.tender_id = any({{ candidates_array('select key_value from changed_lots') }})
-        union
-        select kept.project_code
-        from {{ this }} as kept
-        where kept.tender_id = any({{ candidates_array('select key_value from changed_lots') }})
-    )
+    where
+        all_links.project_code in (
+            select linked.project_code
+            from all_links as linked
+            where linked.tender_id = any({{ candidates_array('select key_value from changed_lots') }})
+            union
+            select kept.project_code
+            from {{ this }} as kept
+            where kept.tender_id = any({{ candidates_array('select key_value from changed_lots') }})
+        )
 
 ),
 {%- endif %}

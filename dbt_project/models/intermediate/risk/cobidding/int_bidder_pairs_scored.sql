@@ -103,11 +103,12 @@ days as (
 
 ),
 
--- the rows of the lots that may have changed (on a night, by index on the lot)
+-- the rows of the lots that may have changed (on a night, by index on the lot: lot_bidders is
+-- read only here then, and inlined)
 candidate_lot_bidders as (
 
     select *
-    from {% if candidates is not none %}{{ lot_bidders_table }}{% else %}lot_bidders{% endif %}
+    from lot_bidders
     {{ where_candidates(candidates) }}
 
 ),
@@ -603,18 +604,6 @@ spread_terms as (
 
 ),
 
--- the hypergeometric tails of the local pairs met at least twice, all in one pass (a subquery
--- per pair cost 0.3 ms: 36 k pairs, 12 s of a scale-16 night); the calibrated ones (a few) take
--- the Poisson tail below instead
-local_tails as (
-
-    {{ hypergeometric_upper_tails_ln(
-        'local_counts', ['tender_id', 'bidder_a', 'bidder_b'], 'n_lots', 'n_lots_a', 'n_lots_b', 'observed',
-        where='observed >= 2'
-    ) }}
-
-),
-
 local_pairs as (
 
     select
@@ -640,7 +629,9 @@ local_pairs as (
                 then {{ poisson_upper_tail_ln(
                     'local_calibrations.calibration * local_counts.expected', 'local_counts.observed'
                 ) }}
-            else coalesce(local_tails.ln_p_value, 0.0)
+            else {{ hypergeometric_upper_tail_ln(
+                'local_counts.n_lots', 'local_counts.n_lots_a', 'local_counts.n_lots_b', 'local_counts.observed'
+            ) }}
         end as ln_p_value,
         coalesce(local_calibrations.calibration, 1.0) as calibration,
         1::bigint as n_prefectures,
@@ -650,10 +641,6 @@ local_pairs as (
         on local_counts.category = local_calibrations.category
         and local_counts.prefecture_code = local_calibrations.prefecture_code
         and local_counts.lot_date = local_calibrations.lot_date
-    left join local_tails
-        on local_counts.tender_id = local_tails.tender_id
-        and local_counts.bidder_a = local_tails.bidder_a
-        and local_counts.bidder_b = local_tails.bidder_b
 
 ),
 
