@@ -14,53 +14,22 @@
 {%- endmacro %}
 
 {#- ln P(X >= observed), X ~ Poisson(lambda), by log-sum-exp: exact where the tail is below the
-    smallest float. 0 (p = 1) when nothing or no more than expected was seen. -#}
+    smallest float. 0 (p = 1) when nothing or no more than expected was seen. A function
+    (macros/tail_functions.sql). -#}
 {% macro poisson_upper_tail_ln(lambda, observed) -%}
-    case
-        when {{ observed }} = 0 or {{ lambda }} is null or {{ observed }} <= {{ lambda }} then 0.0::float8
-        else least(0.0, (
-            select max(terms.top) + ln(sum(exp(greatest(terms.term - terms.top, -700))))
-            from (
-                select
-                    -({{ lambda }}) + t.k * ln({{ lambda }}) - lgamma(t.k + 1.0) as term,
-                    max(-({{ lambda }}) + t.k * ln({{ lambda }}) - lgamma(t.k + 1.0)) over () as top
-                from generate_series({{ observed }}::integer, {{ observed }}::integer + 60) as t (k)
-            ) as terms
-        ))
-    end
+    intermediate.poisson_upper_tail_ln(({{ lambda }})::float8, ({{ observed }})::float8)
 {%- endmacro %}
 
 {#- ln P(X >= observed), X ~ Hypergeometric(total, k_a, k_b): the chance that two firms choosing
     k_a and k_b of `total` lots independently meet in at least `observed` of them (co-bidding).
     The terms k = observed .. min(k_a, k_b), at most 61 of them (past the mode they fall fast; the
-    rest is negligible for a screen), ln P(X = k) from lgamma, summed by log-sum-exp in order of k:
-    exact where the tail is below the smallest float. 0 (p = 1) when nothing or no more than
-    expected (k_a k_b / total) was seen. A subquery per row, 0.2-0.3 ms of executor set-up each
-    (36 k pairs of a scale-16 night: 6-12 s). All rows' terms as one set-based pass took 5 s on
-    that night, but sorted a full build's millions of pairs as one: over 20 GB of temporary files
-    at scale 16, above temp_file_limit (a back-filled early day re-judges as many). -#}
+    rest is negligible for a screen), summed by log-sum-exp in order of k: exact where the tail is
+    below the smallest float. 0 (p = 1) when nothing or no more than expected (k_a k_b / total)
+    was seen. A function (macros/tail_functions.sql). -#}
 {% macro hypergeometric_upper_tail_ln(total, k_a, k_b, observed) -%}
-    {%- set term -%}
-        lgamma({{ k_a }} + 1.0) + lgamma({{ total }} - {{ k_a }} + 1.0) + lgamma({{ k_b }} + 1.0)
-        + lgamma({{ total }} - {{ k_b }} + 1.0) - lgamma({{ total }} + 1.0) - lgamma(t.k + 1.0)
-        - lgamma({{ k_a }} - t.k + 1.0) - lgamma({{ k_b }} - t.k + 1.0)
-        - lgamma({{ total }} - {{ k_a }} - {{ k_b }} + t.k + 1.0)
-    {%- endset -%}
-    case
-        when {{ observed }} = 0 or {{ observed }} <= {{ k_a }}::float8 * {{ k_b }} / {{ total }} then 0.0::float8
-        else least(0.0, (
-            select max(terms.top) + ln(sum(exp(greatest(terms.term - terms.top, -700)) order by terms.k))
-            from (
-                select
-                    t.k,
-                    {{ term }} as term,
-                    max({{ term }}) over () as top
-                from generate_series(
-                    {{ observed }}::integer, least({{ k_a }}, {{ k_b }}, {{ observed }} + 60)::integer
-                ) as t (k)
-            ) as terms
-        ))
-    end
+    intermediate.hypergeometric_upper_tail_ln(
+        ({{ total }})::float8, ({{ k_a }})::float8, ({{ k_b }})::float8, ({{ observed }})::float8
+    )
 {%- endmacro %}
 
 {#- For each count o of `observed_column` in `relation`: the Poisson mean above which o or more
