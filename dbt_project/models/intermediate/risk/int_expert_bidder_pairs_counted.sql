@@ -10,8 +10,9 @@
 -- depend only on his judged scores. A night fingerprints only the experts on a panel of a lot
 -- int_expert_scores_judged recomputed or whose evaluation rows were stamped since this model's
 -- last build (staging's rows of those lots, so an expert whose scores a lot no longer judges is
--- seen too); every expert after a re-delivered day, or when the judged table was rebuilt whole
--- (macro changed_keys_since_last_staged, macros/change_log.sql).
+-- seen too); every expert after a re-delivered day, or when the judged table was rebuilt whole.
+-- The candidates and the fingerprinted tail are those of every expert-count model
+-- (macros/expert_counts.sql, shared with int_expert_winner_pairs_counted).
 {%- set salt = "'" ~ var('ex_favour_min_lots', 2) ~ "'" %}
 {{ config(
     materialized='incremental',
@@ -26,18 +27,7 @@
     ],
 ) }}
 
-{%- set lots = changed_keys_since_last_staged(
-    [(ref('stg_trading_centre__evaluations'), 'tender_id')],
-    parents=['int_expert_scores_judged'],
-) %}
-{%- set candidates = none %}
-{%- if lots is not none %}
-{%- set candidates -%}
-select expert_id
-from {{ ref('stg_trading_centre__evaluations') }}
-where tender_id = any(array({{ lots }}))
-{%- endset %}
-{%- endif %}
+{%- set candidates = experts_of_changed_lots(parents=['int_expert_scores_judged']) %}
 
 with judged as (
 
@@ -76,34 +66,6 @@ counted as materialized (
 
 ),
 
--- An expert's fingerprint is that of his counts, not of his scores: they are all his rows
--- depend on (whichever lots and bidders they came from), and fingerprinting the counts spares a
--- second pass over his scores (at scale 16 a night's 5,476 experts have 1.2 M scores: the two
--- passes, hashing every score's row text, took 10 s)
-fingerprints as (
-
-    {{ input_fingerprints('counted', 'expert_id', ['bidder_id', 'n_lots', 'k_lots'], salt=salt) }}
-
-),
-
-changed as (
-
-    {{ changed_keys('fingerprints', 'expert_id', candidates) }}
-
-),
-
--- every changed expert: his totals and pairs (a tombstone's row is dropped)
-final as (
-
-    select
-        changed.expert_id,
-        changed.input_fingerprint,
-        counted.bidder_id,
-        counted.n_lots,
-        counted.k_lots
-    from changed
-    left join counted on changed.expert_id = counted.expert_id
-
-)
+{{ expert_counts_changed('counted', 'bidder_id', ['n_lots', 'k_lots'], candidates, salt) }}
 
 select * from final

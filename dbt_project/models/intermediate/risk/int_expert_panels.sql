@@ -6,8 +6,10 @@
 -- whose evaluation rows were stamped since this model's last build, every lot after a
 -- re-delivered day (macro changed_keys_since_last_staged, macros/change_log.sql). At scale 16 the panels of every
 -- evaluation of the history (14 M rows) were grouped again each night, 8 s of the expert
--- rules' 43. Indexed by lot, and by expert: the experts' winner counts
--- (int_expert_winner_pairs_counted) and the affinity rule read a few experts' panels.
+-- rules' 43. Indexed by lot, and by expert with his lots: the experts' winner counts
+-- (int_expert_winner_pairs_counted) and the affinity rule read a few experts' panels, the counts
+-- from the index alone. It replaces the narrower index int_expert_panels_expert_idx, dropped
+-- where it is left.
 {%- set salt = "'" ~ var('timezone') ~ "'" %}
 {{ config(
     materialized='incremental',
@@ -18,7 +20,8 @@
     post_hook=[
         "{{ analyze_if_new(this) }}",
         "{{ lasting_index(this, 'tender', 'tender_id') }}",
-        "{{ lasting_index(this, 'expert', 'expert_id') }}",
+        "{{ lasting_index(this, 'expert_lots', 'expert_id, tender_id') }}",
+        "drop index if exists {{ this.schema }}.{{ this.identifier }}_expert_idx",
     ],
 ) }}
 

@@ -9,8 +9,9 @@
 -- panel of a lot int_expert_panels or int_lots_summarised (a winner, an award) recomputed, or
 -- whose evaluation rows were stamped since this model's last build (staging's rows of those
 -- lots, so an expert no longer on a lot's panel is seen too); every expert after a re-delivered
--- day, or when a parent was rebuilt whole (macro changed_keys_since_last_staged,
--- macros/change_log.sql).
+-- day, or when a parent was rebuilt whole. The candidates and the fingerprinted tail are those
+-- of every expert-count model (macros/expert_counts.sql, shared with
+-- int_expert_bidder_pairs_counted).
 {%- set salt = "'" ~ var('ex_affinity_min_lots', 4) ~ "'" %}
 {{ config(
     materialized='incremental',
@@ -25,22 +26,10 @@
     ],
 ) }}
 
-{%- set lots = changed_keys_since_last_staged(
-    [(ref('stg_trading_centre__evaluations'), 'tender_id')],
-    parents=['int_expert_panels', 'int_lots_summarised'],
-) %}
-{%- set candidates = none %}
-{%- if lots is not none %}
-{#- distinct: an expert has a row per bidder he scored (at scale 16, 99,000 rows of 11,000
-    experts, an array sorted and searched three times) #}
-{%- set candidates -%}
-select distinct expert_id
-from {{ ref('stg_trading_centre__evaluations') }}
-where tender_id = any(array({{ lots }}))
-{%- endset %}
-{%- endif %}
+{%- set candidates = experts_of_changed_lots(parents=['int_expert_panels', 'int_lots_summarised']) %}
 
--- the candidate experts' panels (a night: read by int_expert_panels' expert index)
+-- the candidate experts' panels (a night: read from int_expert_panels' index on expert and lot
+-- alone)
 with panels as (
 
     select
@@ -94,30 +83,6 @@ counted as materialized (
 
 ),
 
--- an expert's fingerprint is that of his counts: all his rows depend on
-fingerprints as (
-
-    {{ input_fingerprints('counted', 'expert_id', ['winner_id', 'observed'], salt=salt) }}
-
-),
-
-changed as (
-
-    {{ changed_keys('fingerprints', 'expert_id', candidates) }}
-
-),
-
--- every changed expert: his totals and pairs (a tombstone's row is dropped)
-final as (
-
-    select
-        changed.expert_id,
-        changed.input_fingerprint,
-        counted.winner_id,
-        counted.observed
-    from changed
-    left join counted on changed.expert_id = counted.expert_id
-
-)
+{{ expert_counts_changed('counted', 'winner_id', ['observed'], candidates, salt) }}
 
 select * from final
