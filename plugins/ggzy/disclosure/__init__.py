@@ -8,8 +8,8 @@ only the files whose content changed; the others keep their bytes.
 
 - tables.py: which tables, their headers, how each is cut into files, digests in SQL
 - changes.py: which files a publication writes and which it keeps from the last one
-- writer.py: CSV/XLSX writing (no cell a spreadsheet would run as a formula)
-- pii.py, xlsx_reader.py: the scan for personal data in tables and files
+- writer.py, xlsx_writer.py: CSV/XLSX writing (no cell a spreadsheet would run as a formula)
+- pii.py, xlsx_reader.py: the scan for personal data in the rows written and in the files
 - publication.py: gate and as-of checks, the atomic swap, `latest`, ops.publications
 """
 

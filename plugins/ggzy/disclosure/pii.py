@@ -9,6 +9,7 @@ One hit refuses a publication. `scan_for_pii` is the same function the access te
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import datetime as dt
@@ -197,11 +198,15 @@ class CellScanner:
     def __init__(self, names: NameIndex) -> None:
         self.names = names
         self._seen: dict[tuple[bool, str], list[tuple[str, str]]] = {}
+        self._account: dict[str, bool] = {}  # column -> is it an account column
 
     def scan(self, value: object, column: str) -> list[tuple[str, str]]:
         if not isinstance(value, str):
             return scan_value(value, column, self.names)
-        key = (bool(_ACCOUNT_COLUMN.search(column)), value)
+        account = self._account.get(column)
+        if account is None:
+            account = self._account[column] = bool(_ACCOUNT_COLUMN.search(column))
+        key = (account, value)
         hits = self._seen.get(key)
         if hits is None:
             if len(self._seen) >= 200_000:  # memory stays bounded on any table size
@@ -211,16 +216,25 @@ class CellScanner:
 
 
 def scan_rows(where: str, columns: Sequence[str], rows: Iterable[Sequence[object]], names: NameIndex | CellScanner,
-               first_row: int = 1) -> list[Finding]:
-    scanner = names if isinstance(names, CellScanner) else CellScanner(names)
+              first_row: int = 1) -> list[Finding]:
     found: list[Finding] = []
+    collections.deque(scan_rows_passing(where, columns, rows, names, found, first_row), maxlen=0)
+    return found
+
+
+def scan_rows_passing(where: str, columns: Sequence[str], rows: Iterable[Sequence[object]],
+                      names: NameIndex | CellScanner, found: list[Finding], first_row: int = 1
+                      ) -> Iterator[Sequence[object]]:
+    """The rows, each scanned as it passes (its findings appended to `found`): the scan rides
+    along with another reader of the same rows, such as the writer of their files."""
+    scanner = names if isinstance(names, CellScanner) else CellScanner(names)
     for i, row in enumerate(rows, start=first_row):
         for col, value in zip(columns, row, strict=False):
             if value is None:
                 continue
             for kind, match in scanner.scan(value, col):
                 found.append(Finding(where, col, i, kind, _redact(match)))
-    return found
+        yield row
 
 
 def scan_table(conn: psycopg.Connection, relation: str, names: NameIndex | CellScanner) -> list[Finding]:

@@ -28,7 +28,7 @@ from psycopg import sql
 
 from ggzy import config, db
 from ggzy.disclosure import changes
-from ggzy.disclosure.pii import CellScanner, Finding, load_person_names, scan_file, scan_rows
+from ggzy.disclosure.pii import CellScanner, Finding, load_person_names, scan_file, scan_rows_passing
 from ggzy.disclosure.tables import AS_OF, SCHEMA, TableSpec, export_query, stream, table_specs
 from ggzy.disclosure.writer import DATE_FORMATS, TZ, sha256, write_table
 
@@ -93,32 +93,27 @@ def _by_table(parts: Sequence[changes.Part]) -> list[tuple[TableSpec, list[chang
     return [(spec, list(group)) for spec, group in itertools.groupby(parts, key=lambda p: p.spec)]
 
 
-def _scan_tables(conn: psycopg.Connection, parts: Sequence[changes.Part], scanner: CellScanner) -> list[Finding]:
-    """The rows of the partitions about to be written, as the database holds them."""
+def _write(conn: psycopg.Connection, parts: Sequence[changes.Part], out: Path,
+           scanner: CellScanner) -> tuple[dict[str, Path], list[Finding]]:
+    """The files of the given partitions under `out`, one streamed query per table, and the
+    PII scan of their rows as the database holds them, taken as they pass to the writer:
+    (name -> path, findings)."""
+    written: dict[str, Path] = {}
     found: list[Finding] = []
     for spec, group in _by_table(parts):
-        with stream(conn, export_query(spec, [p.partition for p in group]), "ggzy_scan") as (desc, rows):
-            columns = [d.name for d in desc[1:]]
-            for partition, prows in itertools.groupby(rows, key=lambda r: r[0]):
-                where = spec.relation if partition is None else f"{spec.relation} {partition}"
-                found += scan_rows(where, columns, (r[1:] for r in prows), scanner)
-    return found
-
-
-def _write(conn: psycopg.Connection, parts: Sequence[changes.Part], out: Path) -> dict[str, Path]:
-    """The files of the given partitions under `out`, one streamed query per table: name -> path."""
-    written: dict[str, Path] = {}
-    for spec, group in _by_table(parts):
         with stream(conn, export_query(spec, [p.partition for p in group]), "ggzy_export") as (desc, rows):
+            columns = [d.name for d in desc[1:]]
             formats = {i: DATE_FORMATS[d.type_code] for i, d in enumerate(desc[1:]) if d.type_code in DATE_FORMATS}
             for partition, prows in itertools.groupby(rows, key=lambda r: r[0]):
-                paths, _ = write_table(spec, (r[1:] for r in prows), out, formats, stem=spec.file_stem(partition))
+                where = spec.relation if partition is None else f"{spec.relation} {partition}"
+                scanned = scan_rows_passing(where, columns, (r[1:] for r in prows), scanner, found)
+                paths, _ = write_table(spec, scanned, out, formats, stem=spec.file_stem(partition))
                 written.update((str(p.relative_to(out)), p) for p in paths)
         for part in group:  # an empty unpartitioned table: its header only, as before
             if part.names[0] not in written:
                 paths, _ = write_table(spec, [], out, formats, stem=spec.file_stem(part.partition))
                 written.update((str(p.relative_to(out)), p) for p in paths)
-    return written
+    return written, found
 
 
 def publish(batch_date: dt.date, *, force: bool = False, url: str | None = None,
@@ -173,11 +168,6 @@ def publish(batch_date: dt.date, *, force: bool = False, url: str | None = None,
             return unchanged("nothing changed since")
 
         scanner = CellScanner(load_person_names(conn)) if write else None
-        findings = _scan_tables(conn, write, scanner) if write else []
-        if findings:
-            return refuse(f"personal data found in {len(findings)} cells, nothing published: {_summarise(findings)}",
-                          findings)
-
         root.mkdir(parents=True, exist_ok=True)
         tmp = root / f".{batch_date.isoformat()}.tmp-{os.getpid()}"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -190,7 +180,11 @@ def publish(batch_date: dt.date, *, force: bool = False, url: str | None = None,
                     # the digest of tonight's kind, for the next night to compare with
                     files[entry["name"]] = {**entry, "digest": part.digest, "unchanged": True,
                                             "changed_on": entry.get("changed_on", base.batch_date.isoformat())}
-            written = _write(conn, write, tmp) if write else {}
+            written, findings = _write(conn, write, tmp, scanner) if write else ({}, [])
+            if findings:
+                shutil.rmtree(tmp, ignore_errors=True)
+                return refuse(f"personal data found in {len(findings)} cells, nothing published: "
+                              f"{_summarise(findings)}", findings)
             findings = [f for p in written.values() for f in scan_file(p, scanner)]
             if findings:
                 shutil.rmtree(tmp, ignore_errors=True)

@@ -1,6 +1,6 @@
-"""The files of a publication: CSV (UTF-8 with BOM, so Excel shows Chinese) and XLSX, with
-Chinese headers, written in one streamed pass. Every text cell goes through
-ggzy.spreadsheet, so no cell is ever a formula a spreadsheet would run (formula
+"""The files of a publication: CSV (UTF-8 with BOM, so Excel shows Chinese) and XLSX
+(xlsx_writer.py), with Chinese headers, written in one streamed pass. Every text cell goes
+through ggzy.spreadsheet, so no cell is ever a formula a spreadsheet would run (formula
 injection, OWASP "CSV Injection"); numbers stay numbers."""
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ggzy import config, spreadsheet
 from ggzy.disclosure.tables import TableSpec
+from ggzy.disclosure.xlsx_writer import write_xlsx
 
 TZ = ZoneInfo(config.TIMEZONE)
 # What the bytes of a file depend on besides its rows and its table's layout: raise it
@@ -45,8 +46,8 @@ def _csv_value(v: object) -> str:
 
 
 def _xlsx_value(v: object) -> object:
-    if v is None:
-        return None
+    if v is None or type(v) is str:
+        return v
     if isinstance(v, bool):
         return "是" if v else "否"
     if isinstance(v, dt.datetime):
@@ -68,51 +69,27 @@ def write_table(spec: TableSpec, rows: Iterable[tuple], out: Path,
     given, e.g. tender_results/2026-02), both with Chinese headers, written in one pass over
     `rows` (streamed: neither file is held in memory). `formats`: Excel number format by
     column index (dates). Returns the two paths and the row count."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    formats = formats or {}
     headers = [c.header for c in spec.columns]
     it = iter(rows)
     head = list(itertools.islice(it, 200))  # column widths from the first rows
+    widths = [min(60, max(8, max([len(h) * 2] + [len(_csv_value(r[i])) for r in head]) + 2))
+              for i, h in enumerate(headers)]
     csv_path = out / f"{stem or spec.table}.csv"
     xlsx_path = out / f"{stem or spec.table}.xlsx"
     csv_path.parent.mkdir(parents=True, exist_ok=True)
-    # write-only workbook: rows go to the file as they come instead of staying as cell objects
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(_sheet_title(spec.title))
-    ws.freeze_panes = "A2"
-    for i, h in enumerate(headers):
-        width = max([len(h) * 2] + [len(_csv_value(r[i])) for r in head]) + 2
-        ws.column_dimensions[get_column_letter(i + 1)].width = min(60, max(8, width))
-    bold = Font(bold=True)
-    header_cells = []
-    for h in headers:
-        cell = WriteOnlyCell(ws, value=h)
-        cell.font = bold
-        header_cells.append(cell)
-    ws.append(header_cells)
     n = 0
     with open(csv_path, "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(headers)
-        for r in itertools.chain(head, it):
-            n += 1
-            w.writerow([_csv_value(v) for v in r])
-            values = [_xlsx_value(v) for v in r]
-            for i, v in enumerate(values):
-                if isinstance(v, str) and spreadsheet.formula_risk(v):
-                    values[i] = spreadsheet.text_cell(ws, v)
-            for i, fmt in formats.items():
-                if values[i] is not None:
-                    cell = WriteOnlyCell(ws, value=values[i])
-                    cell.number_format = fmt
-                    values[i] = cell
-            ws.append(values)
-    wb.properties.title = spec.title
-    wb.save(xlsx_path)
+
+        def rows_to_xlsx() -> Iterator[list[object]]:
+            nonlocal n
+            for r in itertools.chain(head, it):
+                n += 1
+                w.writerow([_csv_value(v) for v in r])
+                yield [_xlsx_value(v) for v in r]
+
+        write_xlsx(xlsx_path, spec.title, _sheet_title(spec.title), headers, widths, rows_to_xlsx(), formats)
     return [csv_path, xlsx_path], n
 
 

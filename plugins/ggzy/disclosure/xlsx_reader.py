@@ -6,6 +6,7 @@ openpyxl cells."""
 from __future__ import annotations
 
 import codecs
+import functools
 import html
 import itertools
 import re
@@ -13,19 +14,24 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-_XLSX_ROW = re.compile(r"<row\b[^>]*/>|<row\b.*?</row>", re.DOTALL)
-_XLSX_CELL = re.compile(r'<c r="([A-Z]+)([0-9]+)"([^>]*?)(?:/>|>(.*?)</c>)', re.DOTALL)
+# a row's start, a row's end (or an empty row) and a cell, in the order they come: one pass
+# over the XML (a pass per row, then a pass per cell, cost twice as much)
+_XLSX_ITEM = re.compile(r'<row\b[^>]*?(/?)>|(</row>)|<c r="([A-Z]+)[0-9]+"([^>]*?)(?:/>|>(.*?)</c>)', re.DOTALL)
 _XLSX_TEXT = re.compile(r"<t(?: [^>]*)?>(.*?)</t>", re.DOTALL)
 _XLSX_VALUE = re.compile(r"<v>(.*?)</v>", re.DOTALL)
 _XLSX_SST_ITEM = re.compile(r"<si>(.*?)</si>", re.DOTALL)
 
 
 def _xml_text(fragment: str) -> str:
+    if fragment.startswith("<is><t>") and fragment.endswith("</t></is>") and "<" not in fragment[7:-9]:
+        text = fragment[7:-9]  # one plain inline string, as most cells are: no search needed
+        return html.unescape(text) if "&" in text else text
     parts = _XLSX_TEXT.findall(fragment)
     text = parts[0] if len(parts) == 1 else "".join(parts)
     return html.unescape(text) if "&" in text else text
 
 
+@functools.cache
 def _column_index(letters: str) -> int:
     n = 0
     for ch in letters:
@@ -54,25 +60,28 @@ def _sheet_rows(chunks: Iterable[bytes], shared: list[str]) -> Iterator[list[obj
             continue
         cut = end + len("</row>") if chunk else end
         block, buf = buf[:cut], buf[cut:]
-        for row_xml in _XLSX_ROW.findall(block):
-            cells: list[object] = []
-            for col, _row, attrs, body in _XLSX_CELL.findall(row_xml):
-                body = body or ""
-                if 't="s"' in attrs:
-                    v = _XLSX_VALUE.search(body)
-                    text: object = shared[int(v.group(1))] if v else None
-                elif 't="inlineStr"' in attrs:
-                    text = _xml_text(body)
-                elif 't="str"' in attrs or 't="e"' in attrs:
-                    v = _XLSX_VALUE.search(body)
-                    text = _xml_text(f"<t>{v.group(1)}</t>") if v else None
-                else:  # a number (dates are numbers too): typed as openpyxl would read it
-                    v = _XLSX_VALUE.search(body)
-                    text = _number(v.group(1)) if v else None
-                i = _column_index(col)
+        cells: list[object] = []
+        for empty, end, col, attrs, body in _XLSX_ITEM.findall(block):
+            if not col:  # a row's start or end
+                if empty or end:  # <row .../> or </row>
+                    yield cells
+                cells = []
+                continue
+            if 't="inlineStr"' in attrs:
+                text: object = _xml_text(body)
+            elif 't="s"' in attrs:
+                v = _XLSX_VALUE.search(body)
+                text = shared[int(v.group(1))] if v else None
+            elif 't="str"' in attrs or 't="e"' in attrs:
+                v = _XLSX_VALUE.search(body)
+                text = _xml_text(f"<t>{v.group(1)}</t>") if v else None
+            else:  # a number (dates are numbers too): typed as openpyxl would read it
+                v = _XLSX_VALUE.search(body)
+                text = _number(v.group(1)) if v else None
+            i = _column_index(col)
+            if i >= len(cells):
                 cells.extend([None] * (i + 1 - len(cells)))
-                cells[i] = text
-            yield cells
+            cells[i] = text
 
 
 def xlsx_rows(path: Path) -> Iterator[list[object]]:
