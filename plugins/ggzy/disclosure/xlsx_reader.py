@@ -14,18 +14,21 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-# a row's start, a row's end (or an empty row) and a cell, in the order they come: one pass
-# over the XML (a pass per row, then a pass per cell, cost twice as much)
-_XLSX_ITEM = re.compile(r'<row\b[^>]*?(/?)>|(</row>)|<c r="([A-Z]+)[0-9]+"([^>]*?)(?:/>|>(.*?)</c>)', re.DOTALL)
+# In the order they come, one pass over the XML (a pass per row, then a pass per cell, cost
+# twice as much): a plain inline string (column, text) or number (column, value), the two
+# cells a publication writes; a row's start (empty: "/") or end; any other cell (column,
+# attributes, body).
+_XLSX_ITEM = re.compile(
+    r'<c r="([A-Z]+)[0-9]+"(?: s="[0-9]+")? t="inlineStr"><is><t>([^<]*)</t></is></c>'
+    r'|<c r="([A-Z]+)[0-9]+"(?: s="[0-9]+")? t="n"><v>([^<]*)</v></c>'
+    r'|<row\b[^>]*?(/?)>|(</row>)'
+    r'|<c r="([A-Z]+)[0-9]+"([^>]*?)(?:/>|>(.*?)</c>)', re.DOTALL)
 _XLSX_TEXT = re.compile(r"<t(?: [^>]*)?>(.*?)</t>", re.DOTALL)
 _XLSX_VALUE = re.compile(r"<v>(.*?)</v>", re.DOTALL)
 _XLSX_SST_ITEM = re.compile(r"<si>(.*?)</si>", re.DOTALL)
 
 
 def _xml_text(fragment: str) -> str:
-    if fragment.startswith("<is><t>") and fragment.endswith("</t></is>") and "<" not in fragment[7:-9]:
-        text = fragment[7:-9]  # one plain inline string, as most cells are: no search needed
-        return html.unescape(text) if "&" in text else text
     parts = _XLSX_TEXT.findall(fragment)
     text = parts[0] if len(parts) == 1 else "".join(parts)
     return html.unescape(text) if "&" in text else text
@@ -61,14 +64,18 @@ def _sheet_rows(chunks: Iterable[bytes], shared: list[str]) -> Iterator[list[obj
         cut = end + len("</row>") if chunk else end
         block, buf = buf[:cut], buf[cut:]
         cells: list[object] = []
-        for empty, end, col, attrs, body in _XLSX_ITEM.findall(block):
-            if not col:  # a row's start or end
-                if empty or end:  # <row .../> or </row>
+        for col_t, plain, col_n, number, empty, closed, col, attrs, body in _XLSX_ITEM.findall(block):
+            if col_t:
+                col, text = col_t, (html.unescape(plain) if "&" in plain else plain)
+            elif col_n:
+                col, text = col_n, _number(number)
+            elif not col:  # a row's start or end
+                if empty or closed:  # <row .../> or </row>
                     yield cells
                 cells = []
                 continue
-            if 't="inlineStr"' in attrs:
-                text: object = _xml_text(body)
+            elif 't="inlineStr"' in attrs:
+                text = _xml_text(body)
             elif 't="s"' in attrs:
                 v = _XLSX_VALUE.search(body)
                 text = shared[int(v.group(1))] if v else None
