@@ -68,28 +68,37 @@
           or test_name not in data_tests_row_tests() + ['unique', 'unique_combination'] -%}
         {{- return(none) -}}
     {%- endif -%}
+    {%- set passed = data_tests_passed_night() -%}
+    {%- if passed is none -%}
+        {{- return(none) -}}
+    {%- endif -%}
     {%- set rows = '(select * from ' ~ relation ~ (' where ' ~ where if where else '') ~ ')' -%}
     {%- set columns = [kwargs.get('column_name')] if test_name == 'unique' else (kwargs.get('columns') or []) -%}
     {%- if strategy == 'newest_version' -%}
-        {%- set feeds = [] -%}
         {%- for dep in tested.depends_on.nodes if dep in graph.sources -%}
-            {%- do feeds.append(graph.sources[dep].source_name) -%}
+            {%- if graph.sources[dep].source_name in passed.redelivered_feeds -%}
+                {{- return(none) -}}
+            {%- endif -%}
         {%- endfor -%}
-        {%- set loaded_after = data_tests_night_loaded_after(feeds) if feeds else none -%}
-        {%- if loaded_after is none -%}
-            {{- return(none) -}}
-        {%- endif -%}
-        {%- set night -%}night_rows.loaded_at > '{{ loaded_after }}'::timestamptz{%- endset -%}
+        {%- set night -%}night_rows.loaded_at > '{{ passed.loaded_after }}'::timestamptz{%- endset -%}
     {%- else -%}
         {%- set key = tested.config.get('unique_key') -%}
-        {%- set night_keys = data_tests_night_changed_keys(tested) -%}
-        {%- if night_keys is none -%}
+        {%- if not key or key is not string -%}
             {{- return(none) -}}
         {%- endif -%}
+        {%- set table = data_tests_night_table(tested, relation, passed) -%}
+        {%- if table.replaced_whole -%}
+            {{- return(none) -}}
+        {%- endif -%}
+        {#- the log keeps keys as text (a month end, say, is a date) -#}
+        {%- set night_keys -%}
+        select distinct changes.key_value from ops.model_changes as changes
+        where changes.model = '{{ tested.alias }}' and changes.logged_at > '{{ passed.gate_checked_at }}'::timestamptz
+        {%- endset -%}
         {#- a per-key model rewrites all rows of a key together: a duplicate of columns that include
             the key lies within one key, so the night's keys' rows are enough -#}
         {%- if test_name in data_tests_row_tests() or key in columns -%}
-            {%- set key_type = data_tests_lookup_types(relation, [key], night_keys, per_key=true) -%}
+            {%- set key_type = data_tests_lookup_types(table, [key], table.night_rows) -%}
             {%- if key_type is not none -%}
                 {%- set scoped -%}
     (select night_rows.* from ({{ night_keys }}) as night_keys cross join lateral (
@@ -123,9 +132,9 @@
         {%- endfor -%}
         {#- looked up by index, key by key, where an index leads with these columns (a semi-join
             would sort or hash the whole table: 14 s for a night's evaluations at scale 16) -#}
-        {%- set night_rows_sql = 'select 1 from ' ~ rows ~ ' as night_rows where ' ~ night -%}
+        {%- set table = data_tests_night_table(tested, relation, passed) -%}
         {%- if nullable | select('in', columns) | list | length == 0
-              and data_tests_lookup_types(relation, columns, night_rows_sql) is not none -%}
+              and data_tests_lookup_types(table, columns, table.night_rows) is not none -%}
             {%- set matches = [] -%}
             {%- for column in columns -%}
                 {%- do matches.append('all_rows.' ~ column ~ ' = night_keys.' ~ column) -%}
@@ -148,156 +157,177 @@
     {{- return(scoped) -}}
 {%- endmacro %}
 
-{#- The night's rows are those loaded after this instant (text), read from the ledgers the
-    nightly run writes (ops.run_ledger, ops.quality_gate): the start of the quality gate of the
-    newest run whose dbt_build succeeded, less var staging_lookback. None (test whole) when no
-    night has passed or a day of one of `feeds` was re-delivered since. -#}
-{% macro data_tests_night_loaded_after(feeds) -%}
-    {%- set query -%}
-        select (passed.gate_checked_at - interval '{{ var("staging_lookback", "0 seconds") }}')::text
-        from (
-            select min(gate.checked_at) as gate_checked_at
-            from ops.quality_gate as gate
-            where gate.run_id = (
-                select ledger.run_id
-                from ops.run_ledger as ledger
-                where ledger.task_states ->> 'dbt_build' = 'success'
-                order by ledger.finished_at desc nulls last
-                limit 1
-            )
-        ) as passed
-        where not exists (
-            select 1
-            from raw.batch_events as redelivery
-            where
-                redelivery.event = 'reloaded'
-                and redelivery.feed in ('{{ feeds | join("', '") }}')
-                and redelivery.at > passed.gate_checked_at - interval '{{ var("staging_lookback", "0 seconds") }}'
-        )
-    {%- endset -%}
-    {%- set found = run_query(query) -%}
-    {{- return(found.rows[0][0] if found.rows | length > 0 else none) -}}
+{#- What the night's tests of one dbt invocation share, read once by the first test that needs
+    it and kept for the others (the night's 105 scoped tests ran 198 queries as they compiled,
+    three of every four the same): a dict in the graph context, one entry per invocation_id.
+    The graph is the one object every node's context shares (dbt-core's flat graph, rebuilt by
+    each invocation); the entry of another invocation is dropped. -#}
+{% macro data_tests_night_cache() -%}
+    {%- set caches = graph.setdefault('ggzy_data_tests_night', {}) -%}
+    {%- if invocation_id not in caches -%}
+        {%- do caches.clear() -%}
+        {%- do caches.update({invocation_id: {'tables': {}}}) -%}
+    {%- endif -%}
+    {{- return(caches[invocation_id]) -}}
 {%- endmacro %}
 
-{#- A per-key model (strategy replace_changed_keys): the night's rows are those of the keys its
-    builds logged (macros/change_log.sql) since the last night that passed began its quality
-    gate (a key replaced then, tested then); none (test whole) when no night has passed or a
-    build after that night replaced the whole table. A whole replacement within that night (a
-    first build, a changed model's full refresh) was tested whole by that night's own tests, by
-    this same rule, so the next night needs only its keys (the night after a deploy once read
-    whole tables: 12 M pair rows, 44 s of tests at scale 16). A re-delivered day needs no
-    exception here: the keys it changes are recomputed, so logged. A whole replacement by hand
-    while a night runs, finished before the night's ledger row, counts as that night's: nights
-    and builds by hand are not run side by side (docs/architecture.md, operations). -#}
-{% macro data_tests_night_changed_keys(tested) -%}
-    {%- set key = tested.config.get('unique_key') -%}
-    {%- if not key or key is not string -%}
-        {{- return(none) -}}
-    {%- endif -%}
-    {#- the log keeps keys as text (a month end, say, is a date) -#}
-    {%- set query -%}
-        select passed.gate_checked_at::text
-        from (
-            select
-                min(gate.checked_at) as gate_checked_at,
-                min(passed_run.finished_at) as finished_at
-            from ops.quality_gate as gate
-            inner join (
+{#- The last night that passed, read once per invocation from the ledgers the nightly run
+    writes (ops.run_ledger, ops.quality_gate; nothing the build itself writes), or none (test
+    whole) when no night has passed:
+      - gate_checked_at: when the newest run whose dbt_build succeeded began its quality gate;
+      - finished_at: when that run finished (its gate's start if not recorded);
+      - loaded_after: gate_checked_at less var staging_lookback, as staging's own watermark:
+        the night's rows of a staging model are those loaded after it;
+      - redelivered_feeds: the feeds a day of which was re-delivered since (raw.batch_events). -#}
+{% macro data_tests_passed_night() -%}
+    {%- set cache = data_tests_night_cache() -%}
+    {%- if 'passed' not in cache -%}
+        {%- set lookback -%}interval '{{ var("staging_lookback", "0 seconds") }}'{%- endset -%}
+        {%- set query -%}
+            with passed_run as (
                 select ledger.run_id, ledger.finished_at
                 from ops.run_ledger as ledger
                 where ledger.task_states ->> 'dbt_build' = 'success'
                 order by ledger.finished_at desc nulls last
                 limit 1
-            ) as passed_run on gate.run_id = passed_run.run_id
-        ) as passed
-        where passed.gate_checked_at is not null and not exists (
-            select 1
-            from ops.model_changes as whole
-            where
-                whole.model = '{{ tested.alias }}'
-                and whole.key_value is null
-                and whole.logged_at > coalesce(passed.finished_at, passed.gate_checked_at)
-        )
-    {%- endset -%}
-    {%- set found = run_query(query) -%}
-    {%- if found.rows | length == 0 -%}
-        {{- return(none) -}}
+            ),
+
+            passed as (
+                select
+                    min(gate.checked_at) as gate_checked_at,
+                    min(passed_run.finished_at) as finished_at
+                from ops.quality_gate as gate
+                inner join passed_run on gate.run_id = passed_run.run_id
+            )
+
+            select
+                passed.gate_checked_at::text as gate_checked_at,
+                coalesce(passed.finished_at, passed.gate_checked_at)::text as finished_at,
+                (passed.gate_checked_at - {{ lookback }})::text as loaded_after,
+                (
+                    select coalesce(json_agg(distinct redelivery.feed), '[]')
+                    from raw.batch_events as redelivery
+                    where redelivery.event = 'reloaded' and redelivery.at > passed.gate_checked_at - {{ lookback }}
+                )::text as redelivered_feeds
+            from passed
+            where passed.gate_checked_at is not null
+        {%- endset -%}
+        {%- set found = run_query(query) -%}
+        {%- set row = found.rows[0] if found.rows | length > 0 else none -%}
+        {%- do cache.update({'passed': none if row is none else {
+            'gate_checked_at': row[0], 'finished_at': row[1], 'loaded_after': row[2],
+            'redelivered_feeds': fromjson(row[3])}}) -%}
     {%- endif -%}
-    {%- set night_keys -%}
-        select distinct changes.key_value from ops.model_changes as changes
-        where changes.model = '{{ tested.alias }}' and changes.logged_at > '{{ found.rows[0][0] }}'::timestamptz
-    {%- endset -%}
-    {{- return(night_keys) -}}
+    {{- return(cache.passed) -}}
 {%- endmacro %}
 
-{#- Whether a test should look the night's keys up one by one: the types of `columns` of
-    `relation` (in their order) when an index without a predicate leads with exactly these
-    columns (in any order) and the rows to fetch are few, at most var data_tests_lookup_max_share
-    (5 %) of the table (the night's
-    keys, `keys_sql`, times the rows per key: the key's statistics when `per_key`, else one row
-    each); none otherwise: no index, a table not yet analysed or not there, or a night that
-    touched much of it (a back-fill), which one scan of the table reads faster. -#}
-{% macro data_tests_lookup_types(relation, columns, keys_sql, per_key=false) -%}
-    {%- set names = "array['" ~ columns | join("', '") ~ "']::text[]" -%}
-    {%- set query -%}
-        with target as (
-            select to_regclass(format('%I.%I', '{{ relation.schema }}', '{{ relation.identifier }}')) as oid
-        ),
+{#- What the night's tests of one model need to know of its table, read once per invocation by
+    its first test (after the model's build, which its tests follow; a per-key model's build
+    logs its keys):
+      - replaced_whole (per-key models): a build replaced the whole table after the passed night
+        finished: its tests read whole. A whole replacement within that night (a first build, a
+        changed model's full refresh) was tested whole by that night's own tests, by this same
+        rule, so the next night needs only its keys (the night after a deploy once read whole
+        tables: 12 M pair rows, 44 s of tests at scale 16). A re-delivered day needs no
+        exception here: the keys it changes are recomputed, so logged. A whole replacement by
+        hand while a night runs, finished before the night's ledger row, counts as that night's:
+        nights and builds by hand are not run side by side (docs/architecture.md, operations);
+      - night_keys, rows_per_key (per-key models): the keys the builds logged since the passed
+        night began its gate (a key replaced then, tested then), and the rows a key has by the
+        key's statistics (1 when not analysed);
+      - night_rows: the rows of those keys by that estimate; in staging, the rows loaded after
+        passed.loaded_after (counted);
+      - reltuples, columns (name: type), indexes (those without a predicate, each its columns in
+        order; an expression is null). -#}
+{% macro data_tests_night_table(tested, relation, passed) -%}
+    {%- set cache = data_tests_night_cache() -%}
+    {%- if tested.unique_id not in cache.tables -%}
+        {%- set per_key = tested.config.get('incremental_strategy') == 'replace_changed_keys' -%}
+        {%- set key = tested.config.get('unique_key') -%}
+        {%- set query -%}
+            with target as (
+                select to_regclass(format('%I.%I', '{{ relation.schema }}', '{{ relation.identifier }}')) as oid
+            )
 
-        tested_table as (
-            select tables.reltuples
-            from pg_class as tables
-            inner join target on tables.oid = target.oid
-        ),
-
-        typed as (
             select
-                count(*) as n_columns,
-                string_agg(format_type(a.atttypid, a.atttypmod), '|' order by array_position({{ names }}, a.attname::text))
-                    as types
-            from pg_attribute as a
-            inner join target on a.attrelid = target.oid
-            where
-                a.attname = any({{ names }})
-                and exists (
-                    select 1
+                (select tables.reltuples from pg_class as tables where tables.oid = target.oid) as reltuples,
+                (
+                    select json_object_agg(a.attname, format_type(a.atttypid, a.atttypmod))
+                    from pg_attribute as a
+                    where a.attrelid = target.oid and a.attnum > 0 and not a.attisdropped
+                )::text as columns,
+                (
+                    select json_agg((
+                        select array_agg(b.attname::text order by k.n)
+                        from unnest(string_to_array(i.indkey::text, ' ')::int2[]) with ordinality as k (attnum, n)
+                        left join pg_attribute as b on b.attrelid = i.indrelid and b.attnum = k.attnum
+                    ))
                     from pg_index as i
-                    where
-                        i.indrelid = a.attrelid
-                        and i.indpred is null
-                        and (
-                            select array_agg(b.attname::text order by b.attname::text)
-                            from pg_attribute as b
-                            where
-                                b.attrelid = i.indrelid
-                                and b.attnum = any((string_to_array(i.indkey::text, ' ')::int2[])[1:{{ columns | length }}])
-                        ) = (select array_agg(c order by c) from unnest({{ names }}) as c)
-                )
-        ),
-
-        rows_per_key as (
+                    where i.indrelid = target.oid and i.indpred is null
+                )::text as indexes,
             {%- if per_key %}
-            select case when stats.n_distinct > 0 then tested_table.reltuples / stats.n_distinct
-                    when stats.n_distinct < 0 then -1 / stats.n_distinct end as n_rows
-            from pg_stats as stats
-            cross join tested_table
-            where stats.schemaname = '{{ relation.schema }}' and stats.tablename = '{{ relation.identifier }}'
-                and stats.attname = '{{ columns[0] }}'
+                exists (
+                    select 1
+                    from ops.model_changes as whole
+                    where
+                        whole.model = '{{ tested.alias }}'
+                        and whole.key_value is null
+                        and whole.logged_at > '{{ passed.finished_at }}'::timestamptz
+                ) as replaced_whole,
+                (
+                    select count(distinct changes.key_value)
+                    from ops.model_changes as changes
+                    where changes.model = '{{ tested.alias }}' and changes.logged_at > '{{ passed.gate_checked_at }}'::timestamptz
+                ) as night_keys,
+                (
+                    select case when stats.n_distinct > 0 then tables.reltuples / stats.n_distinct
+                            when stats.n_distinct < 0 then -1 / stats.n_distinct end
+                    from pg_stats as stats
+                    inner join pg_class as tables on tables.oid = target.oid
+                    where stats.schemaname = '{{ relation.schema }}' and stats.tablename = '{{ relation.identifier }}'
+                        and stats.attname = '{{ key }}'
+                    limit 1
+                ) as rows_per_key,
+                null::bigint as night_rows
             {%- else %}
-            select 1.0 as n_rows
+                false as replaced_whole,
+                null::bigint as night_keys,
+                null::float8 as rows_per_key,
+                (
+                    select count(*) from {{ relation }} as night_rows
+                    where night_rows.loaded_at > '{{ passed.loaded_after }}'::timestamptz
+                ) as night_rows
             {%- endif %}
-        )
+            from target
+        {%- endset -%}
+        {%- set row = run_query(query).rows[0] -%}
+        {%- set night_keys = (row[4] or 0) | float -%}
+        {%- set rows_per_key = (row[5] or 1) | float -%}
+        {%- do cache.tables.update({tested.unique_id: {
+            'reltuples': (row[0] or 0) | float, 'columns': fromjson(row[1] or '{}'), 'indexes': fromjson(row[2] or '[]'),
+            'replaced_whole': row[3], 'night_keys': night_keys, 'rows_per_key': rows_per_key,
+            'night_rows': night_keys * rows_per_key if per_key else (row[6] or 0) | float}}) -%}
+    {%- endif -%}
+    {{- return(cache.tables[tested.unique_id]) -}}
+{%- endmacro %}
 
-        select typed.types
-        from typed
-        cross join tested_table
-        where
-            typed.n_columns = {{ columns | length }}
-            and tested_table.reltuples > 0
-            and (select count(*) from ({{ keys_sql }}) as night_keys)
-                * coalesce((select rows_per_key.n_rows from rows_per_key limit 1), 1.0)
-                <= {{ var('data_tests_lookup_max_share', 0.05) }} * tested_table.reltuples
-    {%- endset -%}
-    {%- set found = run_query(query) -%}
-    {{- return(found.rows[0][0].split('|') if found.rows | length > 0 else none) -}}
+{#- Whether a test should look the night's rows up one key at a time: the types of `columns` of
+    the tested table (`table`, data_tests_night_table; in their order) when an index without a
+    predicate leads with exactly these columns (in any order) and the rows to fetch,
+    `n_rows`, are few, at most var data_tests_lookup_max_share (5 %) of the table; none
+    otherwise: no index, a table not yet analysed or not there, or a night that touched much of
+    it (a back-fill), which one scan of the table reads faster. -#}
+{% macro data_tests_lookup_types(table, columns, n_rows) -%}
+    {%- if table.reltuples <= 0 or n_rows > var('data_tests_lookup_max_share', 0.05) * table.reltuples
+          or columns | reject('in', table.columns) | list | length > 0 -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- for index in table.indexes if (index[:columns | length] | map('string') | sort | list) == (columns | sort | list) -%}
+        {%- set types = [] -%}
+        {%- for column in columns -%}
+            {%- do types.append(table.columns[column]) -%}
+        {%- endfor -%}
+        {{- return(types) -}}
+    {%- endfor -%}
+    {{- return(none) -}}
 {%- endmacro %}
