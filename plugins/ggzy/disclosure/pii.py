@@ -144,16 +144,24 @@ def load_person_names(conn: psycopg.Connection) -> NameIndex:
     for table, queries in person_sql.items():
         if _exists(conn, table):
             for q in queries:
-                for (name,) in conn.execute(q.format(t=table)):
-                    if name and name.strip():
-                        idx.persons.add(name.strip())
+                idx.persons.update(_names(conn, q.format(t=table)))
     for table, q in company_sql.items():
         if _exists(conn, table):
-            for (name,) in conn.execute(q.format(t=table)):
-                if name and name.strip():
-                    idx.companies.add(name.strip())
+            idx.companies.update(_names(conn, q.format(t=table)))
     idx.companies -= idx.persons
     return idx
+
+
+def _names(conn: psycopg.Connection, query: str) -> set[str]:
+    """The non-blank values of a one-column query, stripped. Fetched as one text of the values
+    joined by line breaks, and apart the few that hold one: a row per value took three times
+    as long (400k names at scale 16, and they grow with the history)."""
+    joined, broken = conn.execute(
+        f"select string_agg(v, E'\\n') filter (where strpos(v, E'\\n') = 0), "
+        f"array_agg(v) filter (where strpos(v, E'\\n') > 0) from ({query}) as q(v)").fetchone()
+    names = {n.strip() for n in itertools.chain(joined.split("\n") if joined else (), broken or ())}
+    names.discard("")
+    return names
 
 
 def _exists(conn: psycopg.Connection, relation: str) -> bool:
