@@ -60,6 +60,12 @@ def test_the_same_rows_make_the_same_bytes(tmp_path):
     assert sha256(other) != sha256(first)
 
 
+def test_a_number_without_a_value_is_an_empty_cell(tmp_path):
+    (_, path), _ = write_table(SPEC, [("a", float("nan"), None, None, None), ("b", decimal.Decimal("Infinity"),
+                                                                             None, None, None)], tmp_path)
+    assert [r[:2] for r in xlsx_rows(path)][1:] == [["a"], ["b"]]
+
+
 def test_a_control_character_is_refused(tmp_path):
     with pytest.raises(ValueError, match="control character"):
         write_table(SPEC, [("a\x01b", 1, None, None, None)], tmp_path)

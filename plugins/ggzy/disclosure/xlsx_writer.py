@@ -8,12 +8,13 @@ same bytes.
 
 Cells: text as inline strings, with Excel's quote prefix where a spreadsheet would run it
 (ggzy.spreadsheet; never a formula); int, float as numbers; date and datetime (naive) as
-Excel serial numbers with a date format; None and "" as no cell.
+Excel serial numbers with a date format; None, "", NaN and infinity as no cell.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -116,6 +117,8 @@ def _cell(ref: str, value: object, date_style: int | None) -> str:
     if isinstance(value, dt.date):
         style = date_style or NUMBER_FORMATS["yyyy-mm-dd hh:mm:ss" if isinstance(value, dt.datetime) else "yyyy-mm-dd"]
         return f'<c r="{ref}" s="{style}" t="n"><v>{serial(value):.16g}</v></c>'
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""  # NaN, infinity: no number a cell holds (openpyxl wrote them empty)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f'<c r="{ref}" t="n"><v>{value:.16g}</v></c>'
     raise TypeError(f"cell {ref}: {type(value).__name__} is not a value an .xlsx cell takes here")
@@ -129,6 +132,7 @@ def write_xlsx(path: Path, title: str, sheet: str, headers: Sequence[str], width
     letters = [column_letter(i) for i in range(len(headers))]
     styles = {i: NUMBER_FORMATS[f] for i, f in (formats or {}).items()}
     cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{w:g}" customWidth="1"/>' for i, w in enumerate(widths))
+    cols = f"<cols>{cols}</cols>" if cols else ""  # the schema wants no empty <cols>
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         def part(name: str, xml: str) -> None:
             z.writestr(zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0)), _HEAD + xml, zipfile.ZIP_DEFLATED)
@@ -151,7 +155,7 @@ def write_xlsx(path: Path, title: str, sheet: str, headers: Sequence[str], width
             fh.write((f'{_HEAD}<worksheet {_NS}><sheetViews><sheetView workbookViewId="0">'
                       '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
                       '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
-                      f'<sheetFormatPr defaultRowHeight="15"/><cols>{cols}</cols>'
+                      f'<sheetFormatPr defaultRowHeight="15"/>{cols}'
                       f'<sheetData><row r="1">{head}</row>').encode())
             chunk: list[str] = []
             for r, row in enumerate(rows, start=2):
