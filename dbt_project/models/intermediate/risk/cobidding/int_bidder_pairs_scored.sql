@@ -160,6 +160,13 @@ changed as (
 
 ),
 
+{#- on a night, the lots to judge looked up by index (the table, below); an optional `and` that
+    renders as `and true` on a full build, so that the linted text is indented alike either way -#}
+{%- set judged_lot = (
+    'lot_bidders.tender_id = any(' ~ candidates_array('select changed.tender_id from changed') ~ ')'
+    if is_incremental() else 'true'
+) %}
+
 -- the bidders of the lots to judge, in a population (on a night by index on the lot: the table,
 -- not the CTE, which would copy the 2.2 M rows of the history at scale 16 to hash them)
 judged_bidders as (
@@ -173,9 +180,7 @@ judged_bidders as (
     {%- endif %}
     where
         lot_bidders.category is not null and lot_bidders.prefecture_code is not null
-        {%- if is_incremental() %}
-        and lot_bidders.tender_id = any({{ candidates_array('select changed.tender_id from changed') }})
-        {%- endif %}
+        and {{ judged_lot }}
 
 ),
 
