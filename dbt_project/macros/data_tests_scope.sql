@@ -4,7 +4,7 @@
     macros/materializations/tests/where_subquery.sql, overridden here; the test's own `where`
     config still applies first). With --vars '{data_tests_scope: night}' (the nightly DAG's
     dbt_build), a test on an incremental staging model (strategy newest_version) reads only:
-      - not_null, accepted_values, accepted_range, expression_is_true, relationships: the rows
+      - not_null, columns_not_null, accepted_values, accepted_range, expression_is_true, relationships: the rows
         of the night (relationships' parent side, its `to`, is read whole as before);
       - unique, unique_combination: every row whose key one of the night's rows has, so a new
         row that repeats an old key still fails.
@@ -50,7 +50,7 @@
 
 {#- Tests whose verdict on a row depends on that row alone. -#}
 {% macro data_tests_row_tests() -%}
-    {{- return(['not_null', 'accepted_values', 'accepted_range', 'expression_is_true', 'relationships']) -}}
+    {{- return(['not_null', 'columns_not_null', 'accepted_values', 'accepted_range', 'expression_is_true', 'relationships']) -}}
 {%- endmacro %}
 
 {#- The scoped subquery of the test being compiled (context `model` is the test node), or none
