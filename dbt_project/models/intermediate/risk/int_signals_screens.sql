@@ -29,6 +29,12 @@ pairs as not materialized (
 
 ),
 
+firm_lots as not materialized (
+
+    select * from {{ ref('int_lot_bidders') }}
+
+),
+
 flagged_lots as (
 
     select tender_id
@@ -84,6 +90,26 @@ price_signals as (
 
 ),
 
+-- the ring lots, read once for both rules: the network's rows are wide (327 MB at scale 16) and
+-- each rule scanned them whole
+ring_lots as materialized (
+
+    select
+        tender_id,
+        signal_date,
+        ring_member_ids,
+        cobid_score,
+        recurring_pairs,
+        cover_bids,
+        n_bidders,
+        winner_id,
+        rotation_score,
+        is_rotation_lot
+    from network
+    where is_ring_lot
+
+),
+
 ring_signals as (
 
     select
@@ -98,8 +124,7 @@ ring_signals as (
             'cover_bids', cover_bids,
             'n_bidders', n_bidders
         ) as evidence
-    from network
-    where is_ring_lot
+    from ring_lots
 
 ),
 
@@ -116,48 +141,37 @@ rotation_signals as (
             'rotation_score', round(rotation_score::numeric, 3),
             'recurring_pairs', recurring_pairs
         ) as evidence
-    from network
-    where is_ring_lot and is_rotation_lot
+    from ring_lots
+    where is_rotation_lot
 
 ),
 
--- perennial losers: many bids, no win, mostly in lots won by a recurrent co-bidding partner.
--- Only a firm with at least perennial_min_bids bids and none won can be one (a firm's lots are
--- at most its bids): only those firms' lots are grouped, and each lot's winner is looked up
--- among the firm's recurrent pairs by index, instead of grouping every firm's lots and every
--- recurrent pair of the history (24 of the 27 s of this model at scale 16; 1,248 such firms)
+-- perennial losers: many lots, no win, mostly in lots won by a recurrent co-bidding partner.
+-- A firm's lots are its rows of int_lot_bidders (firm_lots: one per lot and bidder, from all its
+-- bids: whether it won, the lot's winner). Only a firm with at least perennial_min_bids lots and
+-- none won can be one: only those firms' lots are read (by index), and each lot's winner is looked
+-- up among the firm's recurrent pairs by index, instead of grouping every firm's lots and every
+-- recurrent pair of the history (24 of the 27 s of this model at scale 16; 1,248 such firms). The
+-- firms are found among the lot-bidders, not the bids: grouping every bid of the history twice
+-- (the firms, then their lots) read the widest table of the night twice
 loser_candidates as (
 
     select bidder_id
-    from bids
+    from firm_lots
     group by bidder_id
-    having count(*) >= {{ var('perennial_min_bids', 10) }} and not bool_or(is_winner)
-
-),
-
-bidder_lots as (
-
-    select
-        bids.bidder_id,
-        bids.tender_id,
-        bool_or(bids.is_winner) as won,
-        min(bids.winner_id) as winner_id,
-        max(bids.bid_date) as bid_date
-    from bids
-    where bids.bidder_id in (select loser_candidates.bidder_id from loser_candidates)
-    group by bids.bidder_id, bids.tender_id
+    having count(*) >= {{ var('perennial_min_bids', 10) }} and not bool_or(won)
 
 ),
 
 -- a lot won by a recurrent partner: its winner and the firm are a recurrent pair (a pair's firms
--- are stored in order, bidder_a < bidder_b)
-partner_wins as (
+-- are stored in order, bidder_a < bidder_b); materialized: the firms' counts read partner_id three
+-- times, and inlined, each read looked the pair up again
+partner_wins as materialized (
 
     select
-        bidder_lots.bidder_id,
-        bidder_lots.tender_id,
-        bidder_lots.won,
-        bidder_lots.bid_date,
+        firm_lots.bidder_id,
+        firm_lots.tender_id,
+        firm_lots.won,
         case
             when exists (
                     select 1
@@ -165,12 +179,13 @@ partner_wins as (
                     where
                         pairs.is_recurrent
                         and (
-                            (pairs.bidder_a = bidder_lots.bidder_id and pairs.bidder_b = bidder_lots.winner_id)
-                            or (pairs.bidder_a = bidder_lots.winner_id and pairs.bidder_b = bidder_lots.bidder_id)
+                            (pairs.bidder_a = firm_lots.bidder_id and pairs.bidder_b = firm_lots.winner_id)
+                            or (pairs.bidder_a = firm_lots.winner_id and pairs.bidder_b = firm_lots.bidder_id)
                         )
-                ) then bidder_lots.winner_id
+                ) then firm_lots.winner_id
         end as partner_id
-    from bidder_lots
+    from firm_lots
+    where firm_lots.bidder_id in (select loser_candidates.bidder_id from loser_candidates)
 
 ),
 
@@ -181,8 +196,7 @@ losers as (
         count(*) as n_lots,
         count(*) filter (where won) as n_wins,
         count(*) filter (where partner_id is not null) as n_lots_won_by_partner,
-        array_agg(distinct partner_id) filter (where partner_id is not null) as partners,
-        max(bid_date) as last_bid_date
+        array_agg(distinct partner_id) filter (where partner_id is not null) as partners
     from partner_wins
     group by bidder_id
 
@@ -192,7 +206,11 @@ loser_signals as (
 
     select
         bidder_id,
-        last_bid_date as signal_date,
+        -- the firm's last bid (its bids read by index)
+        (
+            select max(bids.bid_date) from bids
+            where bids.bidder_id = losers.bidder_id
+        ) as signal_date,
         array[bidder_id] || partners as entity_ids,
         n_lots_won_by_partner::numeric / n_lots as score,
         jsonb_build_object(
