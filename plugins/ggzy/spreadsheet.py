@@ -33,17 +33,6 @@ def neutralise_text(text: str) -> str:
     return "'" + text if formula_risk(text) else text
 
 
-def text_cell(ws, text: str):
-    """An openpyxl write-only cell that is text whatever it starts with (openpyxl stores
-    a string starting with "=" as a formula)."""
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(ws, value=text)
-    cell.data_type = "s"
-    cell.quotePrefix = True
-    return cell
-
-
 def csv_cells(values) -> list:
     """A CSV row as it may be written for people: None as empty, text neutralised, numbers
     and dates as they are."""
