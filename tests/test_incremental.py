@@ -62,7 +62,7 @@ PER_LOT_TABLES = ("intermediate.int_lots_price_screened", "intermediate.int_lot_
                   "intermediate.int_lots_summarised", "intermediate.int_lots_bid_collusion_signals",
                   "intermediate.int_lots_related_bidders_signals", "intermediate.int_tenders_linked_to_projects",
                   "intermediate.int_lots_split_purchase_signals", "intermediate.int_tenders_traced_undated",
-                  "intermediate.int_tenders_assigned_to_departments")
+                  "intermediate.int_tenders_assigned_to_departments", "intermediate.int_entity_links_classified")
 # the per-key tables of the experts and the report dates: few rows or none at this scale (no
 # expert meets a winner four times in eight days), compared all the same
 SPARSE_PER_KEY_TABLES = ("intermediate.int_expert_panels", "intermediate.int_lots_employed_experts",
@@ -76,9 +76,10 @@ INCREMENTAL_PER_LOT_MODELS = ("int_lots_price_screened", "int_lots_price_pattern
                               "int_lots_split_purchase_signals", "int_tenders_traced_undated",
                               "int_tenders_assigned_to_departments", "int_expert_panels", "int_lots_employed_experts",
                               "int_expert_winner_pairs_counted", "int_expert_bidder_pairs_counted",
-                              "int_tender_report_dates")
+                              "int_tender_report_dates", "fct_tender_risk_undated", "int_entity_links_classified")
 # the signals of the per-lot signal models (their rows without placeholders): few or none at this scale
-PER_LOT_SIGNAL_TABLES = ("intermediate.int_signals_bid_collusion", "intermediate.int_signals_related_bidders")
+PER_LOT_SIGNAL_TABLES = ("intermediate.int_signals_bid_collusion", "intermediate.int_signals_related_bidders",
+                         "intermediate.int_signals_screens")
 # the co-bidding network, judged as of each lot's date and incremental by lot (a back-filled day
 # re-judges every lot since), built with the per-lot models; int_signals_experts is rebuilt every
 # night from incremental inputs: a drift of theirs would show in it first
@@ -90,7 +91,8 @@ NETWORK_TABLES = ("intermediate.int_bidder_pairs_scored", "intermediate.int_lot_
 # since their last build (macro changed_keys_since_last_staged), every lot after a re-delivery
 STAGED_PER_LOT_MODELS = ("int_bids_joined_to_lots", "int_lots_summarised", "int_expert_scores_judged",
                          "int_lots_related_bidders_signals", "int_tenders_traced_undated",
-                         "int_tenders_assigned_to_departments")
+                         "int_tenders_assigned_to_departments", "int_entity_links_classified",
+                         "int_tenders_linked_to_projects")
 ADDED_BID = "BID-DELIVERED-ONCE"  # in the first delivery of an altered day only
 ADDED_ON_EMPTY_DAY = "BID-ON-A-DAY-WITHOUT-BIDS"  # ditto, on a day whose real delivery has no bids
 
@@ -170,8 +172,9 @@ def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | N
                  "+int_expert_scores_judged", "+int_lots_summarised", "+int_signals_bid_collusion",
                  "+int_signals_related_bidders", "+int_lot_network_scores", "+int_tenders_linked_to_projects",
                  "+int_lots_split_purchase_signals", "+int_tenders_traced_undated", "+int_lots_employed_experts",
+                 "+int_entity_links_classified", "+int_signals_screens",
                  "+int_expert_winner_pairs_counted", "+int_expert_bidder_pairs_counted", "+int_tender_report_dates",
-                 "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+                 "+fct_tender_risk_undated", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
         elif what in ("build", "full refresh"):  # seeds and models, as the night (its tests aside)
             ggzy(env, "dbt", "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
                  *(["--full-refresh"] if what == "full refresh" else []))
