@@ -11,7 +11,7 @@ previous day's interval, so logical date D processes the batches of day D):
    re-delivered batches replace the day's partition.
 3. `quality_gate` — Great Expectations checkpoints on the day's raw batches → `ops.quality_gate`.
 4. `dbt_build` — the whole dbt project (staging → marts, data tests; unit tests run in CI)
-   through astronomer-cosmos.
+   through astronomer-cosmos, the longest chain of ready models first (`ggzy.dbt_scheduler`).
 5. `sync_alerts` — risk signals → `ops.alerts` (stable ids; raised once, then updated).
 6. `notify_alerts` — new alerts at or above `GGZY_NOTIFY_MIN_SEVERITY` sent to their
    departments once (触发式监管, `ops.alert_notifications`); `register_clues` — problem
@@ -30,6 +30,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, task
 from cosmos import ProfileConfig
+from cosmos.constants import InvocationMode
 from cosmos.operators.local import DbtBuildLocalOperator
 from cosmos.profiles import PostgresUserPasswordProfileMapping
 
@@ -54,6 +55,17 @@ profile = ProfileConfig(
     target_name="warehouse",
     profile_mapping=PostgresUserPasswordProfileMapping(conn_id="ggzy_warehouse", profile_args=dbt_profile_args()),
 )
+
+
+class DbtBuildLongestChainFirst(DbtBuildLocalOperator):
+    """cosmos's `dbt build`, in this process, starting the longest chain of ready nodes first
+    (ggzy.dbt_scheduler; `ggzy dbt` runs dbt the same way)."""
+
+    def execute(self, context, **kwargs):
+        from ggzy.dbt_scheduler import install
+
+        install()
+        return super().execute(context, **kwargs)
 
 
 @dag(
@@ -94,8 +106,9 @@ def ggzy_nightly():
 
         return pipeline.quality_gate(warehouse_url(), batch_date_of(context), context["run_id"])
 
-    dbt_build = DbtBuildLocalOperator(
+    dbt_build = DbtBuildLongestChainFirst(
         task_id="dbt_build",
+        invocation_mode=InvocationMode.DBT_RUNNER,
         project_dir=DBT_PROJECT_DIR,
         profile_config=profile,
         install_deps=False,

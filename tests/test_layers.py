@@ -35,13 +35,13 @@ FEEDBACK_SOURCES = {
 
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory) -> dict:
-    from ggzy.transform import dbt_env, dbt_executable
+    from ggzy.transform import dbt_command, dbt_env
 
     out = tmp_path_factory.mktemp("dbt-parse")
     # parse compiles without a connection: a URL no server answers proves it
     env = dbt_env("postgresql://ggzy@127.0.0.1:1/ggzy") | {
         "DBT_TARGET_PATH": str(out / "target"), "DBT_LOG_PATH": str(out / "logs")}
-    proc = subprocess.run([dbt_executable(), "parse", "--no-partial-parse"], cwd=config.dbt_project_dir(),
+    proc = subprocess.run([*dbt_command(), "parse", "--no-partial-parse"], cwd=config.dbt_project_dir(),
                           env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:]
     return json.loads((out / "target" / "manifest.json").read_text(encoding="utf-8"))

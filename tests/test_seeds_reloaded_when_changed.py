@@ -14,7 +14,7 @@ import pytest
 from psycopg import sql
 
 from ggzy import config
-from ggzy.transform import dbt_env, dbt_executable
+from ggzy.transform import dbt_command, dbt_env
 
 SEED = "calendar_overrides"
 
@@ -47,7 +47,7 @@ def database_url(warehouse_url):
 def seed(project: Path, url: str, *flags: str) -> str:
     """`dbt seed` of the one seed; the load's status as dbt reports it (INSERT n, CREATE n, UNCHANGED 0)."""
     target = project / "target"
-    proc = subprocess.run([dbt_executable(), "seed", "-s", SEED, *flags], cwd=project, capture_output=True,
+    proc = subprocess.run([*dbt_command(), "seed", "-s", SEED, *flags], cwd=project, capture_output=True,
                           text=True, env=dict(dbt_env(url), DBT_PROFILES_DIR=str(project),
                                               DBT_TARGET_PATH=str(target), DBT_LOG_PATH=str(project / "logs")))
     assert proc.returncode == 0, proc.stdout[-3000:]

@@ -86,7 +86,7 @@ def test_superset_reads_the_same_url(monkeypatch):
 def test_a_real_server_honours_the_encoded_password_and_sslmode(warehouse_url, tmp_path):
     """dbt connects with a password that needs encoding, and obeys ?sslmode: the embedded
     server speaks no SSL, so sslmode=require must be refused (the option reached libpq)."""
-    from ggzy.transform import dbt_env, dbt_executable
+    from ggzy.transform import dbt_command, dbt_env
 
     with psycopg.connect(warehouse_url, autocommit=True) as conn:
         conn.execute("drop role if exists ggzy_url_test")
@@ -97,7 +97,7 @@ def test_a_real_server_honours_the_encoded_password_and_sslmode(warehouse_url, t
 
         def dbt_debug(url: str) -> subprocess.CompletedProcess:
             env = dbt_env(url) | {"DBT_TARGET_PATH": str(tmp_path / "target"), "DBT_LOG_PATH": str(tmp_path / "logs")}
-            return subprocess.run([dbt_executable(), "debug", "--connection"], cwd=config.dbt_project_dir(), env=env,
+            return subprocess.run([*dbt_command(), "debug", "--connection"], cwd=config.dbt_project_dir(), env=env,
                                   capture_output=True, text=True, timeout=300)
 
         ok = dbt_debug(base + "?sslmode=disable")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from ggzy import config, settings
 
@@ -57,14 +56,14 @@ def libpq_environment(url: str | None = None) -> dict[str, str]:
     return out
 
 
-def dbt_executable() -> str:
-    exe = Path(sys.executable).with_name("dbt")
-    return str(exe) if exe.exists() else "dbt"
+def dbt_command() -> list[str]:
+    """`dbt` of this Python, starting the longest chain of a run first (ggzy.dbt_scheduler)."""
+    return [sys.executable, "-m", "ggzy.dbt_scheduler"]
 
 
 def run_dbt(args: list[str], url: str | None = None, check: bool = True) -> int:
     """Run `dbt <args>` in the project directory; returns the exit code."""
-    proc = subprocess.run([dbt_executable(), *args], cwd=config.dbt_project_dir(), env=dbt_env(url))
+    proc = subprocess.run([*dbt_command(), *args], cwd=config.dbt_project_dir(), env=dbt_env(url))
     if check and proc.returncode != 0:
         raise SystemExit(f"dbt {' '.join(args)} failed with exit code {proc.returncode}")
     return proc.returncode

@@ -14,7 +14,7 @@ import subprocess
 import yaml
 
 from ggzy import config
-from ggzy.transform import dbt_env, dbt_executable
+from ggzy.transform import dbt_command, dbt_env
 
 
 def defined_unit_tests() -> set[str]:
@@ -28,7 +28,7 @@ def defined_unit_tests() -> set[str]:
 
 def dbt(args: list[str], url: str, target) -> subprocess.CompletedProcess:
     env = dbt_env(url) | {"DBT_TARGET_PATH": str(target), "DBT_LOG_PATH": str(target / "logs")}
-    return subprocess.run([dbt_executable(), *args], cwd=config.dbt_project_dir(), env=env,
+    return subprocess.run([*dbt_command(), *args], cwd=config.dbt_project_dir(), env=env,
                           capture_output=True, text=True)
 
 

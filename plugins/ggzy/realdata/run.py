@@ -70,7 +70,7 @@ def run_pipeline(conv: Conversion, server_url: str, workdir: Path, log=print) ->
     batch, a quarantined row (the conversion must be clean) or a failed dbt build. A failed
     gate is recorded in the result (it would withhold publication, not the risk marts)."""
     from ggzy.feeds.load import load_range
-    from ggzy.transform import dbt_env, dbt_executable
+    from ggzy.transform import dbt_command, dbt_env
 
     database = DB_PREFIX + conv.name
     run = PipelineRun(database, create_database(server_url, database))
@@ -100,7 +100,7 @@ def run_pipeline(conv: Conversion, server_url: str, workdir: Path, log=print) ->
     env.update(DBT_TARGET_PATH=str(workdir / "dbt-target"), DBT_LOG_PATH=str(workdir / "dbt-logs"))
     log_file = workdir / "dbt-build.log"
     with open(log_file, "w", encoding="utf-8") as fh:
-        proc = subprocess.run([dbt_executable(), "build", "--no-use-colors", *DBT_SELECTION], cwd=config.dbt_project_dir(),
+        proc = subprocess.run([*dbt_command(), "build", "--no-use-colors", *DBT_SELECTION], cwd=config.dbt_project_dir(),
                               env=env, stdout=fh, stderr=subprocess.STDOUT)
     run.dbt_exit = proc.returncode
     run.seconds["dbt"] = time.monotonic() - t0
