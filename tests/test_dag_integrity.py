@@ -73,6 +73,16 @@ def test_the_nights_dbt_builds_in_parallel_and_keeps_its_parse(dagbag):
     assert Path(dbt_build.cache_dir).is_relative_to(config.home())
 
 
+def test_the_nights_dbt_starts_the_longest_chain_first(dagbag):
+    """The night's dbt runs in the task's process (dbtRunner), where the task installs
+    ggzy.dbt_scheduler before it builds: in a subprocess dbt would keep its own order."""
+    from cosmos.constants import InvocationMode
+
+    dbt_build = dagbag.dags["ggzy_nightly"].get_task("dbt_build")
+    assert dbt_build.invocation_mode == InvocationMode.DBT_RUNNER
+    assert type(dbt_build).__name__ == "DbtBuildLongestChainFirst"
+
+
 def test_import_does_no_database_or_file_work(tmp_path):
     """Import the DAG files with the warehouse unreachable and the landing folder missing,
     and with psycopg.connect booby-trapped: parsing must not touch either."""
