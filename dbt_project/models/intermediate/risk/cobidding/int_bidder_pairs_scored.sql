@@ -81,6 +81,13 @@
 {%- endset %}
 {%- endif %}
 
+{#- A night judges the few lots that changed, looking their firms and pairs up by index. A run
+    that must compare every lot (a first build; changed code or vars, whose checksum every lot's
+    fingerprint carries, so that every lot changes; a parent rebuilt whole) judges the whole
+    history by one self-join instead: through the lookups, re-judging the 280 k lots of scale 16
+    outgrew the server's temp_file_limit (20 GB) -#}
+{%- set judges_a_few_lots = is_incremental() and candidates is not none %}
+
 with recursive lot_bidders as (
 
     select * from {{ ref('int_lot_bidders') }}
@@ -164,7 +171,7 @@ changed as (
     renders as `and true` on a full build, so that the linted text is indented alike either way -#}
 {%- set judged_lot = (
     'lot_bidders.tender_id = any(' ~ candidates_array('select changed.tender_id from changed') ~ ')'
-    if is_incremental() else 'true'
+    if judges_a_few_lots else 'true'
 ) %}
 
 -- the bidders of the lots to judge, in a population (on a night by index on the lot: the table,
@@ -172,7 +179,7 @@ changed as (
 judged_bidders as (
 
     select lot_bidders.*
-    {%- if is_incremental() %}
+    {%- if judges_a_few_lots %}
     from {{ lot_bidders_table }} as lot_bidders
     {%- else %}
     from lot_bidders
@@ -209,7 +216,7 @@ lot_pairs as (
 -- sort's time (equality is the same).
 pair_histories as (
 
-    {%- if is_incremental() %}
+    {%- if judges_a_few_lots %}
     select
         pairs.bidder_a collate "C" as bidder_a,  -- noqa: RF01, RF02, RF03
         pairs.bidder_b collate "C" as bidder_b,  -- noqa: RF01, RF02, RF03
@@ -375,7 +382,7 @@ firm_histories as (
                 lot_bidders.prefecture_code collate "C"  -- noqa: RF01, RF02, RF03
             order by lot_bidders.lot_date
         ) as n_lots_bid
-    from {% if is_incremental() %}{{ lot_bidders_table }}{% else %}lot_bidders{% endif %} as lot_bidders
+    from {% if judges_a_few_lots %}{{ lot_bidders_table }}{% else %}lot_bidders{% endif %} as lot_bidders
     where
         lot_bidders.bidder_id in (select judged_bidders.bidder_id from judged_bidders)
         and lot_bidders.category is not null
