@@ -10,6 +10,7 @@
     full refresh of docs/architecture.md. -#}
 {% macro define_tail_functions() -%}
     {%- set functions = [
+        ('ln_probability_sum', 'terms float8[]', ln_probability_sum_body()),
         ('hypergeometric_upper_tail_ln', 'total float8, k_a float8, k_b float8, observed float8',
          hypergeometric_tail_body()),
         ('poisson_upper_tail_ln', 'lambda float8, observed float8', poisson_tail_body()),
@@ -40,9 +41,6 @@
 declare
     base float8;
     terms float8[] := '{}';
-    term float8;
-    top float8;
-    total_scaled float8 := 0;
 begin
     if observed is null or k_a is null or k_b is null or total is null
         or observed = 0 or observed <= k_a * k_b / total then
@@ -51,18 +49,11 @@ begin
     base := lgamma(k_a + 1.0) + lgamma(total - k_a + 1.0) + lgamma(k_b + 1.0)
         + lgamma(total - k_b + 1.0) - lgamma(total + 1.0);
     for k in observed::integer .. least(k_a, k_b, observed + 60)::integer loop
-        term := base - lgamma(k + 1.0) - lgamma(k_a - k + 1.0) - lgamma(k_b - k + 1.0)
-            - lgamma(total - k_a - k_b + k + 1.0);
-        terms := terms || term;
-        top := greatest(top, term);
+        terms := terms || (
+            base - lgamma(k + 1.0) - lgamma(k_a - k + 1.0) - lgamma(k_b - k + 1.0) - lgamma(total - k_a - k_b + k + 1.0)
+        );
     end loop;
-    if top is null then
-        return 0.0;
-    end if;
-    foreach term in array terms loop
-        total_scaled := total_scaled + exp(greatest(term - top, -700));
-    end loop;
-    return least(0.0, top + ln(total_scaled));
+    return coalesce(intermediate.ln_probability_sum(terms), 0.0);
 end
 {%- endmacro %}
 
@@ -73,18 +64,32 @@ end
 {% macro poisson_tail_body() -%}
 declare
     terms float8[] := '{}';
-    term float8;
-    top float8;
-    total_scaled float8 := 0;
 begin
     if observed is null or lambda is null or observed = 0 or observed <= lambda then
         return 0.0;
     end if;
     for k in observed::integer .. observed::integer + 60 loop
-        term := -lambda + k * ln(lambda) - lgamma(k + 1.0);
-        terms := terms || term;
+        terms := terms || (-lambda + k * ln(lambda) - lgamma(k + 1.0));
+    end loop;
+    return intermediate.ln_probability_sum(terms);
+end
+{%- endmacro %}
+
+{#- ln of a sum of probabilities given their lns (log-sum-exp): the largest plus the ln of the
+    sum of each one's ratio to it (at least e^-700, so that no term underflows to nothing),
+    summed in the array's order; at most 0; null for no terms. -#}
+{% macro ln_probability_sum_body() -%}
+declare
+    term float8;
+    top float8;
+    total_scaled float8 := 0;
+begin
+    foreach term in array terms loop
         top := greatest(top, term);
     end loop;
+    if top is null then
+        return null;
+    end if;
     foreach term in array terms loop
         total_scaled := total_scaled + exp(greatest(term - top, -700));
     end loop;
