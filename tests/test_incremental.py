@@ -91,7 +91,8 @@ NETWORK_TABLES = ("intermediate.int_bidder_pairs_scored", "intermediate.int_lot_
 # since their last build (macro changed_keys_since_last_staged), every lot after a re-delivery
 STAGED_PER_LOT_MODELS = ("int_bids_joined_to_lots", "int_lots_summarised", "int_expert_scores_judged",
                          "int_lots_related_bidders_signals", "int_tenders_traced_undated",
-                         "int_tenders_assigned_to_departments", "int_entity_links_classified")
+                         "int_tenders_assigned_to_departments", "int_entity_links_classified",
+                         "int_tenders_linked_to_projects")
 ADDED_BID = "BID-DELIVERED-ONCE"  # in the first delivery of an altered day only
 ADDED_ON_EMPTY_DAY = "BID-ON-A-DAY-WITHOUT-BIDS"  # ditto, on a day whose real delivery has no bids
 
