@@ -19,10 +19,14 @@
 -- Auctions and listings are left out: there bids rise by a fixed increment (加价幅度) by design.
 -- The lot's grains, sums and the ties and progressions found are counted, incrementally, in
 -- int_lots_price_patterns_counted; here: the expected numbers, the calibration, the p-values.
+-- Built whole every night (the calibration and the typical spread are the market's), though a
+-- night changes few rows while the factors stay put: the scale-1 Dec 31 night, 57 of 15,738 (of the
+-- 58 lots int_lots_price_patterns_counted recomputed). Statistics only for the columns readers
+-- select by (int_lots_bid_collusion_signals).
 {{ config(
     post_hook=[
         "{{ table_index(this, 'tender', 'tender_id', unique=true) }}",
-        "analyze {{ this }}",
+        "analyze {{ this }} (tender_id, is_identical_improbable, is_progression_improbable)",
     ],
 ) }}
 
