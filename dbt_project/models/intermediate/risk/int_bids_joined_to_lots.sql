@@ -27,14 +27,28 @@
     ],
 ) }}
 
-{%- set candidates = changed_keys_since_last_staged([
+{%- set staged = changed_keys_since_last_staged([
     (ref('stg_trading_centre__bids'), 'tender_id'), (ref('stg_trading_centre__bids'), 'bid_id', this, 'bid_id'),
     (ref('stg_trading_centre__tenders'), 'tender_id'), (ref('stg_trading_centre__awards'), 'tender_id'),
 ]) %}
+{%- set candidates = 'select key_value from candidate_lots' if staged is not none else none %}
+
+with
+{%- if staged is not none %}
+
+-- the lots that may have changed, found once: each reader below takes them as its own array,
+-- and with the lookup inlined there each of them found them again (seven times; at scale 16
+-- each time read the night's bids and looked them up in this table by bid_id)
+candidate_lots as materialized (
+
+    {{ staged }}
+
+),
+{%- endif %}
 
 -- not materialized: each read whole (on a night, for the lots that may have changed) for the
 -- fingerprints, and by the changed lots' keys below
-with bids as not materialized (
+bids as not materialized (
 
     select * from {{ ref('stg_trading_centre__bids') }}
     {{ where_candidates(candidates) }}
