@@ -6,7 +6,8 @@ incremental run recomputes only the keys the batches loaded since the last run t
 int_lots_summarised, int_lots_price_screened, int_lots_price_patterns_counted,
 int_expert_scores_judged, int_lots_bid_collusion_signals, int_lots_related_bidders_signals,
 int_lots_split_purchase_signals, int_expert_panels, int_lots_employed_experts,
-int_tender_report_dates), the experts' counts (int_expert_bidder_pairs_counted,
+int_tender_report_dates; and, keyed by object, the inspection objects, dim_inspection_objects_undated),
+the experts' counts (int_expert_bidder_pairs_counted,
 int_expert_winner_pairs_counted, keyed by expert) and the lots' links to their projects (int_tenders_linked_to_projects, whose inputs include the candidate
 projects) recompute only the lots whose input rows changed (macros/changed_keys.sql); the lots'
 closed-loop trace (int_tenders_traced_undated) and departments (int_tenders_assigned_to_departments)
@@ -76,7 +77,8 @@ INCREMENTAL_PER_LOT_MODELS = ("int_lots_price_screened", "int_lots_price_pattern
                               "int_lots_split_purchase_signals", "int_tenders_traced_undated",
                               "int_tenders_assigned_to_departments", "int_expert_panels", "int_lots_employed_experts",
                               "int_expert_winner_pairs_counted", "int_expert_bidder_pairs_counted",
-                              "int_tender_report_dates", "fct_tender_risk_undated", "int_entity_links_classified")
+                              "int_tender_report_dates", "fct_tender_risk_undated", "int_entity_links_classified",
+                              "dim_inspection_objects_undated")
 # the signals of the per-lot signal models (their rows without placeholders): few or none at this scale
 PER_LOT_SIGNAL_TABLES = ("intermediate.int_signals_bid_collusion", "intermediate.int_signals_related_bidders",
                          "intermediate.int_signals_screens")
@@ -92,7 +94,7 @@ NETWORK_TABLES = ("intermediate.int_bidder_pairs_scored", "intermediate.int_lot_
 STAGED_PER_LOT_MODELS = ("int_bids_joined_to_lots", "int_lots_summarised", "int_expert_scores_judged",
                          "int_lots_related_bidders_signals", "int_tenders_traced_undated",
                          "int_tenders_assigned_to_departments", "int_entity_links_classified",
-                         "int_tenders_linked_to_projects")
+                         "int_tenders_linked_to_projects", "dim_inspection_objects_undated")
 ADDED_BID = "BID-DELIVERED-ONCE"  # in the first delivery of an altered day only
 ADDED_ON_EMPTY_DAY = "BID-ON-A-DAY-WITHOUT-BIDS"  # ditto, on a day whose real delivery has no bids
 
@@ -174,7 +176,8 @@ def build(url: str, landing: dict, name: str, steps: list[tuple[str, dt.date | N
                  "+int_lots_split_purchase_signals", "+int_tenders_traced_undated", "+int_lots_employed_experts",
                  "+int_entity_links_classified", "+int_signals_screens",
                  "+int_expert_winner_pairs_counted", "+int_expert_bidder_pairs_counted", "+int_tender_report_dates",
-                 "+fct_tender_risk_undated", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+                 "+fct_tender_risk_undated", "+dim_inspection_objects_undated", "--exclude-resource-type", "test",
+                 "--exclude-resource-type", "unit_test")
         elif what in ("build", "full refresh"):  # seeds and models, as the night (its tests aside)
             ggzy(env, "dbt", "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
                  *(["--full-refresh"] if what == "full refresh" else []))
