@@ -6,7 +6,9 @@
 -- and classifies those whose fingerprint changed; a new pseudonym key (the context every
 -- fingerprint starts with) classifies every entity again, as access.md's rotation needs. Rebuilt
 -- whole, the night classified every link of the history again (scale 16: 368,398 links, 8.0 s;
--- issue #18).
+-- issue #18). The entity index is unique on the grain (nulls not distinct): it refuses a
+-- duplicate link as it is written, in place of a data test that read the links (it replaces
+-- int_entity_links_classified_entity_idx, on the entity alone).
 {#- pre_hook: a table built before the model was incremental gains the column (null), so its
     first incremental run classifies every entity, as a full refresh would (no deploy step) -#}
 {{ config(
@@ -17,7 +19,8 @@
     pre_hook=["alter table if exists {{ this }} add column if not exists input_fingerprint text"],
     post_hook=[
         "{{ analyze_if_new(this) }}",
-        "{{ lasting_index(this, 'entity', 'entity_id') }}",
+        "{{ lasting_index(this, 'entity_link', 'entity_id, link_type, linked_id', unique=true, nulls_not_distinct=true) }}",
+        "drop index if exists {{ this.schema }}.{{ this.identifier }}_entity_idx",
         "{{ lasting_index(this, 'party', 'linked_party_key') }}",
     ],
 ) }}

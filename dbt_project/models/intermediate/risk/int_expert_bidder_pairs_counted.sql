@@ -13,6 +13,9 @@
 -- seen too); every expert after a re-delivered day, or when the judged table was rebuilt whole.
 -- The candidates and the fingerprinted tail are those of every expert-count model
 -- (macros/expert_counts.sql, shared with int_expert_winner_pairs_counted).
+-- The expert index is unique on expert and bidder (nulls not distinct: one totals row per
+-- expert): it refuses a duplicate as it is written, in place of a data test that read the pairs
+-- (it replaces int_expert_bidder_pairs_counted_expert_idx, on the expert alone).
 {%- set salt = "'" ~ var('ex_favour_min_lots', 2) ~ "'" %}
 {{ config(
     materialized='incremental',
@@ -23,7 +26,8 @@
     pre_hook=["set local work_mem = '256MB'"],
     post_hook=[
         "{{ analyze_if_new(this) }}",
-        "{{ lasting_index(this, 'expert', 'expert_id') }}",
+        "{{ lasting_index(this, 'expert_bidder', 'expert_id, bidder_id', unique=true, nulls_not_distinct=true) }}",
+        "drop index if exists {{ this.schema }}.{{ this.identifier }}_expert_idx",
     ],
 ) }}
 

@@ -9,7 +9,9 @@
 -- rules' 43. Indexed by lot, and by expert with his lots: the experts' winner counts
 -- (int_expert_winner_pairs_counted) and the affinity rule read a few experts' panels, the counts
 -- from the index alone. It replaces the narrower index int_expert_panels_expert_idx, dropped
--- where it is left.
+-- where it is left. The lot index is unique on lot and expert (nulls not distinct): it refuses a
+-- duplicate panel row as it is written, in place of a data test that read the panels (it
+-- replaces int_expert_panels_tender_idx, on the lot alone).
 {%- set salt = "'" ~ var('timezone') ~ "'" %}
 {{ config(
     materialized='incremental',
@@ -19,9 +21,10 @@
     fingerprint_salt=salt,
     post_hook=[
         "{{ analyze_if_new(this) }}",
-        "{{ lasting_index(this, 'tender', 'tender_id') }}",
+        "{{ lasting_index(this, 'tender_expert', 'tender_id, expert_id', unique=true, nulls_not_distinct=true) }}",
         "{{ lasting_index(this, 'expert_lots', 'expert_id, tender_id') }}",
         "drop index if exists {{ this.schema }}.{{ this.identifier }}_expert_idx",
+        "drop index if exists {{ this.schema }}.{{ this.identifier }}_tender_idx",
     ],
 ) }}
 
