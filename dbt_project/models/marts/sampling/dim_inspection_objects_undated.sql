@@ -21,8 +21,11 @@
 -- the trading centre, a parent rebuilt whole, a change of this model's code or of the
 -- responsibility list (the context of every fingerprint).
 {#- the staging indexes by which a night finds an entity's lots (by the lot key, staging has
-    its own); nested loops off: a night's candidates, read by index, are joined by hash (their
-    number is not known when the plan is made: a nested loop compared each with every other) -#}
+    its own); the entities' kept credit and risk, which a night compares for every entity, in an
+    index of their own (the lots' rows are most of the table's pages; lasting_index takes no
+    `include`, hence the columns' text); nested loops off: a night's candidates, read by index,
+    are joined by hash (their number is not known when the plan is made: a nested loop compared
+    each with every other) -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_changed_keys',
@@ -38,6 +41,7 @@
     post_hook=[
         "{{ analyze_if_new(this) }}",
         "{{ lasting_index(this, 'object', 'object_id', unique=true) }}",
+        "{{ lasting_index(this, 'entity', 'object_id) include (risk_score, risk_level, credit_level, credit_basis', where=\"object_type != 'tender'\") }}",
     ],
 ) }}
 
@@ -162,6 +166,7 @@ staged_objects as materialized (
 
 ),
 
+-- every entity's kept credit and risk (from their index)
 kept_entities as materialized (
 
     select
@@ -169,8 +174,7 @@ kept_entities as materialized (
         risk_score,
         risk_level,
         credit_level,
-        credit_basis,
-        line_counts
+        credit_basis
     from {{ this }}
     where object_type != 'tender'
 
@@ -460,10 +464,10 @@ entity_participations as (
         kept_lines.category,
         kept_lines.industry,
         kept_lines.n,
-        kept.entity_id
-    from kept_entities as kept
+        kept.object_id
+    from {{ this }} as kept
     cross join lateral jsonb_to_recordset(kept.line_counts) as kept_lines (category text, industry text, n bigint)
-    where kept.entity_id in (select entities.entity_id from entities)
+    where kept.object_id = any(array(select entities.entity_id from entities)) and kept.object_type != 'tender'
 
     union all
 
