@@ -9,15 +9,16 @@
 -- read) and the vars of the repair: a night re-links the lots it delivered and the lots to repair
 -- whose candidate groups it changed, not the history (59 s at scale 16 rebuilt whole, issue #18).
 -- A night fingerprints only the lots that may have changed (macro changed_keys_since_last_staged,
--- macros/change_log.sql; every lot after a re-delivered day): those whose tender rows were stamped
--- since the last build, those whose code names a project stamped since (a lot may now be linked
--- directly), and every lot kept as one to repair (a few in a thousand: a project that joins,
--- changes or leaves one of their candidate groups is found by their fingerprints, including a
--- project that moved to another owner, whose former owner no stamped row names). A tender row that
--- goes leaves no stamp: a night loses one with a re-delivered day, but one deleted from staging
--- otherwise (by hand) would keep its link. So when staging's lots do not number the table's plus
--- the new ones (counted as the model compiles), every lot is compared. Fingerprinting every lot of
--- the history was most of the night's select (scale 1: 0.40 of 0.56 s; the model took 10.0 s of a
+-- macros/change_log.sql; every lot after a re-delivered day of the trading centre): those whose tender
+-- rows were stamped since the last build, and every lot kept as one to repair (a few in a thousand:
+-- a project that joins, changes or leaves one of their candidate groups is found by their
+-- fingerprints, stamped or not, including a project that moved to another owner, whose former
+-- owner no stamped row names, and a project now named by one's code). A lot linked directly
+-- depends on no column of its project: only on its being there. A row that goes leaves no stamp,
+-- in a re-delivered day or deleted by hand: when staging's lots do not number the table's plus
+-- the new ones, or a project a kept lot is linked to is no longer in staging (counted as the
+-- model compiles, on the key indexes), every lot is compared. Fingerprinting every lot of the
+-- history was most of the night's select (scale 1: 0.40 of 0.56 s; the model took 10.0 s of a
 -- scale-16 night).
 {%- set salt = "'" ~ var('link_repair_min_score') ~ "/" ~ var('link_repair_margin') ~ "'" %}
 {#- pre_hook: a table built before the model was incremental gains the column (null), so its
@@ -38,24 +39,31 @@
     post_hook=[
         "{{ analyze_if_new(this) }}",
         "{{ lasting_index(this, 'tender', 'tender_id', unique=true) }}",
-        "{{ lasting_index(this, 'code', 'project_code_normalised') }}",
+        "{{ lasting_index(this, 'project', 'project_code') }}",
         "{{ lasting_index(this, 'to_repair', 'tender_id', where=kept_lot_to_repair()) }}",
     ],
 ) }}
 
-{%- set candidates = changed_keys_since_last_staged([
-    (ref('stg_trading_centre__tenders'), 'tender_id'),
-    (ref('stg_approval__projects'), 'project_code', this, 'project_code_normalised'),
-]) %}
-{%- if candidates is not none %}
-    {#- the candidates not in the table are the new lots (no alias on a ref: `dbt run --empty`
-        renders it as an aliased subquery) -#}
-    {%- set counted = run_query(
-        'select (select count(*) from ' ~ ref('stg_trading_centre__tenders') ~ ') = (select count(*) from '
-        ~ this ~ ') + (select count(*) from (' ~ candidates ~ ') as candidate (key_value) where not exists ('
-        ~ 'select from ' ~ this ~ ' as kept where kept.tender_id = candidate.key_value))'
-    ) %}
-    {%- set candidates = candidates if counted.rows[0][0] else none %}
+{%- set candidates = changed_keys_since_last_staged([(ref('stg_trading_centre__tenders'), 'tender_id')]) %}
+{#- the candidates not in the table are the new lots (no alias on a ref: `dbt run --empty` renders
+    it as an aliased subquery) -#}
+{%- set nothing_gone -%}
+select
+    (select count(*) from {{ ref('stg_trading_centre__tenders') }})
+    = (select count(*) from {{ this }})
+    + (
+        select count(*) from ({{ candidates }}) as candidate (key_value)
+        where not exists (select from {{ this }} as kept where kept.tender_id = candidate.key_value)
+    )
+    and not exists (
+        select from {{ this }} as kept
+        where
+            kept.project_code is not null
+            and not exists (select from {{ ref('stg_approval__projects') }} where project_code = kept.project_code)
+    )
+{%- endset %}
+{%- if candidates is not none and not run_query(nothing_gone).rows[0][0] %}
+    {%- set candidates = none %}
 {%- endif %}
 {%- set candidates = none if candidates is none else candidates
     ~ ' union all select kept.tender_id from ' ~ this ~ ' as kept where ' ~ kept_lot_to_repair('kept.') %}
