@@ -19,13 +19,14 @@
 {#- The same for an incremental model's table: a night keeps the table and its index (`if not
     exists`: no rebuild of the whole index every night); a first build or a full refresh replaces
     the table, and table_index gives the new one its own index. -#}
-{% macro lasting_index(relation, name, columns, unique=false, where=none, nulls_not_distinct=false) -%}
+{% macro lasting_index(relation, name, columns, unique=false, include=none, where=none, nulls_not_distinct=false) -%}
     {%- if is_incremental() -%}
     create {% if unique %}unique {% endif %}index if not exists {{ relation.identifier ~ '_' ~ name ~ '_idx' }}
     on {{ relation }} ({{ columns }})
+    {%- if include %} include ({{ include }}){% endif %}
     {%- if nulls_not_distinct %} nulls not distinct{% endif %}
     {%- if where %} where {{ where }}{% endif %}
     {%- else -%}
-    {{ table_index(relation, name, columns, unique, where=where, nulls_not_distinct=nulls_not_distinct) }}
+    {{ table_index(relation, name, columns, unique, include=include, where=where, nulls_not_distinct=nulls_not_distinct) }}
     {%- endif -%}
 {%- endmacro %}

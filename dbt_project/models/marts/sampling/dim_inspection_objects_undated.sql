@@ -22,10 +22,9 @@
 -- responsibility list (the context of every fingerprint).
 {#- the staging indexes by which a night finds an entity's lots (by the lot key, staging has
     its own); the entities' kept credit and risk, which a night compares for every entity, in an
-    index of their own (the lots' rows are most of the table's pages; lasting_index takes no
-    `include`, hence the columns' text); nested loops off: a night's candidates, read by index,
-    are joined by hash (their number is not known when the plan is made: a nested loop compared
-    each with every other) -#}
+    index of their own (the lots' rows are most of the table's pages); nested loops off: a
+    night's candidates, read by index, are joined by hash (their number is not known when the
+    plan is made: a nested loop compared each with every other) -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_changed_keys',
@@ -41,7 +40,10 @@
     post_hook=[
         "{{ analyze_if_new(this) }}",
         "{{ lasting_index(this, 'object', 'object_id', unique=true) }}",
-        "{{ lasting_index(this, 'entity', 'object_id) include (risk_score, risk_level, credit_level, credit_basis', where=\"object_type != 'tender'\") }}",
+        "{{ lasting_index(
+            this, 'entity', 'object_id', include='risk_score, risk_level, credit_level, credit_basis',
+            where=\"object_type != 'tender'\",
+        ) }}",
     ],
 ) }}
 
