@@ -47,11 +47,13 @@
     ],
 ) }}
 
+{#- A ref() read under an alias is wrapped, `(select * from ref) as alias`: `dbt run --empty` (the
+    unit tests' build) renders a ref as an aliased subquery of its own. -#}
 {#- What every row shares: the responsibility list, by which each object's department is found. -#}
 {%- set context_sql -%}
 select md5((
     select string_agg(responsibility::text, '/' order by responsibility::text)
-    from {{ ref('responsibility_list') }} as responsibility
+    from (select * from {{ ref('responsibility_list') }}) as responsibility
 ))
 {%- endset %}
 {%- set staged = changed_keys_since_last_staged([
@@ -152,7 +154,7 @@ entity_credit as materialized (
             case when t.credit_rating is not null then 'tax_' || t.credit_rating end,
             case when t.taxpayer_status = 'abnormal' then 'tax_abnormal' end
         ) as credit_basis
-    from {{ ref('stg_trading_centre__entities') }} as e
+    from (select * from {{ ref('stg_trading_centre__entities') }}) as e
     left join credit_in_force as c on e.entity_id = c.entity_id
     left join taxpayers as t on e.entity_id = t.entity_id
 
@@ -314,7 +316,7 @@ participations as (
         t.category,
         coalesce(t.industry, 'other') as industry,
         b.bidder_id
-    from {{ ref('stg_trading_centre__bids') }} as b
+    from (select * from {{ ref('stg_trading_centre__bids') }}) as b
     inner join tenders as t on b.tender_id = t.tender_id
     {%- if candidate_lots is not none %}
     where b.tender_id = any({{ candidates_array(candidate_lots) }})
@@ -445,7 +447,7 @@ entity_participations as (
         t.industry,
         1 as n,
         b.bidder_id
-    from {{ ref('stg_trading_centre__bids') }} as b
+    from (select * from {{ ref('stg_trading_centre__bids') }}) as b
     inner join entity_lots as t on b.tender_id = t.tender_id
     {%- if night %}
     where
@@ -453,7 +455,7 @@ entity_participations as (
         -- their lots by key (not every lot hashed)
         and t.tender_id = any(array(
             select counted_bids.tender_id
-            from {{ ref('stg_trading_centre__bids') }} as counted_bids
+            from (select * from {{ ref('stg_trading_centre__bids') }}) as counted_bids
             where counted_bids.bidder_id = any(array(select counted_entities.entity_id from counted_entities))
         ))
     {%- endif %}
